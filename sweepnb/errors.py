@@ -1,0 +1,56 @@
+"""Exceptions and warnings raised by sweepnb."""
+
+from __future__ import annotations
+
+
+class SweepnbError(Exception):
+    """Base class of every error sweepnb raises on purpose."""
+
+
+class ConfigError(SweepnbError, ValueError):
+    """A sweep config is invalid. ``.errors`` lists every problem, each starting with its key path.
+
+    >>> err = ConfigError(["parameters.lr: min 5 is not less than max 3"])
+    >>> err.errors
+    ['parameters.lr: min 5 is not less than max 3']
+    """
+
+    def __init__(self, errors: list[str] | str):
+        if isinstance(errors, str):
+            errors = [errors]
+        self.errors: list[str] = list(errors)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        if len(self.errors) == 1:
+            return f"invalid sweep config: {self.errors[0]}"
+        lines = [f"invalid sweep config ({len(self.errors)} problems):"]
+        lines += [f"  - {e}" for e in self.errors]
+        return "\n".join(lines)
+
+    def __reduce__(self):  # keep .errors across processes (joblib, Dask)
+        return (type(self), (self.errors,))
+
+
+class SweepNotFound(SweepnbError, LookupError):
+    """No sweep (or run) with that id in the store."""
+
+
+class StoreError(SweepnbError):
+    """The store cannot be opened or used (bad URL, unknown schema version, ...)."""
+
+
+class RunStopped(BaseException):
+    """Raised inside a run's function at its next ``sweepnb.log`` once the run must end.
+
+    A BaseException (like KeyboardInterrupt) so that a training loop's ``except Exception``
+    does not swallow it; the agent catches it and records the run as ``stopped``.
+    """
+
+    def __init__(self, reason: str = "stopped"):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class SweepnbWarning(UserWarning):
+    """Something works but is probably not what the user meant (deprecated distribution, ...)."""
