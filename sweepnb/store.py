@@ -155,7 +155,7 @@ def resolve_url(url: str | os.PathLike | None = None) -> str:
     scheme, rest = text.split("://", 1)
     base = scheme.split("+", 1)[0].lower()
     if base == "sqlite":
-        path = rest[1:] if rest.startswith("/") else rest
+        path = rest.removeprefix("/")
         if path in ("", ":memory:"):
             raise StoreError(
                 "store: an in-memory SQLite database cannot be shared between agents; "
@@ -193,8 +193,17 @@ def _sqlalchemy_url(url: str) -> URL:
 # ---------------------------------------------------------------------------------------------
 
 _RUN_FIELDS = (
-    "sweep_id", "created", "started", "ended", "heartbeat", "host", "pid", "agent", "error",
-    "project", "notes",
+    "sweep_id",
+    "created",
+    "started",
+    "ended",
+    "heartbeat",
+    "host",
+    "pid",
+    "agent",
+    "error",
+    "project",
+    "notes",
 )
 
 
@@ -249,7 +258,7 @@ def _sqlite_engine(url: URL) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record):
         # take transaction control away from the sqlite3 module so that we emit BEGIN ourselves
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -404,7 +413,9 @@ class Store:
                     "it was made by another program or a pre-release sweepnb; use a new store"
                 )
             metadata.create_all(conn)
-            conn.execute(sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            conn.execute(
+                sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION))
+            )
             return
         version = conn.execute(
             sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
@@ -435,8 +446,14 @@ class Store:
             sweep_id = self._unused_id(conn, sweeps_table)
             conn.execute(
                 sa.insert(sweeps_table).values(
-                    id=sweep_id, name=name, project=project, entity=entity, config=text,
-                    state="running", created=now, updated=now,
+                    id=sweep_id,
+                    name=name,
+                    project=project,
+                    entity=entity,
+                    config=text,
+                    state="running",
+                    created=now,
+                    updated=now,
                 )
             )
             return sweep_id
@@ -467,9 +484,12 @@ class Store:
         """Every sweep, oldest first, each with ``"runs"``: a count of its runs by state."""
 
         def read(conn: Connection) -> list[dict]:
-            sweeps = [_sweep_dict(r) for r in conn.execute(
-                sa.select(sweeps_table).order_by(sweeps_table.c.created, sweeps_table.c.id)
-            )]
+            sweeps = [
+                _sweep_dict(r)
+                for r in conn.execute(
+                    sa.select(sweeps_table).order_by(sweeps_table.c.created, sweeps_table.c.id)
+                )
+            ]
             counts = conn.execute(
                 sa.select(runs_table.c.sweep_id, runs_table.c.state, sa.func.count())
                 .where(runs_table.c.sweep_id.is_not(None))
@@ -537,10 +557,18 @@ class Store:
                 return None
             now = time.time()
             values = {
-                "id": self._unused_id(conn, runs_table), "sweep_id": sweep_id,
-                "state": "running", "config": to_json(config, "config"),
-                "summary": "{}", "created": now, "started": now, "heartbeat": now,
-                "host": host, "pid": pid, "agent": agent, "stop_requested": False,
+                "id": self._unused_id(conn, runs_table),
+                "sweep_id": sweep_id,
+                "state": "running",
+                "config": to_json(config, "config"),
+                "summary": "{}",
+                "created": now,
+                "started": now,
+                "heartbeat": now,
+                "host": host,
+                "pid": pid,
+                "agent": agent,
+                "stop_requested": False,
                 "project": sweep["project"],
             }
             conn.execute(sa.insert(runs_table).values(**values))
@@ -568,10 +596,19 @@ class Store:
         _check_state(state, RUN_STATES, "state")
         now = time.time()
         values = {
-            "sweep_id": sweep_id, "state": state, "config": to_json(config, "config"),
-            "summary": to_json(summary or {}, "summary"), "created": now, "started": now,
-            "heartbeat": now, "ended": None if state == "running" else now, "host": host,
-            "pid": pid, "agent": agent, "stop_requested": False, "project": project,
+            "sweep_id": sweep_id,
+            "state": state,
+            "config": to_json(config, "config"),
+            "summary": to_json(summary or {}, "summary"),
+            "created": now,
+            "started": now,
+            "heartbeat": now,
+            "ended": None if state == "running" else now,
+            "host": host,
+            "pid": pid,
+            "agent": agent,
+            "stop_requested": False,
+            "project": project,
         }
         rows = self._history_rows(history or [], start=0)
 
@@ -738,12 +775,11 @@ class Store:
             if sweep_id is not None:
                 where = where & (runs_table.c.sweep_id == sweep_id)
             candidates = conn.execute(
-                sa.select(runs_table.c.id, runs_table.c.heartbeat, runs_table.c.host,
-                          runs_table.c.pid).where(where)
+                sa.select(
+                    runs_table.c.id, runs_table.c.heartbeat, runs_table.c.host, runs_table.c.pid
+                ).where(where)
             ).all()
-            dead = [
-                (r.id, self._death_note(r, now, stale_after, dead_pids_on)) for r in candidates
-            ]
+            dead = [(r.id, self._death_note(r, now, stale_after, dead_pids_on)) for r in candidates]
             dead = [(run_id, note) for run_id, note in dead if note]
             for run_id, note in dead:
                 conn.execute(
@@ -758,9 +794,9 @@ class Store:
     @staticmethod
     def _death_note(row: Any, now: float, stale_after: float, dead_pids_on: str | None) -> str:
         where = f"host {row.host}, pid {row.pid}"
-        if dead_pids_on is not None and row.host == dead_pids_on and row.pid:
-            if not _pid_alive(row.pid):
-                return f"crashed: its process is gone ({where})"
+        local = dead_pids_on is not None and row.host == dead_pids_on and row.pid
+        if local and not _pid_alive(row.pid):
+            return f"crashed: its process is gone ({where})"
         age = now - (row.heartbeat or 0.0)
         if age > stale_after:
             return f"crashed: no heartbeat for {age:.0f} s ({where})"
