@@ -1,0 +1,94 @@
+"""The options shared by the `sweepnb` command and the `%sweep` / `%agent` magics.
+
+One definition, two front ends: `sweepnb/cli.py` calls these on its subparsers and the magics add
+them to their `magic_arguments` parser, so `sweepnb agent --help` and `%agent?` list the same
+options with the same help. Each front end adds its own positional arguments (the CLI's
+subcommands differ from the magics' forms).
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_agent_arguments(parser)
+    >>> parser.parse_args(["--count", "3", "--jobs", "2"]).jobs
+    2
+"""
+
+from __future__ import annotations
+
+import argparse
+
+STATE_ACTIONS = ("stop", "cancel", "pause", "resume")
+_STATE_HELP = {
+    "stop": "stop the sweep: no new runs, running runs finish",
+    "cancel": "cancel the sweep: no new runs, running runs are stopped",
+    "pause": "pause the sweep: no new runs until it is resumed",
+    "resume": "resume a paused sweep",
+}
+STORE_HELP = "store URL or path (default: $SWEEPNB_STORE, else ./.sweepnb/sweeps.db)"
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1, with a message naming the bad value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def jobs_count(text: str) -> int:
+    """argparse type for --jobs: an integer >= 1, or -1 for all CPUs (joblib's convention)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1, or -1 for all CPUs")
+    return value
+
+
+def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    """--store URL."""
+    parser.add_argument("--store", metavar="URL", default=None, help=STORE_HELP)
+
+
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `sweepnb sweep` / `%sweep`: state changes, --name/--project/--entity, --store.
+
+    The state flags are mutually exclusive and all write `args.state_action` (None, "stop",
+    "cancel", "pause" or "resume").
+    """
+    states = parser.add_mutually_exclusive_group()
+    for action in STATE_ACTIONS:
+        states.add_argument(
+            f"--{action}",
+            dest="state_action",
+            action="store_const",
+            const=action,
+            help=_STATE_HELP[action],
+        )
+    parser.add_argument("--name", default=None, help="display name of the new sweep")
+    parser.add_argument("-p", "--project", default=None, help="project of the new sweep's runs")
+    parser.add_argument("-e", "--entity", default=None, help="entity of the new sweep's runs")
+    add_store_argument(parser)
+
+
+def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `sweepnb agent` / `%agent`: --count, --jobs, --store."""
+    parser.add_argument(
+        "--count",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="runs per agent (default: until the sweep is done)",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=jobs_count,
+        default=1,
+        metavar="N",
+        help="agents in parallel through joblib (loky processes by default); -1 = one per CPU",
+    )
+    add_store_argument(parser)

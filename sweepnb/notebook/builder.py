@@ -1,0 +1,615 @@
+"""A sweep-config form built from core ipywidgets (`%sweep` with no argument).
+
+The form turns into a plain W&B sweep config: method, metric, run_cap, hyperband early termination
+and one row per parameter. Every edit re-validates the config with `sweepnb.config.load_config`,
+shows each problem beside its field, refreshes a YAML preview and enables "Create sweep" only when
+the config is valid::
+
+    from sweepnb.notebook.builder import SweepBuilder
+    form = SweepBuilder()
+    form.metric_name.value = "loss"
+    form.rows[0].name.value = "lr"
+    form.rows[0].kind.value = "log"
+    form.rows[0].low.value, form.rows[0].high.value = "1e-4", "0.1"
+    form.config()     # {'method': 'random', 'metric': {...}, 'parameters': {'lr': {...}}}
+    form.create()     # the new sweep id
+
+Parsing the text fields is done by pure functions (`parse_scalar`, `parse_values`, `param_spec`,
+`row_from_spec`) so it can be tested without widgets. Only core widgets are used (Text, Dropdown,
+Button, HTML, HBox, VBox), which every front end renders, Colab included.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import yaml
+
+from ..errors import ConfigError, SweepnbError
+
+METHODS = ("grid", "random", "bayes")
+GOALS = ("minimize", "maximize")
+KINDS = (
+    ("list of values", "values"),
+    ("int range", "int"),
+    ("float range", "float"),
+    ("log range", "log"),
+    ("constant", "constant"),
+    ("YAML spec", "yaml"),
+)
+_RANGE_DISTRIBUTIONS = {"int": "int_uniform", "float": "uniform", "log": "log_uniform_values"}
+_KIND_OF_DISTRIBUTION = {v: k for k, v in _RANGE_DISTRIBUTIONS.items()}
+_FIELDS_OF_KIND = {
+    "values": ("text",),
+    "constant": ("text",),
+    "yaml": ("text",),
+    "int": ("low", "high"),
+    "float": ("low", "high"),
+    "log": ("low", "high"),
+}
+_PLACEHOLDER = {
+    "values": "0.1, 0.01, adam",
+    "constant": "a value",
+    "yaml": "{distribution: normal, mu: 0, sigma: 1}",
+}
+_HELP = "kind: list of values, int/float/log range (min, max), constant, or a YAML parameter spec"
+
+
+class FieldError(SweepnbError, ValueError):
+    """A form field cannot be read; the message starts with the config key it feeds."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure parsing: text fields -> config values
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_scalar(text: str) -> Any:
+    """Read one value typed in a field: int, float, bool, null, or else a string.
+
+    >>> [parse_scalar(t) for t in ["3", "1e-5", "true", "null", "adam", "'3'"]]
+    [3, 1e-05, True, None, 'adam', '3']
+    """
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    for convert in (int, float):
+        try:
+            value = convert(text)
+        except ValueError:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            break
+        return value
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "none", "~"):
+        return None
+    return text
+
+
+def format_scalar(value: Any) -> str:
+    """Write a value so that `parse_scalar` reads it back unchanged (strings quoted if needed)."""
+    if isinstance(value, str):
+        needs_quotes = "," in value or parse_scalar(value) != value or value != value.strip()
+        return json.dumps(value) if needs_quotes or not value else value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def parse_values(text: str, key: str) -> list:
+    """A comma-separated list of values (`"0.1, 0.01"` -> `[0.1, 0.01]`); empty items are errors."""
+    items = _split_commas(text)
+    if not text.strip():
+        raise FieldError(f"{key}: give at least one value, separated by commas")
+    if any(not item.strip() for item in items):
+        raise FieldError(f"{key}: empty value in {text.strip()!r}")
+    return [parse_scalar(item) for item in items]
+
+
+def _split_commas(text: str) -> list[str]:
+    """Split on the commas that are not inside quotes."""
+    items, current, quote = [], [], None
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == ",":
+            items.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    return [*items, "".join(current)]
+
+
+def parse_number(text: str, key: str, *, integer: bool = False) -> int | float:
+    """A bound typed in a field. Integer kinds refuse `1.5`; every kind refuses text."""
+    value = parse_scalar(text) if text.strip() else None
+    if value is None:
+        raise FieldError(f"{key}: missing")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FieldError(f"{key}: {text.strip()!r} is not a number")
+    if integer and not isinstance(value, int):
+        raise FieldError(f"{key}: {text.strip()!r} is not an integer")
+    return value if integer else float(value)
+
+
+def param_spec(kind: str, *, text: str = "", low: str = "", high: str = "", key: str = "") -> dict:
+    """The config of one parameter from its row's kind and fields.
+
+    >>> param_spec("log", low="1e-4", high="0.1", key="parameters.lr")
+    {'distribution': 'log_uniform_values', 'min': 0.0001, 'max': 0.1}
+    """
+    if kind == "values":
+        return {"values": parse_values(text, f"{key}.values")}
+    if kind == "constant":
+        return {"value": parse_scalar(text)}
+    if kind == "yaml":
+        return _parse_yaml_spec(text, key)
+    if kind in _RANGE_DISTRIBUTIONS:
+        integer = kind == "int"
+        return {
+            "distribution": _RANGE_DISTRIBUTIONS[kind],
+            "min": parse_number(low, f"{key}.min", integer=integer),
+            "max": parse_number(high, f"{key}.max", integer=integer),
+        }
+    raise FieldError(f"{key}: unknown kind {kind!r}")
+
+
+def _parse_yaml_spec(text: str, key: str) -> dict:
+    try:
+        spec = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as exc:
+        raise FieldError(f"{key}: not valid YAML ({_first_line(exc)})") from None
+    if not isinstance(spec, dict):
+        raise FieldError(f"{key}: a YAML spec must be a mapping like {_PLACEHOLDER['yaml']}")
+    return spec
+
+
+@dataclass
+class RowValues:
+    """The text a parameter row shows for one parameter spec (the inverse of `param_spec`)."""
+
+    kind: str
+    text: str = ""
+    low: str = ""
+    high: str = ""
+
+
+def row_from_spec(spec: dict) -> RowValues:
+    """Pick the simplest row kind that represents `spec` exactly; anything else is a YAML spec.
+
+    >>> row_from_spec({"min": 1, "max": 8})
+    RowValues(kind='int', text='', low='1', high='8')
+    """
+    keys = set(spec) - {"distribution"}
+    dist = spec.get("distribution")
+    if keys == {"values"} and dist in (None, "categorical") and _all_scalars(spec["values"]):
+        return RowValues("values", text=", ".join(format_scalar(v) for v in spec["values"]))
+    if keys == {"value"} and dist in (None, "constant") and _all_scalars([spec["value"]]):
+        return RowValues("constant", text=format_scalar(spec["value"]))
+    if keys == {"min", "max"} and _all_numbers(spec["min"], spec["max"]):
+        if dist is None:
+            both_int = all(isinstance(spec[k], int) for k in ("min", "max"))
+            dist = "int_uniform" if both_int else "uniform"
+        kind = _KIND_OF_DISTRIBUTION.get(dist)
+        if kind is not None:
+            return RowValues(kind, low=format_scalar(spec["min"]), high=format_scalar(spec["max"]))
+    flow = yaml.safe_dump(spec, default_flow_style=True, sort_keys=False, width=10_000)
+    return RowValues("yaml", text=flow.strip())
+
+
+def _all_scalars(values: list) -> bool:
+    return all(v is None or isinstance(v, (str, int, float, bool)) for v in values)
+
+
+def _all_numbers(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def error_field(message: str, param_names: list[str]) -> str:
+    """Which field a ConfigError message belongs to: `param:<name>`, a top-level key, or `general`.
+
+    >>> error_field("parameters.lr.min: 5 is not less than max 3", ["lr"])
+    'param:lr'
+    """
+    for name in sorted(param_names, key=len, reverse=True):
+        prefix = f"parameters.{name}"
+        if message.startswith(prefix) and message[len(prefix) : len(prefix) + 1] in (
+            "",
+            ".",
+            ":",
+            " ",
+        ):
+            return f"param:{name}"
+    match = re.match(r"([A-Za-z_]+)", message)
+    top = match.group(1) if match else ""
+    return top if top in ("method", "metric", "run_cap", "early_terminate") else "general"
+
+
+def config_yaml(config: dict) -> str:
+    """The YAML text of a config, in the form `sweepnb sweep` reads back unchanged."""
+    from ..config import to_yaml
+
+    return to_yaml(config)
+
+
+def validate(config: dict) -> list[str]:
+    """Every problem `load_config` finds in `config` (an empty list when it is valid)."""
+    import warnings
+
+    from ..config import load_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            load_config(config)
+        except ConfigError as exc:
+            return list(exc.errors)
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Widgets
+# ---------------------------------------------------------------------------------------------
+
+
+def _error_label() -> widgets.HTML:
+    label = widgets.HTML(value="")
+    label.add_class("sweepnb-error")
+    return label
+
+
+def _show_error(label: widgets.HTML, message: str | None) -> None:
+    label.value = f'<span style="color:#c62828">{html.escape(message)}</span>' if message else ""
+
+
+class ParameterRow:
+    """One parameter of the form: name, kind, the fields that kind needs, a remove button."""
+
+    def __init__(self, name: str = "", values: RowValues | None = None):
+        values = values or RowValues("values")
+        self.name = widgets.Text(value=name, placeholder="name", layout={"width": "140px"})
+        self.kind = widgets.Dropdown(options=KINDS, value=values.kind, layout={"width": "130px"})
+        self.text = widgets.Text(value=values.text, layout={"width": "260px"})
+        self.low = widgets.Text(value=values.low, placeholder="min", layout={"width": "100px"})
+        self.high = widgets.Text(value=values.high, placeholder="max", layout={"width": "100px"})
+        self.remove = widgets.Button(
+            description="✕", tooltip="remove this parameter", layout={"width": "36px"}
+        )
+        self.remove.add_class("sweepnb-remove-parameter")
+        self.error = _error_label()
+        self.widget = widgets.HBox(
+            [self.name, self.kind, self.text, self.low, self.high, self.remove, self.error]
+        )
+        self.kind.observe(lambda _change: self._show_kind_fields(), names="value")
+        self._show_kind_fields()
+
+    @property
+    def inputs(self) -> list[widgets.Widget]:
+        """The widgets whose edits change the config."""
+        return [self.name, self.kind, self.text, self.low, self.high]
+
+    def spec(self) -> dict:
+        """This row's parameter config (raises FieldError naming the key)."""
+        key = f"parameters.{self.name.value.strip() or '?'}"
+        return param_spec(
+            self.kind.value, text=self.text.value, low=self.low.value, high=self.high.value, key=key
+        )
+
+    def _show_kind_fields(self) -> None:
+        shown = _FIELDS_OF_KIND[self.kind.value]
+        for field in ("text", "low", "high"):
+            getattr(self, field).layout.display = None if field in shown else "none"
+        self.text.placeholder = _PLACEHOLDER.get(self.kind.value, "")
+
+
+class SweepBuilder:
+    """The sweep-config form. `config()` is the config it describes; `create()` creates the sweep.
+
+    `config` pre-fills the form (a dict, YAML text or a path). Top-level keys the form has no
+    field for (`program`, `command`, `name`, `seed`, ...) are kept unchanged. `on_create` is
+    called with the new sweep id.
+    """
+
+    def __init__(
+        self,
+        config: dict | str | None = None,
+        *,
+        store: Any = None,
+        on_create: Callable[[str], None] | None = None,
+    ):
+        self.store = store
+        self.on_create = on_create
+        self.sweep_id: str | None = None
+        self.rows: list[ParameterRow] = []
+        self._extra: dict = {}
+        self._metric_extra: dict = {}
+        self._early_extra: dict = {}
+        self._refreshing = False
+        self._build_widgets()
+        self._fill(_as_dict(config) if config is not None else None)
+        self.refresh()
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.method = widgets.Dropdown(options=METHODS, value="random", description="method")
+        self.run_cap = widgets.Text(value="", placeholder="no cap", description="run_cap")
+        self.metric_name = widgets.Text(value="", placeholder="e.g. loss", description="metric")
+        self.goal = widgets.Dropdown(options=GOALS, value="minimize", description="goal")
+        self.early_terminate = widgets.Dropdown(
+            options=(("off", "off"), ("hyperband", "hyperband")),
+            value="off",
+            description="early stop",
+        )
+        self.min_iter = widgets.Text(value="3", description="min_iter")
+        self.eta = widgets.Text(value="3", description="eta")
+        self.add_button = widgets.Button(description="Add parameter", icon="plus")
+        self.add_button.add_class("sweepnb-add-parameter")
+        self.create_button = widgets.Button(description="Create sweep", button_style="success")
+        self.create_button.add_class("sweepnb-create")
+        self.status = widgets.HTML(value="")
+        self.status.add_class("sweepnb-status")
+        self.preview = widgets.HTML(value="")
+        self.preview.add_class("sweepnb-preview")
+        self.field_errors = {
+            key: _error_label()
+            for key in ("method", "run_cap", "metric", "early_terminate", "general")
+        }
+        self._rows_box = widgets.VBox([])
+        self.add_button.on_click(lambda _b: self.add_parameter())
+        self.create_button.on_click(lambda _b: self.create())
+        for w in (
+            self.method,
+            self.run_cap,
+            self.metric_name,
+            self.goal,
+            self.early_terminate,
+            self.min_iter,
+            self.eta,
+        ):
+            w.observe(self._on_edit, names="value")
+        e = self.field_errors
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML("<b>New sweep</b>"),
+                widgets.HBox([self.method, e["method"]]),
+                widgets.HBox([self.metric_name, self.goal, e["metric"]]),
+                widgets.HBox([self.run_cap, e["run_cap"]]),
+                widgets.HBox([self.early_terminate, self.min_iter, self.eta, e["early_terminate"]]),
+                widgets.HTML(f"<b>Parameters</b> <small>({_HELP})</small>"),
+                self._rows_box,
+                widgets.HBox([self.add_button, e["general"]]),
+                widgets.HBox([self.create_button, self.status]),
+                self.preview,
+            ]
+        )
+        self.widget.add_class("sweepnb-builder")
+
+    def _fill(self, config: dict | None) -> None:
+        """Put a config's values into the fields (the `%sweep --edit` path)."""
+        if not config:
+            self.add_parameter()
+            return
+        config = dict(config)
+        if config.get("method") in METHODS:
+            self.method.value = config.pop("method")
+        metric = dict(config.pop("metric", None) or {})
+        self.metric_name.value = str(metric.pop("name", ""))
+        if metric.get("goal") in GOALS:
+            self.goal.value = metric.pop("goal")
+        self._metric_extra = metric
+        if "run_cap" in config:
+            self.run_cap.value = format_scalar(config.pop("run_cap"))
+        early = dict(config.pop("early_terminate", None) or {})
+        if early.pop("type", None) == "hyperband":
+            self.early_terminate.value = "hyperband"
+            self.min_iter.value = (
+                format_scalar(early.pop("min_iter")) if "min_iter" in early else ""
+            )
+            self.eta.value = format_scalar(early.pop("eta", 3))
+        self._early_extra = early
+        for name, spec in (config.pop("parameters", None) or {}).items():
+            values = row_from_spec(spec) if isinstance(spec, dict) else RowValues("yaml", str(spec))
+            self.add_parameter(name, values)
+        self._extra = config
+
+    # -- rows ----------------------------------------------------------------------------
+
+    def add_parameter(self, name: str = "", values: RowValues | None = None) -> ParameterRow:
+        """Append a parameter row (the "Add parameter" button)."""
+        row = ParameterRow(name, values)
+        for w in row.inputs:
+            w.observe(self._on_edit, names="value")
+        row.remove.on_click(lambda _b: self.remove_parameter(row))
+        self.rows.append(row)
+        self._rows_box.children = [r.widget for r in self.rows]
+        self.refresh()
+        return row
+
+    def remove_parameter(self, row: ParameterRow) -> None:
+        """Drop a parameter row (its "✕" button)."""
+        self.rows.remove(row)
+        self._rows_box.children = [r.widget for r in self.rows]
+        self.refresh()
+
+    # -- reading the form ----------------------------------------------------------------------
+
+    def config(self) -> dict:
+        """The config the form describes, as YAML would hold it. Raises ConfigError if invalid."""
+        config, errors = self._read()
+        problems = [msg for msg in errors.values() if msg] + (
+            validate(config) if not errors else []
+        )
+        if problems:
+            raise ConfigError(problems)
+        return config
+
+    def yaml(self) -> str:
+        """The YAML text of `config()`."""
+        return config_yaml(self.config())
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Current problems by field: `method`, `metric`, `run_cap`, `early_terminate`,
+        `param:<name>` (or `row:<index>` for an unnamed row) and `general`."""
+        config, errors = self._read()
+        if errors:
+            return errors
+        names = list(config.get("parameters", {}))
+        found: dict[str, str] = {}
+        for message in validate(config):
+            key = error_field(message, names)
+            if key.startswith("param:"):
+                key = f"row:{names.index(key[6:])}"
+            found[key] = f"{found[key]}; {message}" if key in found else message
+        return found
+
+    def _read(self) -> tuple[dict, dict[str, str]]:
+        """The config from the fields plus the fields that cannot be read (by field key)."""
+        errors: dict[str, str] = {}
+        config: dict = {"method": self.method.value}
+        if self.metric_name.value.strip():
+            config["metric"] = {
+                "name": self.metric_name.value.strip(),
+                "goal": self.goal.value,
+                **self._metric_extra,
+            }
+        if self.run_cap.value.strip():
+            _read_into(
+                config,
+                "run_cap",
+                errors,
+                "run_cap",
+                lambda: parse_number(self.run_cap.value, "run_cap", integer=True),
+            )
+        if self.early_terminate.value == "hyperband":
+            config["early_terminate"] = early = {"type": "hyperband", **self._early_extra}
+            if self.min_iter.value.strip() or "max_iter" not in self._early_extra:
+                _read_into(
+                    early,
+                    "min_iter",
+                    errors,
+                    "early_terminate",
+                    lambda: parse_number(
+                        self.min_iter.value, "early_terminate.min_iter", integer=True
+                    ),
+                )
+            _read_into(
+                early,
+                "eta",
+                errors,
+                "early_terminate",
+                lambda: _integral(parse_number(self.eta.value, "early_terminate.eta")),
+            )
+        config["parameters"] = params = {}
+        for index, row in enumerate(self.rows):
+            name = row.name.value.strip()
+            if not name:
+                errors[f"row:{index}"] = "parameter name is missing"
+            elif name in params:
+                errors[f"row:{index}"] = f"parameters.{name}: appears twice"
+            else:
+                _read_into(params, name, errors, f"row:{index}", row.spec)
+        config.update({k: v for k, v in self._extra.items() if k not in config})
+        return config, errors
+
+    # -- reacting ----------------------------------------------------------------------------
+
+    def _on_edit(self, _change: Any = None) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-validate: errors beside their fields, YAML preview, Create enabled only if valid."""
+        if self._refreshing:
+            return
+        self._refreshing = True
+        try:
+            errors = self.errors
+            for key, label in self.field_errors.items():
+                _show_error(label, errors.get(key))
+            for index, row in enumerate(self.rows):
+                _show_error(row.error, errors.get(f"row:{index}"))
+            self.create_button.disabled = bool(errors)
+            config, _ = self._read()
+            text = config_yaml(config) if not errors else yaml.safe_dump(config, sort_keys=False)
+            self.preview.value = f"<pre>{html.escape(text)}</pre>"
+        finally:
+            self._refreshing = False
+
+    def create(self) -> str | None:
+        """Create the sweep (the "Create sweep" button); show and return its id."""
+        try:
+            config = self.config()
+            from .. import api
+
+            sweep_id = api.sweep(config, store=self.store)
+        except SweepnbError as exc:
+            self.status.value = f'<span style="color:#c62828">{html.escape(str(exc))}</span>'
+            return None
+        self.sweep_id = sweep_id
+        self.status.value = (
+            f"Created sweep <code>{sweep_id}</code> (now the current sweep): "
+            f"run it with <code>%agent FUNCTION</code>"
+        )
+        if self.on_create is not None:
+            self.on_create(sweep_id)
+        return sweep_id
+
+    # -- display ---------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        try:
+            text = self.yaml()
+        except ConfigError as exc:
+            text = str(exc)
+        return {**bundle, "text/plain": f"Sweep config form:\n{text}"}
+
+    def __repr__(self) -> str:
+        return f"SweepBuilder(method={self.method.value!r}, parameters={len(self.rows)})"
+
+
+def _read_into(
+    target: dict, key: str, errors: dict[str, str], field: str, read: Callable[[], Any]
+) -> None:
+    """target[key] = read(), or record the FieldError message under `field`."""
+    try:
+        target[key] = read()
+    except FieldError as exc:
+        errors[field] = str(exc)
+
+
+def _integral(value: float) -> int | float:
+    """3.0 -> 3 so the YAML reads `eta: 3`."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _as_dict(config: dict | str) -> dict:
+    """A config given to pre-fill the form: a dict, YAML text or a path to a YAML file."""
+    if isinstance(config, dict):
+        return config
+    from ..config import parse_yaml
+
+    path = Path(config)
+    if "\n" not in config and path.suffix in (".yaml", ".yml", ".json") and path.is_file():
+        config = path.read_text()
+    return parse_yaml(config)

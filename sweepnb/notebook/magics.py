@@ -1,0 +1,571 @@
+"""The `%sweep` and `%agent` magics (`%load_ext sweepnb`).
+
+    %load_ext sweepnb
+    %%sweep                       # a YAML (or Python dict) body creates a sweep
+    method: random
+    metric: {name: loss}
+    parameters: {lr: {min: 0.001, max: 0.1}}
+
+    sid = %sweep sweep.yaml       # a file, `{dict_var}` or a variable name; returns the id
+    %sweep                        # the config form (ipywidgets)
+    %sweep --edit sweep.yaml      # the form, pre-filled
+    %sweep ls                     # the sweeps in the store
+    %sweep show                   # the current sweep's runs
+    %sweep --pause                # --stop, --pause, --resume, --cancel [ID]
+    h = %agent train --count 8 --jobs 2   # h.df, h.best
+
+The last sweep created or named becomes the *current sweep*, used when an ID is left out.
+Settings: `%config SweepMagics.store = "sqlite:///sweeps.db"`.
+Errors in what the user typed are one-line `UsageError`s, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import ArgDecorator, argument, magic_arguments, parse_argstring
+from IPython.display import display
+from traitlets import Unicode
+
+from ..errors import ConfigError, SweepnbError, SweepNotFound
+from . import arguments as shared
+
+_SWEEP_COMMANDS = ("ls", "show")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+class shared_arguments(ArgDecorator):
+    """Add the options the `sweepnb` command defines (`add_sweep_arguments`, ...) to a magic."""
+
+    def __init__(self, add_arguments):
+        self.add_arguments = add_arguments
+
+    def add_to_parser(self, parser, group):
+        self.add_arguments(parser)
+
+
+def friendly_errors(func):
+    """Turn sweepnb's own errors into one-line UsageErrors (no traceback in the notebook)."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SweepnbError as exc:
+            raise UsageError(one_line(exc)) from None
+
+    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = func.__name__, func.__doc__, func
+    wrapper.__dict__.update(func.__dict__)
+    return wrapper
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as a single line: ConfigError problems joined with '; '."""
+    if isinstance(exc, ConfigError):
+        return "invalid sweep config: " + "; ".join(exc.errors)
+    if isinstance(exc, SweepNotFound):
+        text = str(exc).strip().strip("'\"")
+        return text if " " in text else f"no sweep with id {text!r}"
+    return " ".join(str(exc).split())
+
+
+@magics_class
+class SweepMagics(Magics):
+    """The `%sweep` and `%agent` magics; holds the current sweep id."""
+
+    store = Unicode(
+        None, allow_none=True, help="store URL or path (default: $SWEEPNB_STORE or ./.sweepnb)"
+    ).tag(config=True)
+
+    def __init__(self, shell=None, **kwargs):
+        super().__init__(shell=shell, **kwargs)
+        self.current: str | None = None
+        self.builders: list = []  # forms shown, newest last (kept so their callbacks live)
+
+    # ------------------------------------------------------------------------------ %sweep
+
+    @no_var_expand
+    @magic_arguments()
+    @argument(
+        "target",
+        nargs="*",
+        metavar="CONFIG | ls | show [ID] | ID",
+        help="a YAML file, {dict_var}, a variable name; `ls`; `show [ID]`; "
+        "or the sweep ID for --stop/--pause/--resume/--cancel",
+    )
+    @argument(
+        "--edit",
+        metavar="CONFIG",
+        default=None,
+        help="open the config form pre-filled with CONFIG (a file, variable or sweep ID)",
+    )
+    @shared_arguments(shared.add_sweep_arguments)
+    @line_cell_magic
+    @friendly_errors
+    def sweep(self, line: str, cell: str | None = None):
+        """Create, list, show or change sweeps; with no argument, open the config form.
+
+        A cell body (`%%sweep`) is the config, as YAML or a Python dict. A created sweep
+        becomes the current sweep and its id is returned: `sid = %sweep sweep.yaml`.
+        """
+        value, line = self._leading_braces(line)
+        args = parse_argstring(self.sweep, self.shell.var_expand(line))
+        store = args.store or self.store
+        if args.state_action:
+            return self._change_state(args.state_action, _only_id(args.target), store)
+        if value is None and args.target and args.target[0] in _SWEEP_COMMANDS:
+            return self._sweep_command(args.target[0], args.target[1:], store)
+        if args.edit is not None:
+            return self._open_form(self._source(args.edit, store=store), store)
+        if cell is not None and cell.strip():
+            if value is not None or args.target:
+                raise UsageError("give the config either in the cell or on the line, not both")
+            return self._create(self._cell_config(cell), args, store)
+        if value is not None or args.target:
+            if value is None and len(args.target) > 1:
+                raise UsageError(f"one config expected, got {' '.join(args.target)!r}")
+            source = value if value is not None else self._source(args.target[0])
+            return self._create(source, args, store)
+        return self._open_form(None, store)
+
+    def _leading_braces(self, line: str) -> tuple[Any, str]:
+        """`{expr} --opts` -> (value of expr, "--opts"); a dict literal `{...}` works too."""
+        stripped = line.lstrip()
+        if not stripped.startswith("{"):
+            return None, line
+        end = _matching_brace(stripped)
+        if end is None:
+            raise UsageError("unbalanced '{' in the %sweep line")
+        inner, rest = stripped[1:end], stripped[end + 1 :]
+        for expr in (inner, stripped[: end + 1]):
+            try:
+                return self.shell.ev(expr), rest
+            except SyntaxError:
+                continue
+            except Exception as exc:  # noqa: BLE001 (the user's expression failed: say which)
+                raise UsageError(f"cannot evaluate {{{inner}}}: {one_line(exc)}") from None
+        raise UsageError(f"cannot evaluate {stripped[: end + 1]!r}")
+
+    def _cell_config(self, cell: str) -> Any:
+        """The body of `%%sweep`: a Python dict expression, else YAML text."""
+        body = cell.strip()
+        if body.startswith(("{", "dict(")):
+            try:
+                value = self.shell.ev(body)
+            except Exception:  # noqa: BLE001 (not Python: a YAML flow mapping like {method: grid})
+                return body
+            if isinstance(value, dict):
+                return value
+        return body
+
+    def _source(self, token: str, store: Any = None) -> Any:
+        """What a name on the line stands for: a file, a variable, or (with store) a sweep ID."""
+        token = _unquote(token)
+        if Path(token).expanduser().is_file():
+            return str(Path(token).expanduser())
+        if _IDENTIFIER.match(token):
+            found, value = self._lookup(token)
+            if found:
+                if isinstance(value, (dict, str)):
+                    return value
+                raise UsageError(f"{token} is a {type(value).__name__}, not a config dict or YAML")
+        if store is not None or _looks_like_id(token):
+            try:
+                return _store(store).get_sweep(token)["config"]
+            except SweepNotFound:
+                pass
+        raise UsageError(f"no file or variable named {token!r}")
+
+    def _lookup(self, name: str) -> tuple[bool, Any]:
+        """A (possibly dotted) name in the notebook's namespace."""
+        if name in self.shell.user_ns:
+            return True, self.shell.user_ns[name]
+        if "." in name:
+            try:
+                return True, self.shell.ev(name)
+            except Exception:  # noqa: BLE001 (not a name in the notebook)
+                return False, None
+        return False, None
+
+    def _create(self, source: Any, args: Any, store: Any) -> str:
+        from .. import api
+        from ..config import parse_yaml
+
+        config = _config_dict(source, parse_yaml)
+        if args.name:
+            config["name"] = args.name
+        sweep_id = api.sweep(config, project=args.project, entity=args.entity, store=store)
+        self.current = sweep_id
+        print(f"Created sweep {sweep_id} (now the current sweep). Run it with %agent FUNCTION")
+        return sweep_id
+
+    def _change_state(self, action: str, sweep_id: str | None, store: Any) -> None:
+        from .. import api
+
+        sweep_id = self._sweep_id(sweep_id)
+        getattr(api, action)(sweep_id, store=store)
+        state = _store(store).get_sweep(sweep_id)["state"]
+        print(f"Sweep {sweep_id}: {action} requested, state is now {state}")
+
+    def _sweep_command(self, command: str, rest: list[str], store: Any):
+        if command == "ls":
+            if rest:
+                raise UsageError(f"%sweep ls takes no argument, got {' '.join(rest)!r}")
+            return sweeps_table(_store(store))
+        return self._show(_only_id(rest), store)
+
+    def _show(self, sweep_id: str | None, store: Any):
+        from .. import api
+
+        sweep_id = self._sweep_id(sweep_id)
+        sweep = _store(store).get_sweep(sweep_id)
+        frame = api.runs(sweep_id, store=store)
+        print(sweep_summary(sweep, frame))
+        return frame
+
+    def _open_form(self, config: Any, store: Any):
+        from .builder import SweepBuilder
+
+        def became_current(sweep_id: str) -> None:
+            self.current = sweep_id
+
+        form = SweepBuilder(config, store=store, on_create=became_current)
+        self.builders = [*self.builders[-4:], form]
+        display(form)
+
+    def _sweep_id(self, given: str | None) -> str:
+        if given:
+            self.current = _unquote(given)
+            return self.current
+        if self.current is None:
+            raise UsageError("no current sweep: create one with %sweep, or give its ID")
+        return self.current
+
+    # ------------------------------------------------------------------------------ %agent
+
+    @magic_arguments()
+    @argument(
+        "names",
+        nargs="+",
+        metavar="[ID] FUNCTION",
+        help="the sweep ID (default: the current sweep) and the name of the function "
+        "each run calls (defined in the notebook)",
+    )
+    @argument(
+        "--background",
+        action="store_true",
+        help="return at once and run in the background (the dashboard's Stop button "
+        "works while it runs); use .wait() on the handle",
+    )
+    @argument(
+        "--no-dashboard",
+        dest="dashboard",
+        action="store_false",
+        help="do not show the live dashboard",
+    )
+    @shared_arguments(shared.add_agent_arguments)
+    @line_magic
+    @friendly_errors
+    def agent(self, line: str):
+        """Run agents of the current (or given) sweep in the notebook; returns a handle
+        with `.df` (the runs DataFrame) and `.best` (the best run).
+
+        With --jobs N, N agents run in parallel through joblib (loky processes by default;
+        functions defined in the notebook work there). Interrupt the kernel to stop: the
+        running runs finish; a second interrupt cancels them.
+        """
+        args = parse_argstring(self.agent, line)
+        if len(args.names) > 2:
+            raise UsageError(f"expected [ID] FUNCTION, got {' '.join(args.names)!r}")
+        sweep_id = self._sweep_id(args.names[0] if len(args.names) == 2 else None)
+        function = self._function(args.names[-1])
+        store = args.store or self.store
+        _store(store).get_sweep(sweep_id)  # an unknown id fails here, before anything starts
+        handle = AgentHandle(sweep_id, function, count=args.count, n_jobs=args.jobs, store=store)
+        handle.start(dashboard=args.dashboard)
+        if not args.background:
+            handle.wait()
+        return handle
+
+    def _function(self, name: str):
+        name = _unquote(name)
+        found, value = self._lookup(name) if _IDENTIFIER.match(name) else (False, None)
+        if not found:
+            raise UsageError(f"unknown function {name!r}: define it in the notebook first")
+        if not callable(value):
+            raise UsageError(f"{name} is a {type(value).__name__}, not a function")
+        return value
+
+
+class AgentHandle:
+    """What `%agent` returns: the agents' thread, then `.df`, `.best` and `.result`.
+
+    The agents run in a background thread so the kernel's main thread only waits (a kernel
+    interrupt reaches it) and, with `--background`, is free for the dashboard's Stop button.
+    """
+
+    def __init__(
+        self,
+        sweep_id: str,
+        function,
+        *,
+        count: int | None = None,
+        n_jobs: int = 1,
+        store: Any = None,
+    ):
+        self.sweep_id = sweep_id
+        self.function = function
+        self.count = count
+        self.n_jobs = n_jobs
+        self.store = store
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.dashboard: Any = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"sweepnb-agent-{sweep_id}", daemon=True
+        )
+
+    def start(self, dashboard: bool = True) -> None:
+        """Show the live dashboard and start the agents."""
+        if dashboard:
+            self.dashboard = _start_dashboard(self.sweep_id, self.store)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from .. import api
+
+        try:
+            self.result = api.agent(
+                self.sweep_id, self.function, count=self.count, n_jobs=self.n_jobs, store=self.store
+            )
+        except BaseException as exc:  # noqa: BLE001 (re-raised in the waiting thread)
+            self.error = exc
+        finally:
+            if self.dashboard is not None and not self._waited_in_main():
+                _finish_dashboard(self.dashboard)
+
+    def _waited_in_main(self) -> bool:
+        return getattr(self, "_main_waiting", False)
+
+    @property
+    def done(self) -> bool:
+        """True once every agent has returned."""
+        return self._thread.ident is not None and not self._thread.is_alive()
+
+    def wait(self) -> AgentHandle:
+        """Block until the agents end. A first KeyboardInterrupt stops the sweep (running runs
+        finish), a second cancels it (running runs stop at their next log)."""
+        self._main_waiting = True
+        interrupts = 0
+        while self._thread.is_alive():
+            try:
+                self._thread.join(0.2)
+            except KeyboardInterrupt:
+                interrupts += 1
+                self._interrupt(interrupts)
+        if self.dashboard is not None:
+            _finish_dashboard(self.dashboard)
+            self.dashboard = None
+        if isinstance(self.error, SweepnbError):
+            raise UsageError(one_line(self.error))
+        if self.error is not None and not isinstance(self.error, KeyboardInterrupt):
+            raise self.error
+        return self
+
+    def _interrupt(self, count: int) -> None:
+        from .. import api
+
+        if count == 1:
+            print(
+                f"Stopping sweep {self.sweep_id}: running runs finish "
+                f"(interrupt again to cancel them)"
+            )
+            api.stop(self.sweep_id, store=self.store)
+        elif count == 2:
+            print(f"Cancelling sweep {self.sweep_id}: running runs stop at their next log")
+            api.cancel(self.sweep_id, store=self.store)
+
+    def stop(self) -> None:
+        """Stop the sweep: no new runs; the running ones finish."""
+        from .. import api
+
+        api.stop(self.sweep_id, store=self.store)
+
+    @property
+    def df(self):
+        """The sweep's runs as a DataFrame (`sweepnb.runs`)."""
+        from .. import api
+
+        return api.runs(self.sweep_id, store=self.store)
+
+    @property
+    def best(self):
+        """The sweep's best run so far (`sweepnb.best_run`)."""
+        from .. import api
+
+        return api.best_run(self.sweep_id, store=self.store)
+
+    def __repr__(self) -> str:
+        status = "done" if self.done else "running"
+        try:
+            states = self.df["state"].value_counts().to_dict() if self.done else {}
+        except Exception:  # noqa: BLE001 (a repr never raises)
+            states = {}
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        return f"<agent of sweep {self.sweep_id}: {status}{'; ' + counts if counts else ''}>"
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def sweeps_table(store: Any):
+    """`%sweep ls`: one row per sweep with its run counts by state."""
+    import pandas as pd
+
+    rows = []
+    for sweep in store.list_sweeps():
+        runs = sweep.get("runs") or {}
+        rows.append(
+            {
+                "id": sweep["id"],
+                "name": sweep.get("name"),
+                "method": (sweep.get("config") or {}).get("method"),
+                "state": sweep.get("state"),
+                "runs": sum(runs.values()),
+                **{state: runs.get(state, 0) for state in ("finished", "running", "failed")},
+                "created": sweep.get("created"),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "name",
+            "method",
+            "state",
+            "runs",
+            "finished",
+            "running",
+            "failed",
+            "created",
+        ],
+    )
+
+
+def sweep_summary(sweep: dict, frame: Any) -> str:
+    """One line about a sweep: method, state, runs by state, best metric."""
+    config = sweep.get("config") or {}
+    metric = (config.get("metric") or {}).get("name")
+    goal = (config.get("metric") or {}).get("goal", "minimize")
+    counts = frame["state"].value_counts().to_dict() if len(frame) else {}
+    parts = [
+        f"sweep {sweep['id']} ({config.get('method')}, {sweep.get('state')})",
+        f"{len(frame)} runs"
+        + (": " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) if counts else ""),
+    ]
+    if metric and len(frame) and metric in frame:
+        values = frame[metric].dropna()
+        if len(values):
+            best = values.max() if goal == "maximize" else values.min()
+            parts.append(f"best {metric} = {best:.6g}")
+    return " | ".join(parts)
+
+
+def _store(store: Any):
+    from ..store import Store
+
+    return store if isinstance(store, Store) else Store(store)
+
+
+def _config_dict(source: Any, parse_yaml) -> dict:
+    """A config source (dict, YAML text, path) as a dict, so --name can be set on it."""
+    if isinstance(source, dict):
+        return dict(source)
+    text = str(source)
+    path = Path(text).expanduser()
+    if "\n" not in text and path.is_file():
+        text = path.read_text()
+    config = parse_yaml(text)
+    if not isinstance(config, dict):
+        raise ConfigError(f"the config must be a mapping of keys to values, got {text.strip()!r}")
+    return config
+
+
+def _matching_brace(text: str) -> int | None:
+    """Index of the '}' closing the '{' at text[0], skipping quoted strings."""
+    depth, quote = 0, None
+    for index, char in enumerate(text):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "{[(":
+            depth += 1
+        elif char in "}])":
+            depth -= 1
+            if depth == 0:
+                return index if char == "}" else None
+    return None
+
+
+def _unquote(text: str) -> str:
+    """magic_arguments keeps quotes (`'a b'` arrives quoted): remove one matching pair."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        try:
+            return str(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            return text[1:-1]
+    return text
+
+
+def _only_id(target: list[str]) -> str | None:
+    if len(target) > 1:
+        raise UsageError(f"one sweep ID expected, got {' '.join(target)!r}")
+    return target[0] if target else None
+
+
+def _looks_like_id(token: str) -> bool:
+    return bool(re.fullmatch(r"[a-z0-9]{8}", token))
+
+
+def _start_dashboard(sweep_id: str, store: Any):
+    """Show the live dashboard of `sweep_id` and start its refresh thread."""
+    from .dashboard import Dashboard
+
+    dash = Dashboard(sweep_id, store=store)
+    dash.show()
+    dash.start()
+    return dash
+
+
+def _finish_dashboard(dash: Any) -> None:
+    """Stop refreshing and draw the final state once (from the thread that waited)."""
+    dash.stop()
+
+
+# ------------------------------------------------------------------------------ extension
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register the magics; loading again replaces the previous registration."""
+    if "SweepMagics" in ipython.magics_manager.registry:
+        unload_ipython_extension(ipython)
+    ipython.register_magics(SweepMagics(shell=ipython))
+
+
+def unload_ipython_extension(ipython) -> None:
+    """Remove the magics (and their settings object) from the shell."""
+    manager = ipython.magics_manager
+    instance = manager.registry.pop("SweepMagics", None)
+    if instance is None:
+        return
+    for kind, table in instance.magics.items():
+        for name in table:
+            manager.magics[kind].pop(name, None)
+    if instance in getattr(ipython, "configurables", []):
+        ipython.configurables.remove(instance)
