@@ -1,0 +1,501 @@
+"""The agent loop: claim a run from the store, execute it, record how it ended, repeat.
+
+One agent runs one run at a time (W&B's agents do too); ``sweepnb.agent(..., n_jobs=N)`` starts
+N of these loops (``sweepnb.parallel``). There is no controller: each claim asks the search engine
+for the next config inside one store transaction, and every agent checks the early-termination
+rule for the whole sweep as its runs log.
+
+The agent ends when ``count`` runs are done, the sweep is no longer ``running`` (finished, paused,
+cancelled), the search has nothing left (the sweep is then marked ``finished``), Ctrl-C, or W&B's
+failure policy trips (reference §6): 3 failed runs in the agent's first 60 s, or 5 failed runs
+before 2 runs ended without failing.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import run as runmod
+from .errors import RunStopped, SweepnbError
+
+KILL_DELAY = 30.0  # seconds between SIGTERM and SIGKILL for a program run (W&B's KILL_DELAY)
+STOP_CHECK_INTERVAL = 1.0  # seconds between two early-termination checks by one agent
+OUTPUT_TAIL = 200  # lines of a program's output kept with its run
+FAILED_STATES = ("failed",)
+
+
+# ---------------------------------------------------------------------------------------------
+# Result and failure policy
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AgentResult:
+    """What an agent did: the runs it executed (id -> final state) and why it stopped."""
+
+    sweep_id: str
+    runs: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of runs per final state."""
+        return dict(collections.Counter(self.runs.values()))
+
+    def merge(self, other: AgentResult) -> AgentResult:
+        """This result and ``other`` (another agent on the same sweep) as one."""
+        reasons = [r for r in (self.reason, other.reason) if r]
+        return AgentResult(self.sweep_id, {**self.runs, **other.runs},
+                           "; ".join(dict.fromkeys(reasons)))
+
+    def __repr__(self) -> str:
+        states = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items())) or "no runs"
+        return f"AgentResult(sweep {self.sweep_id!r}: {states}; ended: {self.reason})"
+
+
+class FailurePolicy:
+    """W&B's agent failure policy (reference §6), one instance per agent.
+
+    ``record(failed)`` after each run returns the reason to shut the agent down, or None.
+    Only ``failed`` runs count (an exception, or a program's exit code > 0).
+    """
+
+    def __init__(self, *, max_initial_failures: int | None = None,
+                 flapping_failures: int = 3, flapping_seconds: float = 60.0,
+                 disable_flapping: bool | None = None, clock: Callable[[], float] = time.monotonic):
+        env = os.environ
+        if max_initial_failures is None:
+            max_initial_failures = int(env.get("SWEEPNB_AGENT_MAX_INITIAL_FAILURES")
+                                       or env.get("WANDB_AGENT_MAX_INITIAL_FAILURES") or 5)
+        if disable_flapping is None:
+            flag = env.get("SWEEPNB_AGENT_DISABLE_FLAPPING") or env.get("WANDB_AGENT_DISABLE_FLAPPING")
+            disable_flapping = (flag or "").lower() in ("1", "true", "yes")
+        self.max_initial_failures = max_initial_failures
+        self.flapping_failures = flapping_failures
+        self.flapping_seconds = flapping_seconds
+        self.disable_flapping = disable_flapping
+        self.clock = clock
+        self.started = clock()
+        self.failures = 0
+        self.completed = 0  # runs ended so far, failed or not
+
+    def record(self, failed: bool) -> str | None:
+        """Count one ended run; the reason to stop the agent, or None to go on."""
+        before = self.completed
+        self.completed += 1
+        if not failed:
+            return None
+        self.failures += 1
+        elapsed = self.clock() - self.started
+        if (not self.disable_flapping and self.failures >= self.flapping_failures
+                and elapsed < self.flapping_seconds):
+            return (f"detected {self.failures} failed runs in the first "
+                    f"{self.flapping_seconds:g} seconds, shutting down")
+        # W&B: failures >= max AND failures >= runs completed before this one, which holds
+        # only while at most one run has ended without failing
+        if self.failures >= self.max_initial_failures and self.failures >= before:
+            return f"detected {self.failures} failed runs in a row, shutting down"
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------------------------
+
+
+def run_agent(sweep_id: str, function: Callable | None = None, count: int | None = None,
+              store: Any = None, *, kill_delay: float = KILL_DELAY,
+              heartbeat: float = runmod.HEARTBEAT_INTERVAL, quiet: bool = False,
+              agent_name: str | None = None, policy: FailurePolicy | None = None,
+              progress: bool | None = None, **ignored: Any) -> AgentResult:
+    """Run sweep ``sweep_id`` in this process, one run at a time; return what was done.
+
+    ``function`` (no argument, or one: the run's config) is called for each run; without it the
+    sweep's ``program`` runs through its ``command`` in a subprocess. ``count`` caps the runs of
+    this agent. W&B keywords (``project``, ``entity``) are accepted and ignored.
+
+    >>> result = run_agent(sweep_id, train, count=5)      # doctest: +SKIP
+    """
+    agent = _Agent(sweep_id, function, _open_store(store), kill_delay=kill_delay,
+                   heartbeat=heartbeat, quiet=quiet, name=agent_name,
+                   policy=policy or FailurePolicy())
+    return agent.loop(count, progress=progress)
+
+
+def _open_store(store: Any) -> Any:
+    from .store import Store
+
+    return store if isinstance(store, Store) else Store(store)
+
+
+def parse_sweep_id(sweep_id: str) -> str:
+    """W&B's ``entity/project/id`` forms -> the id (``project/id``, ``id`` accepted too)."""
+    if not isinstance(sweep_id, str) or not sweep_id.strip():
+        raise SweepnbError(f"sweep id must be a non-empty string, not {sweep_id!r}")
+    parts = sweep_id.strip().split("/")
+    if len(parts) > 3:
+        raise SweepnbError(f"expected a sweep id like ID, project/ID or entity/project/ID, "
+                           f"got {sweep_id!r}")
+    return parts[-1]
+
+
+class _Agent:
+    def __init__(self, sweep_id: str, function: Callable | None, store: Any, *, kill_delay: float,
+                 heartbeat: float, quiet: bool, name: str | None, policy: FailurePolicy):
+        self.sweep_id = parse_sweep_id(sweep_id)
+        self.function = function
+        self.store = store
+        self.kill_delay = kill_delay
+        self.heartbeat = heartbeat
+        self.quiet = quiet
+        self.host = socket.gethostname()
+        self.name = name or f"{self.host}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.policy = policy
+        self.result = AgentResult(self.sweep_id)
+        self.exhausted = False
+        self._last_stop_check = 0.0
+        sweep = store.get_sweep(self.sweep_id)  # SweepNotFound before anything is written
+        if function is None:
+            _check_program(sweep)
+
+    # -- main loop -----------------------------------------------------------------------------
+
+    def loop(self, count: int | None, progress: bool | None = None) -> AgentResult:
+        if count is not None and count < 0:
+            raise SweepnbError(f"count must be >= 0, got {count}")
+        bar = _progress_bar(count, progress)
+        current = None
+        try:
+            while True:
+                if count is not None and len(self.result.runs) >= count:
+                    self.result.reason = f"count {count} reached"
+                    break
+                run = self._claim()
+                if run is None:
+                    break
+                current = run["id"]
+                self.result.runs[current] = "running"
+                state = self._execute(run)
+                self.result.runs[current], current = state, None
+                if bar is not None:
+                    bar.update(1)
+                why = self.policy.record(state in FAILED_STATES)
+                if why:
+                    self.result.reason = why
+                    break
+        except KeyboardInterrupt:
+            self.result.reason = "interrupted (Ctrl-C)"
+            if current is not None:
+                self.result.runs[current] = self._stop_interrupted(current)
+        finally:
+            if bar is not None:
+                bar.close()
+        self._say(f"agent {self.name} stopped: {self.result.reason}")
+        return self.result
+
+    def _stop_interrupted(self, run_id: str) -> str:
+        """After Ctrl-C: the interrupted run ends ``stopped`` (unless it already ended)."""
+        state = self.store.get_run(run_id, history=False)["state"]
+        if state == "running":
+            self.store.finish_run(run_id, "stopped", error="KeyboardInterrupt: the agent was interrupted")
+            state = "stopped"
+        return state
+
+    def _claim(self) -> dict | None:
+        """Claim the next run, or None after setting ``result.reason``."""
+        self.store.reap(self.sweep_id, dead_pids_on=self.host)
+        self.exhausted = False
+        run = self.store.claim_run(self.sweep_id, self._propose, host=self.host,
+                                   pid=os.getpid(), agent=self.name)
+        if run is not None:
+            return run
+        state = self.store.get_sweep(self.sweep_id)["state"]
+        if self.exhausted and state == "running":
+            self.store.set_sweep_state(self.sweep_id, "finished")
+            self.result.reason = "the search has no more runs to propose; sweep finished"
+        elif self.exhausted:
+            self.result.reason = "the search has no more runs to propose"
+        else:
+            self.result.reason = f"sweep is {state}"
+        return None
+
+    def _propose(self, sweep: dict, runs: list[dict]) -> dict | None:
+        from . import engine
+
+        suggestions = engine.suggest(sweep["config"], runs, n=1)
+        if not suggestions:
+            self.exhausted = True
+            return None
+        return suggestions[0]
+
+    def _execute(self, run: dict) -> str:
+        """Execute one claimed run and record its final state; return that state."""
+        sweep = self.store.get_sweep(self.sweep_id)
+        self._say(f"run {run['id']} started: {_short(run['config'])}")
+        if self.function is not None:
+            state = self._call_function(run, sweep)
+        else:
+            state = self._run_program(run, sweep)
+        self._say(f"run {run['id']} {state}")
+        return state
+
+    # -- function runs -------------------------------------------------------------------------
+
+    def _call_function(self, record: dict, sweep: dict) -> str:
+        cfg = sweep["config"]
+        run = runmod.Run(store=self.store, run_id=record["id"], sweep_id=self.sweep_id,
+                         config=record["config"], metric=cfg.get("metric"),
+                         project=sweep.get("project"), entity=sweep.get("entity"))
+        if cfg.get("early_terminate"):
+            run.on_flush = self._check_early_termination
+        runmod.activate(run)
+        run._start_heartbeat(self.heartbeat)
+        try:
+            _call(self.function, run.config)
+        except RunStopped as stop:
+            run._end("stopped", error=f"RunStopped: {stop.reason}")
+        except KeyboardInterrupt:
+            run._end("stopped", error="KeyboardInterrupt: the agent was interrupted")
+            raise
+        except Exception as exc:  # noqa: BLE001 (any error of the user's function fails the run)
+            text = traceback.format_exc()
+            self._say(f"run {record['id']} errored: {type(exc).__name__}: {exc}\n{text}")
+            run._end("failed", error=text)
+        finally:
+            run._end("finished")  # no-op when already ended
+            runmod._local.run = None
+        return run.state
+
+    def _check_early_termination(self, run: runmod.Run) -> None:
+        """Flag the sweep's runs the stopping rule ends (at most once per STOP_CHECK_INTERVAL)."""
+        now = time.monotonic()
+        if now - self._last_stop_check < STOP_CHECK_INTERVAL:
+            return
+        self._last_stop_check = now
+        check_early_termination(self.store, self.sweep_id)
+        if run.id is not None and run.stop_reason is None:
+            run._control(self.store.heartbeat(run.id))
+
+    # -- program runs --------------------------------------------------------------------------
+
+    def _run_program(self, record: dict, sweep: dict) -> str:
+        from . import command
+
+        cfg = sweep["config"]
+        argv = command.build_command(
+            cfg.get("command"), program=cfg.get("program"), params=record["config"],
+            sweep_id=self.sweep_id, run_id=record["id"], json_file_dir=_json_dir(self.sweep_id))
+        env = command.run_env(sweep_id=self.sweep_id, run_id=record["id"],
+                              store_url=self.store.url, params=record["config"],
+                              project=sweep.get("project"), entity=sweep.get("entity"))
+        program = _ProgramRun(argv, env, self.kill_delay)
+        control = _RunControl()
+        beat = runmod._Heartbeat(self.store, record["id"], self.heartbeat, control.update)
+        beat.start()
+        try:
+            code = program.wait(control, on_tick=lambda: self._program_tick(record, cfg, control))
+        except KeyboardInterrupt:
+            program.terminate()
+            self.store.finish_run(record["id"], "stopped",
+                                  error="KeyboardInterrupt: the agent was interrupted")
+            raise
+        finally:
+            beat.stop()
+        state, error = _program_outcome(code, program, control, self.store, record["id"])
+        self.store.finish_run(record["id"], state, error=error)
+        return state
+
+    def _program_tick(self, record: dict, cfg: dict, control: _RunControl) -> None:
+        now = time.monotonic()
+        if now - self._last_stop_check < STOP_CHECK_INTERVAL:
+            return
+        self._last_stop_check = now
+        if cfg.get("early_terminate"):
+            check_early_termination(self.store, self.sweep_id)
+        control.update(self.store.heartbeat(record["id"]))
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            print(f"sweepnb: {text}", file=sys.stderr, flush=True)
+
+
+def check_early_termination(store: Any, sweep_id: str) -> list[str]:
+    """Ask the sweep's stopping rule which running runs to end and flag them in the store."""
+    from . import engine
+
+    sweep = store.get_sweep(sweep_id)
+    cfg = sweep["config"]
+    if not cfg.get("early_terminate"):
+        return []
+    runs = store.get_runs(sweep_id)
+    try:
+        from .stopping import stop_decisions
+
+        decisions = stop_decisions(cfg, runs)
+    except ImportError:
+        decisions = {rid: {"rule": "early_terminate"} for rid in engine.should_stop(cfg, runs)}
+    flagged = {r["id"] for r in runs if r.get("stop_requested")}
+    todo = [rid for rid in decisions if rid not in flagged]
+    for run_id in todo:
+        store.request_stop(run_id, decisions[run_id])
+    return todo
+
+
+def _call(function: Callable, config: runmod.Config) -> Any:
+    """Call ``function()`` or ``function(config)`` when it has a required parameter."""
+    try:
+        params = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # builtins, some C callables: W&B calls them bare
+        return function()
+    required = [p for p in params if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return function(config) if required else function()
+
+
+def _short(config: dict, limit: int = 120) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in config.items())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _progress_bar(count: int | None, progress: bool | None) -> Any:
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=count, desc="sweepnb runs", unit="run", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Program runs
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_program(sweep: dict) -> None:
+    """Without a function the sweep needs a program that exists (checked before any claim)."""
+    cfg = sweep["config"]
+    program = cfg.get("program")
+    uses_program = any("${program}" in str(part) for part in (cfg.get("command") or ["${program}"]))
+    if uses_program and not program:
+        raise SweepnbError(f"sweep {sweep['id']} has no 'program' to run: give the agent a "
+                           "function, or set 'program' in the config")
+    if uses_program and not os.path.exists(program):
+        raise SweepnbError(f"program not found: {program!r} (relative to {os.getcwd()})")
+
+
+def _json_dir(sweep_id: str) -> str:
+    return os.path.join(os.getcwd(), ".sweepnb", f"sweep-{sweep_id}")
+
+
+class _RunControl:
+    """The latest stop flag / sweep state the store replied for a program run."""
+
+    def __init__(self):
+        self.stop_reason: Any = None
+        self.sweep_state: str | None = None
+
+    def update(self, control: dict | None) -> None:
+        if not control:
+            return
+        self.sweep_state = control.get("sweep_state", self.sweep_state)
+        if control.get("stop"):
+            self.stop_reason = control.get("reason") or "stop requested"
+        elif self.sweep_state == "cancelled":
+            self.stop_reason = {"rule": "cancel", "message": "the sweep was cancelled"}
+
+
+class _ProgramRun:
+    """A program in its own session (no shell), its output copied through and its tail kept."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], kill_delay: float):
+        self.kill_delay = kill_delay
+        self.signalled = False
+        self.tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL)
+        self.proc = subprocess.Popen(  # an argv list from the config, never a shell
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, start_new_session=True)
+        self.readers = [
+            threading.Thread(target=self._copy, args=(self.proc.stdout, sys.stdout, False),
+                             daemon=True),
+            threading.Thread(target=self._copy, args=(self.proc.stderr, sys.stderr, True),
+                             daemon=True),
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def _copy(self, pipe: Any, sink: Any, keep: bool) -> None:
+        for raw in iter(pipe.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            if keep:
+                self.tail.append(line)
+            try:
+                sink.write(line)
+                sink.flush()
+            except (OSError, ValueError):  # the terminal/notebook stream went away
+                pass
+        pipe.close()
+
+    def wait(self, control: _RunControl, on_tick: Callable[[], None]) -> int:
+        """Wait for the program; end it once the store says the run must stop."""
+        while True:
+            try:
+                return self._finish(self.proc.wait(timeout=0.2))
+            except subprocess.TimeoutExpired:
+                pass
+            on_tick()
+            if control.stop_reason is not None and not self.signalled:
+                return self._finish(self.terminate())
+
+    def terminate(self) -> int:
+        """SIGTERM the program's process group, SIGKILL it after ``kill_delay`` seconds."""
+        self.signalled = True
+        self._signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=self.kill_delay)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            return self.proc.wait()
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _finish(self, code: int) -> int:
+        for reader in self.readers:
+            reader.join(timeout=5)
+        return code
+
+    def error_tail(self) -> str:
+        return "".join(self.tail)
+
+
+def _program_outcome(code: int, program: _ProgramRun, control: _RunControl, store: Any,
+                     run_id: str) -> tuple[str, str | None]:
+    """Final state of a program run from its exit code (reference §6: only code > 0 fails)."""
+    if code == 0:
+        return "finished", None
+    if control.stop_reason is None and not program.signalled:
+        control.update(store.heartbeat(run_id))  # did the sweep end it (child raised RunStopped)?
+    if control.stop_reason is not None or program.signalled:
+        why = runmod._reason_text(control.stop_reason or "stopped by the agent")
+        return "stopped", f"stopped: {why} (exit code {code})\n{program.error_tail()}"
+    if code > 0:
+        return "failed", f"exit code {code}\n{program.error_tail()}"
+    name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+    return "crashed", f"killed by signal {name}\n{program.error_tail()}"
