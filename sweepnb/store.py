@@ -328,6 +328,11 @@ class Store:
         return hash(self.url)
 
     @property
+    def engine_url(self) -> URL:
+        """The SQLAlchemy URL (driver spelled out; its repr masks the password)."""
+        return self._sa_url
+
+    @property
     def backend(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._sa_url.get_backend_name()
