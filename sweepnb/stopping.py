@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .errors import ConfigError
-from .rules import Metric, hyperband
+from .rules import Metric, hyperband, median
 
 Rule = Callable[[dict, Metric, list], dict]
 
 RULES: dict[str, Rule] = {
     "hyperband": hyperband.decide,
+    "median": median.decide,  # sweepnb extension; W&B configs only name hyperband
 }
 
 GOALS = ("minimize", "maximize")

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from sweepnb.errors import ConfigError
-from sweepnb.rules import hyperband
+from sweepnb.rules import hyperband, median
 from sweepnb.stopping import RULES, should_stop, stop_decisions
 
 HYPER_DATA = Path(__file__).parent / "data" / "hyper-data.yaml"
@@ -282,7 +282,59 @@ def test_bad_metric_names_the_key(metric, key):
 
 
 def test_registry_holds_one_entry_per_rule():
-    assert RULES["hyperband"] is hyperband.decide
+    assert RULES == {"hyperband": hyperband.decide, "median": median.decide}
+
+
+# ---------------------------------------------------------------- median (one more file)
+
+
+def median_config(**settings) -> dict:
+    return {"metric": {"name": "loss"}, "early_terminate": {"type": "median", **settings}}
+
+
+# three finished runs; their means over the first 2 values: 1.5, 3, 4.5 -> median 3;
+# over the first 3: 2, 3.67, 5 -> median 3.67
+PEERS = [
+    run("a", "finished", [2, 1, 3]),
+    run("b", "finished", [4, 2, 5]),
+    run("c", "finished", [6, 3, 6]),
+]
+
+
+def test_median_stops_a_run_whose_best_is_worse_than_the_median():
+    decisions = stop_decisions(median_config(min_iter=2), [*PEERS, run("d", "running", [5, 4])])
+    assert decisions == {
+        "d": {
+            "rule": "median",
+            "iteration": 2,
+            "threshold": 3.0,
+            "value": 4.0,
+            "message": "Iteration 2: best 4 > median 3 of 3 runs",
+        }
+    }
+
+
+def test_median_keeps_a_run_at_or_below_the_median():
+    assert should_stop(median_config(min_iter=2), [*PEERS, run("d", "running", [5, 3])]) == []
+
+
+def test_median_waits_for_min_iter_and_min_runs():
+    late = [*PEERS, run("d", "running", [5, 4])]
+    assert should_stop(median_config(), late) == []  # min_iter 3 by default
+    assert should_stop(median_config(min_iter=2, min_runs=4), late) == []
+
+
+def test_median_maximize_reports_the_users_units():
+    peers = [run(r["id"], "finished", [-row["loss"] for row in r["history"]]) for r in PEERS]
+    cfg = {**median_config(min_iter=2), "metric": {"name": "loss", "goal": "maximize"}}
+    decisions = stop_decisions(cfg, [*peers, run("d", "running", [-5, -4])])
+    assert decisions["d"]["message"] == "Iteration 2: best -4 < median -3 of 3 runs"
+
+
+def test_median_bad_setting_names_the_key():
+    with pytest.raises(ConfigError) as err:
+        should_stop(median_config(min_runs=0), PEERS)
+    assert err.value.errors == ["early_terminate.min_runs: must be an integer >= 1, got 0"]
 
 
 # ---------------------------------------------------------------- W&B's recorded curves
