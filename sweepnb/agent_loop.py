@@ -297,10 +297,9 @@ class _Agent:
         cfg = sweep["config"]
         argv = command.build_command(
             cfg.get("command"), program=cfg.get("program"), params=record["config"],
-            sweep_id=self.sweep_id, run_id=record["id"], json_file_dir=_json_dir(self.sweep_id))
-        env = command.run_env(sweep_id=self.sweep_id, run_id=record["id"],
-                              store_url=self.store.url, params=record["config"],
-                              project=sweep.get("project"), entity=sweep.get("entity"))
+            sweep_id=self.sweep_id, run_id=record["id"], json_file_dir=_json_dir())
+        env = command.run_env(None, sweep_id=self.sweep_id, run_id=record["id"],
+                              store_url=self.store.url)
         program = _ProgramRun(argv, env, self.kill_delay)
         control = _RunControl()
         beat = runmod._Heartbeat(self.store, record["id"], self.heartbeat, control.update)
@@ -397,8 +396,9 @@ def _check_program(sweep: dict) -> None:
         raise SweepnbError(f"program not found: {program!r} (relative to {os.getcwd()})")
 
 
-def _json_dir(sweep_id: str) -> str:
-    return os.path.join(os.getcwd(), ".sweepnb", f"sweep-{sweep_id}")
+def _json_dir() -> str:
+    """Where ``${args_json_file}`` files go (``<dir>/sweep-<id>/config-<run>.json``)."""
+    return os.path.join(os.getcwd(), ".sweepnb")
 
 
 class _RunControl:

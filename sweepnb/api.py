@@ -1,0 +1,176 @@
+"""The public Python API: create a sweep, run agents on it, read its results, change its state.
+
+    >>> import sweepnb                                                    # doctest: +SKIP
+    >>> sweep_id = sweepnb.sweep({"method": "grid", "metric": {"name": "loss"},
+    ...                           "parameters": {"x": {"values": [1, 2, 3]}}})
+    >>> sweepnb.agent(sweep_id, lambda: sweepnb.log({"loss": sweepnb.config.x ** 2}))
+    >>> sweepnb.best_run(sweep_id)["config"]
+    {'x': 1}
+
+Names follow W&B (``sweep``, ``agent``); W&B's ``entity``/``project`` are accepted and recorded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from .agent_loop import AgentResult, parse_sweep_id, run_agent
+from .errors import SweepnbError, SweepNotFound
+
+PRIOR_RUN_STATES = ("finished", "stopped")  # runs that ended normally or early-terminated
+
+
+def _store(store: Any = None) -> Any:
+    from .store import Store
+
+    return store if isinstance(store, Store) else Store(store)
+
+
+# ---------------------------------------------------------------------------------------------
+# Creating and changing sweeps
+# ---------------------------------------------------------------------------------------------
+
+
+def sweep(config: Any, project: str | None = None, entity: str | None = None, store: Any = None,
+          *, name: str | None = None, program: str | None = None,
+          prior_runs: list[str] | None = None, check_program: bool = False) -> str:
+    """Create a sweep; return its id (8 lowercase letters/digits).
+
+    ``config``: a dict, YAML text, a path to a YAML file, or a zero-argument callable returning
+    one of those (W&B accepts that too). ``name``/``program`` override the config's.
+    ``prior_runs``: ids of sweeps (their finished/stopped runs) or of single runs to copy into
+    the new sweep, so they seed bayes and cover grid points. Nothing is written when the
+    config is invalid (``ConfigError``) or a prior id is unknown (``SweepNotFound``), nor, with
+    ``check_program``, when the config's ``program`` is not a file here (the CLI checks it).
+    """
+    cfg = load(config)
+    if name is not None:
+        cfg["name"] = name
+    if program is not None:
+        cfg["program"] = program
+    if check_program and cfg.get("program") and not os.path.isfile(cfg["program"]):
+        raise SweepnbError(f"program not found: {cfg['program']!r} (relative to {os.getcwd()})")
+    st = _store(store)
+    prior = _prior_runs(st, prior_runs or [])
+    sweep_id = st.create_sweep(cfg, name=cfg.get("name"),
+                               project=project or cfg.get("project"),
+                               entity=entity or cfg.get("entity"))
+    for run in prior:
+        st.add_run(sweep_id, run["config"], state=run["state"], summary=run.get("summary"),
+                   history=run.get("history"), host=run.get("host"))
+    return sweep_id
+
+
+def load(config: Any) -> dict:
+    """A validated, defaults-filled config from a dict, YAML text, a path or a callable."""
+    from .engine import load_config
+
+    if callable(config) and not isinstance(config, (dict, str, os.PathLike)):
+        config = config()
+    return load_config(config)
+
+
+def _prior_runs(store: Any, ids: list[str]) -> list[dict]:
+    """The runs named by ``ids``: every finished/stopped run of a sweep id, or one run id."""
+    runs: list[dict] = []
+    for ident in ids:
+        try:
+            found = store.get_runs(parse_sweep_id(ident))
+        except SweepNotFound:
+            try:
+                found = [store.get_run(ident)]
+            except SweepNotFound:
+                raise SweepNotFound(f"prior run: no sweep or run {ident!r} in store "
+                                    f"{store.display_url}") from None
+        runs += [r for r in found if r["state"] in PRIOR_RUN_STATES]
+    return runs
+
+
+def update(sweep_id: str, config: Any, store: Any = None) -> None:
+    """Replace the config of an existing sweep (``sweepnb sweep --update ID CONFIG``)."""
+    st = _store(store)
+    sid = parse_sweep_id(sweep_id)
+    st.get_sweep(sid)
+    st.update_sweep_config(sid, load(config))
+
+
+def _set_state(sweep_id: str, store: Any, state: str, allowed: tuple[str, ...],
+               refusal: str) -> dict:
+    st = _store(store)
+    sweep = st.get_sweep(parse_sweep_id(sweep_id))
+    if sweep["state"] not in allowed:
+        raise SweepnbError(f"sweep {sweep['id']} is {sweep['state']}: {refusal}")
+    st.set_sweep_state(sweep["id"], state)
+    return sweep
+
+
+def stop(sweep_id: str, store: Any = None) -> None:
+    """Stop the sweep (W&B ``--stop``): no new runs; running runs complete. State ``finished``."""
+    _set_state(sweep_id, store, "finished", ("running", "paused"), "cannot stop it")
+
+
+def cancel(sweep_id: str, store: Any = None) -> None:
+    """Cancel the sweep: no new runs, and running runs end (at their next ``log`` for functions,
+    SIGTERM then SIGKILL for programs) as ``stopped``. State ``cancelled``."""
+    sweep = _set_state(sweep_id, store, "cancelled", ("running", "paused"), "cannot cancel it")
+    st = _store(store)
+    for run in st.get_runs(sweep["id"], history=False):
+        if run["state"] == "running" and not run.get("stop_requested"):
+            st.request_stop(run["id"], {"rule": "cancel", "message": "the sweep was cancelled"})
+
+
+def pause(sweep_id: str, store: Any = None) -> None:
+    """Pause the sweep: no new runs until ``resume``; running runs go on."""
+    _set_state(sweep_id, store, "paused", ("running", "paused"), "only a running sweep pauses")
+
+
+def resume(sweep_id: str, store: Any = None) -> None:
+    """Set the sweep ``running`` again, from any state (W&B allows resuming a finished sweep)."""
+    _set_state(sweep_id, store, "running", ("running", "paused", "finished", "cancelled"), "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Agents
+# ---------------------------------------------------------------------------------------------
+
+
+def agent(sweep_id: str, function: Callable | None = None, count: int | None = None,
+          n_jobs: int = 1, store: Any = None, **kw: Any) -> AgentResult:
+    """Run the sweep: call ``function`` (or the config's ``program``) for each new run.
+
+    ``count``: the most runs this call executes (all agents together when ``n_jobs > 1``).
+    ``n_jobs > 1`` (or -1: one per CPU) runs that many agents in parallel through joblib.
+    Other keywords go to :func:`sweepnb.agent_loop.run_agent` (``kill_delay``, ``quiet``...);
+    W&B's ``project``/``entity`` are accepted and ignored.
+    """
+    if n_jobs == 1:
+        return run_agent(sweep_id, function, count, store=_store(store), **kw)
+    from .parallel import run_agents
+
+    return run_agents(sweep_id, function, count, n_jobs=n_jobs, store=_store(store), **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+def runs(sweep_id: str, store: Any = None) -> Any:
+    """The sweep's runs as a pandas DataFrame (see ``analysis.runs_frame`` for the columns)."""
+    from .analysis import runs_frame
+
+    st = _store(store)
+    sweep = st.get_sweep(parse_sweep_id(sweep_id))
+    return runs_frame(sweep["config"], st.get_runs(sweep["id"]))
+
+
+def best_run(sweep_id: str, store: Any = None) -> dict | None:
+    """The run with the best metric value (a run dict, plus ``"metric": {name, goal, value}``),
+    or None when no run has logged the metric yet."""
+    from .analysis import best_run as best
+
+    st = _store(store)
+    sweep = st.get_sweep(parse_sweep_id(sweep_id))
+    return best(sweep["config"], st.get_runs(sweep["id"]))

@@ -1,0 +1,272 @@
+"""The ``sweepnb`` command: ``sweep``, ``agent``, ``ls``, ``show``, ``export``, ``demo``.
+
+    sweepnb sweep sweep.yaml              # prints the id and the agent command to run
+    sweepnb agent SWEEP_ID --count 10 --jobs 2
+    sweepnb sweep --pause|--resume|--stop|--cancel SWEEP_ID
+    sweepnb ls ; sweepnb show SWEEP_ID ; sweepnb export SWEEP_ID --format csv
+
+The options shared with the ``%sweep``/``%agent`` magics are defined once, in
+``sweepnb.notebook.arguments``. Errors (unknown id, bad config, missing program) print one line
+on stderr and exit with code 2, before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import ConfigError, SweepnbError
+from .notebook.arguments import (
+    add_agent_arguments,
+    add_store_argument,
+    add_sweep_arguments,
+    jobs_count,
+    positive_int,
+)
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``sweepnb`` command (subcommands and their options)."""
+    parser = argparse.ArgumentParser(prog="sweepnb", description="Hyperparameter sweeps, offline.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sweep = sub.add_parser("sweep", help="create a sweep, or change its state",
+                           description="Create a sweep from CONFIG (YAML file), or change the "
+                                       "state of sweep ID with --stop/--cancel/--pause/--resume.")
+    sweep.add_argument("target", nargs="?", metavar="CONFIG_OR_ID",
+                       help="the sweep config (YAML file); the sweep id with a state flag")
+    add_sweep_arguments(sweep)
+    sweep.add_argument("--update", metavar="ID", default=None,
+                       help="replace the config of sweep ID with CONFIG")
+    sweep.add_argument("--program", default=None, help="override the config's program")
+    sweep.add_argument("-R", "--prior-run", dest="prior_runs", action="append", default=[],
+                       metavar="ID", help="copy the finished runs of sweep ID (or run ID) into "
+                                          "the new sweep; repeatable")
+
+    agent = sub.add_parser("agent", help="run a sweep's runs in this shell",
+                           description="Run sweep ID: its program for each new run, until the "
+                                       "sweep is done or --count runs ended.")
+    agent.add_argument("sweep_id", metavar="ID")
+    add_agent_arguments(agent)
+
+    ls = sub.add_parser("ls", help="list the sweeps of the store")
+    add_store_argument(ls)
+
+    show = sub.add_parser("show", help="a sweep's runs, best first")
+    show.add_argument("sweep_id", metavar="ID")
+    add_store_argument(show)
+
+    export = sub.add_parser("export", help="write a sweep's runs as CSV or JSON")
+    export.add_argument("sweep_id", metavar="ID")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("-o", "--output", metavar="FILE", default=None,
+                        help="write there instead of stdout")
+    add_store_argument(export)
+
+    demo = sub.add_parser("demo", help="run the demo sweep (digits classifier)")
+    demo.add_argument("--count", type=positive_int, default=None, metavar="N")
+    demo.add_argument("-j", "--jobs", type=jobs_count, default=2, metavar="N")
+    add_store_argument(demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``sweepnb`` / ``python -m sweepnb``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (SweepnbError, FileNotFoundError) as err:
+        print(f"sweepnb {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"sweepnb {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _one_line(err: BaseException) -> str:
+    if isinstance(err, ConfigError):
+        return "invalid sweep config: " + "; ".join(err.errors)
+    if isinstance(err, FileNotFoundError) and err.filename:
+        return f"no such file: {err.filename}"
+    return " ".join(str(err).split())
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from .store import Store
+
+    return Store(args.store)
+
+
+# ---------------------------------------------------------------------------------------------
+# sweep
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from . import api
+
+    if args.state_action and args.update:
+        raise SweepnbError("give either a state flag (--stop/--cancel/--pause/--resume) or --update")
+    if not args.target:
+        what = "the sweep id" if args.state_action else "the sweep config (a YAML file)"
+        raise SweepnbError(f"missing {what}")
+    store = _store(args)
+    if args.state_action:
+        getattr(api, args.state_action)(args.target, store=store)
+        state = store.get_sweep(args.target.split("/")[-1])["state"]
+        print(f"sweep {args.target}: {args.state_action} done, state is now {state}")
+        return 0
+    if args.update:
+        api.update(args.update, _read_config(args.target), store=store)
+        print(f"sweep {args.update}: config updated from {args.target}")
+        return 0
+    sweep_id = api.sweep(_read_config(args.target), project=args.project, entity=args.entity,
+                         store=store, name=args.name, program=args.program,
+                         prior_runs=args.prior_runs, check_program=True)
+    print(f"Created sweep with ID: {sweep_id}")
+    print(f"Run sweep agent with: {agent_command(sweep_id, args.store)}")
+    return 0
+
+
+def _read_config(path: str) -> str:
+    """The config file's path, after checking it exists (a clear error, nothing written)."""
+    if not os.path.isfile(path):
+        raise SweepnbError(f"no such config file: {path}")
+    return path
+
+
+def agent_command(sweep_id: str, store: str | None) -> str:
+    """The shell command that starts an agent on the sweep (the store spelled out if not the
+    default, with any password masked)."""
+    from .store import mask_url, resolve_url
+
+    parts = ["sweepnb", "agent", sweep_id]
+    if store is not None or os.environ.get("SWEEPNB_STORE"):
+        parts += ["--store", mask_url(resolve_url(store))]
+    return shlex.join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# agent, demo
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    from . import api
+
+    result = api.agent(args.sweep_id, None, count=args.count, n_jobs=args.jobs,
+                       store=_store(args))
+    return EXIT_INTERRUPTED if "interrupted" in result.reason else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    demo.main(count=args.count, n_jobs=args.jobs, store=args.store)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# ls, show, export
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from .analysis import best_run
+
+    store = _store(args)
+    sweeps = store.list_sweeps()
+    if not sweeps:
+        print(f"no sweeps in {store.display_url}")
+        return 0
+    rows = []
+    for sweep in sweeps:
+        cfg = sweep["config"]
+        metric = (cfg.get("metric") or {}).get("name")
+        best = best_run(cfg, store.get_runs(sweep["id"])) if metric else None
+        rows.append({
+            "id": sweep["id"], "name": sweep.get("name") or "", "state": sweep["state"],
+            "method": cfg.get("method", ""), "runs": _counts_text(sweep["runs"]),
+            "metric": metric or "", "best": "" if best is None else f"{best['metric']['value']:.6g}",
+        })
+    print(_table(rows))
+    return 0
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    if not total:
+        return "0"
+    detail = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    return f"{total} ({detail})"
+
+
+def _table(rows: list[dict]) -> str:
+    import pandas as pd
+
+    return pd.DataFrame(rows).to_string(index=False)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .analysis import runs_frame
+
+    store = _store(args)
+    sweep = store.get_sweep(args.sweep_id.split("/")[-1])
+    cfg = sweep["config"]
+    runs = store.get_runs(sweep["id"])
+    metric = cfg.get("metric") or {}
+    print(f"sweep {sweep['id']}" + (f" ({sweep['name']})" if sweep.get("name") else "")
+          + f": {sweep['state']}, {cfg.get('method')} search, {len(runs)} runs"
+          + (f", metric {metric['name']} ({metric.get('goal', 'minimize')})" if metric else ""))
+    if not runs:
+        return 0
+    frame = runs_frame(cfg, runs)
+    frame["note"] = [_note(run) for run in runs]
+    if metric.get("name") in frame:
+        frame = frame.sort_values(metric["name"], ascending=metric.get("goal") != "maximize",
+                                  na_position="last", kind="stable")
+    frame = frame.drop(columns=["created"])
+    print(frame.to_string(index=False, max_colwidth=60))
+    return 0
+
+
+def _note(run: dict) -> str:
+    """Why a run ended early: its stop reason, or the last line of its error."""
+    reason = run.get("stop_reason")
+    if run["state"] == "stopped" and reason:
+        return str(reason.get("message") or reason.get("rule")) if isinstance(reason, dict) \
+            else str(reason)
+    error = (run.get("error") or "").strip()
+    if run["state"] in ("failed", "crashed", "stopped") and error:
+        return error.splitlines()[-1]
+    return ""
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .analysis import runs_frame
+
+    store = _store(args)
+    sweep = store.get_sweep(args.sweep_id.split("/")[-1])
+    runs = store.get_runs(sweep["id"])
+    if args.format == "csv":
+        text = runs_frame(sweep["config"], runs).to_csv(index=False)
+    else:
+        text = json.dumps({"sweep": sweep, "runs": runs}, indent=1, default=str) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+COMMANDS = {"sweep": cmd_sweep, "agent": cmd_agent, "ls": cmd_ls, "show": cmd_show,
+            "export": cmd_export, "demo": cmd_demo}
