@@ -1,0 +1,82 @@
+"""The sweep engine: pure functions from a config and its runs to the next runs / runs to stop.
+
+No I/O, no clock, no global random state; a store, an agent or a notebook drive it the same way::
+
+    >>> from sweepnb import engine
+    >>> cfg = engine.load_config({"method": "grid", "parameters": {"a": {"values": [1, 2]}}})
+    >>> engine.suggest(cfg, [])
+    [{'a': 1}]
+    >>> engine.suggest(cfg, [{"id": "r1", "state": "failed", "config": {"a": 1}}], n=5)
+    [{'a': 2}]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import search
+from .config import load_config
+from .metric import best_value
+
+__all__ = ["is_done", "load_config", "should_stop", "suggest"]
+
+
+def _rng(cfg: dict, runs: list[dict], seed: int | None) -> np.random.Generator:
+    if seed is not None:
+        return np.random.default_rng(int(seed) % 2**64)
+    if cfg.get("seed") is not None:  # same sweep seed, different draws for each new run
+        return np.random.default_rng([int(cfg["seed"]) % 2**64, len(runs)])
+    return np.random.default_rng()
+
+
+def target_reached(cfg: dict, runs: list[dict]) -> bool:
+    """True when a *finished* run's best metric reached ``metric.target`` (in the goal's direction)."""
+    metric = cfg.get("metric") or {}
+    target = metric.get("target")
+    if target is None or "name" not in metric:
+        return False
+    goal = metric.get("goal", "minimize")
+    for run in runs:
+        if run.get("state") != "finished":
+            continue
+        value = best_value(run, metric["name"], goal)
+        if value is not None and (value >= target if goal == "maximize" else value <= target):
+            return True
+    return False
+
+
+def is_done(cfg: dict, runs: list[dict]) -> bool:
+    """True when no run may start any more: ``run_cap`` runs exist or the target was reached."""
+    cap = cfg.get("run_cap")
+    return (cap is not None and len(runs) >= cap) or target_reached(cfg, runs)
+
+
+def suggest(cfg: dict | str, runs: list[dict], n: int = 1, seed: int | None = None) -> list[dict]:
+    """The next ``n`` run configs (nested, plain Python values, constants included).
+
+    ``cfg`` may be raw (dict, YAML text or path) or already loaded. Returns fewer than ``n``
+    (possibly ``[]``) when a grid is exhausted, ``run_cap`` is reached or a finished run reached
+    ``metric.target``. ``seed`` makes the call reproducible; without it the config's ``seed``
+    (mixed with the number of runs) is used, else fresh entropy.
+
+    >>> suggest({"method": "random", "parameters": {"n": {"min": 1, "max": 3}}}, [], seed=0)
+    [{'n': 3}]
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n: expected a non-negative integer, got {n!r}")
+    cfg = load_config(cfg)
+    runs = list(runs or [])
+    if is_done(cfg, runs):
+        return []
+    if cfg.get("run_cap") is not None:
+        n = min(int(n), cfg["run_cap"] - len(runs))
+    if n <= 0:
+        return []
+    return search.get(cfg["method"])(cfg, runs, int(n), _rng(cfg, runs, seed))
+
+
+def should_stop(cfg: dict | str, runs: list[dict]) -> list[str]:
+    """Ids of running runs that the config's ``early_terminate`` rule says to stop."""
+    from .stopping import should_stop as rule_should_stop  # imported late: a sibling module
+
+    return rule_should_stop(load_config(cfg), list(runs or []))

@@ -1,0 +1,434 @@
+"""Bayesian search: a Gaussian process with expected improvement, in four steps.
+
+encode  runs -> points in [0, 1]^D (numbers through their CDF, so log distributions live in log
+        space; categoricals one-hot; integers at the centre of their bin) and targets y
+        (each run's best metric; failed/crashed runs imputed per ``metric.impute``; running runs
+        become fantasies unless ``metric.impute_while_running`` says otherwise)
+fit     MAP hyperparameters of a Matern 5/2 ARD GP on standardised y (``gp.py``)
+propose expected improvement maximised over prior samples + samples around the best runs,
+        refined by L-BFGS-B on the continuous columns; points already tried are skipped while
+        unseen ones remain; a batch (and running runs) use kriging-believer fantasies
+decode  a point back to a nested run config of plain Python values
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special
+from threadpoolctl import threadpool_limits
+
+from ..metric import best_value, history_values, latest_value
+from ..params import MISSING, Param, flatten, nest, value_at, value_key
+from .gp import GP, Hypers, fit_hypers
+
+N_PRIOR_CANDIDATES = 1000
+N_LOCAL_CANDIDATES = 500
+N_REFINE_STARTS = 5
+MAX_FIT_POINTS = 100  # hyperparameters are fitted on at most this many runs (speed)
+MAX_ENUMERATE = 20000  # discrete spaces up to this size are enumerated once candidates repeat
+TERMINAL_IMPUTED = ("failed", "crashed")
+
+
+# ---------------------------------------------------------------------------------------------
+# encode
+
+
+@dataclass
+class Space:
+    """The searchable parameters and their columns in the encoded unit cube."""
+
+    params: list[Param]
+    constants: list[Param]
+    slices: list[slice]
+    dim: int
+    order: list[tuple[str, ...]]
+
+    @classmethod
+    def of(cls, cfg: dict) -> Space:
+        """The space of a loaded config (constants kept aside)."""
+        all_params = flatten(cfg)
+        params = [p for p in all_params if not p.is_constant]
+        slices, start = [], 0
+        for p in params:
+            width = len(p.values) if p.is_categorical else 1
+            slices.append(slice(start, start + width))
+            start += width
+        constants = [p for p in all_params if p.is_constant]
+        return cls(params, constants, slices, start, [p.path for p in all_params])
+
+    @property
+    def float_columns(self) -> np.ndarray:
+        """Columns of continuous (not quantized, not categorical) parameters."""
+        cols = [
+            s.start
+            for p, s in zip(self.params, self.slices)
+            if not p.is_categorical and not p.is_quantized
+        ]
+        return np.array(cols, dtype=int)
+
+    def encode_many(self, configs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        """Run configs as points of the unit cube, and a mask of those that could be encoded.
+
+        A config cannot be encoded when a value is missing, not a number for a numeric
+        parameter, or not one of a categorical's values.
+        """
+        X = np.zeros((len(configs), self.dim))
+        ok = np.ones(len(configs), dtype=bool)
+        for p, s in zip(self.params, self.slices):
+            raw = [value_at(c, p.path, MISSING) for c in configs]
+            if p.is_categorical:
+                lookup = {}
+                for i, v in enumerate(p.values):
+                    lookup.setdefault(value_key(v), i)
+                for row, v in enumerate(raw):
+                    i = None if v is MISSING else lookup.get(value_key(v))
+                    if i is None:
+                        ok[row] = False
+                    else:
+                        X[row, s.start + i] = 1.0
+                continue
+            numeric = np.array([_as_number(v) for v in raw])
+            ok &= np.isfinite(numeric)
+            numeric = np.where(np.isfinite(numeric), numeric, 0.0)
+            if p.distribution == "int_uniform":
+                lo, hi = p.spec["min"], p.spec["max"]
+                X[:, s.start] = np.clip((np.round(numeric) - lo + 0.5) / (hi - lo + 1), 0.0, 1.0)
+            else:
+                X[:, s.start] = p.cdf(numeric)
+        return X, ok
+
+    def sample(self, m: int, rng: np.random.Generator) -> np.ndarray:
+        """``m`` points drawn from the prior (categoricals by their probabilities)."""
+        X = rng.random((m, self.dim))
+        for p, s in zip(self.params, self.slices):
+            if p.is_categorical:
+                X[:, s] = 0.0
+                idx = rng.choice(len(p.values), size=m, p=p.probabilities)
+                X[np.arange(m), s.start + idx] = 1.0
+        return self.snap(X)
+
+    def snap(self, X: np.ndarray) -> np.ndarray:
+        """Move quantized columns onto values a run can actually take (decode then encode)."""
+        X = X.copy()
+        for p, s in zip(self.params, self.slices):
+            if p.distribution == "int_uniform":
+                lo, hi = p.spec["min"], p.spec["max"]
+                k = p.ppf_numeric(X[:, s.start])
+                X[:, s.start] = (k - lo + 0.5) / (hi - lo + 1)
+            elif p.is_quantized:
+                X[:, s.start] = p.cdf(p.ppf_numeric(X[:, s.start]))
+        return X
+
+    def decode_flat(self, x: np.ndarray) -> dict:
+        """A point back to ``{path: plain value}`` for every parameter, constants included."""
+        flat = {}
+        for p, s in zip(self.params, self.slices):
+            if p.is_categorical:
+                flat[p.path] = p.to_value(float(np.argmax(x[s])))
+            else:
+                flat[p.path] = p.to_value(float(p.ppf_numeric(x[s.start])))
+        for p in self.constants:
+            flat[p.path] = p.to_value(0.0)
+        return flat
+
+    def decode(self, x: np.ndarray) -> dict:
+        """A point back to a nested run config, parameters in W&B's order."""
+        flat = self.decode_flat(x)
+        return nest({path: flat[path] for path in self.order})
+
+    def key(self, x: np.ndarray) -> tuple:
+        """Identity of the configuration a point decodes to (for "never propose twice")."""
+        flat = self.decode_flat(x)
+        return tuple(value_key(flat[p.path]) for p in self.params)
+
+    def key_of_config(self, config: dict) -> tuple:
+        """Identity of a run's configuration, comparable with :meth:`key`."""
+        return tuple(value_key(value_at(config, p.path)) for p in self.params)
+
+    def size(self) -> int | None:
+        """Number of distinct configurations when every parameter is finite and discrete."""
+        total = 1
+        for p in self.params:
+            if p.is_categorical:
+                total *= len(p.values)
+            elif p.distribution == "int_uniform":
+                total *= p.spec["max"] - p.spec["min"] + 1
+            elif p.distribution in ("q_uniform", "q_log_uniform_values", "q_log_uniform", "q_beta"):
+                total *= len(self._lattice(p))
+            else:
+                return None
+        return total
+
+    def _lattice(self, p: Param) -> np.ndarray:
+        u = np.linspace(0.0, 1.0, 4097)
+        return np.unique(p.ppf_numeric(u))
+
+    def enumerate(self) -> np.ndarray:
+        """Every configuration of a finite discrete space, encoded (call only if size() is small)."""
+        columns = []
+        for p, s in zip(self.params, self.slices):
+            width = s.stop - s.start
+            if p.is_categorical:
+                columns.append([np.eye(width)[i] for i in range(width)])
+            elif p.distribution == "int_uniform":
+                n = p.spec["max"] - p.spec["min"] + 1
+                columns.append([np.array([(i + 0.5) / n]) for i in range(n)])
+            else:
+                columns.append([np.array([float(p.cdf(v))]) for v in self._lattice(p)])
+        return np.array([np.concatenate(c) for c in itertools.product(*columns)])
+
+
+@dataclass
+class Observations:
+    """Encoded runs: observed points with targets (to minimise), pending points, tried configs."""
+
+    X: np.ndarray
+    y: np.ndarray
+    pending: np.ndarray
+    seen: set
+
+
+def _as_number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return math.nan
+    return float(value)
+
+
+def _impute(run: dict, name: str, goal: str, strategy: str, worst: float | None) -> float | None:
+    if strategy == "best":
+        value = best_value(run, name, goal)
+    elif strategy == "latest":
+        value = latest_value(run, name)
+    else:
+        value = None
+    return worst if value is None else value
+
+
+def _worst_value(runs: list[dict], name: str, goal: str) -> float | None:
+    values = [v for run in runs for v in history_values(run, name)]
+    values += [best_value({"summary": run.get("summary")}, name, goal) for run in runs]
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return min(values) if goal == "maximize" else max(values)
+
+
+def run_target(cfg: dict, run: dict, worst: float | None) -> float | None:
+    """The value a run contributes to the model (None = pending), in the metric's own sign."""
+    metric = cfg.get("metric") or {}
+    name, goal = metric["name"], metric.get("goal", "minimize")
+    impute = metric.get("impute", "worst")
+    while_running = str(metric.get("impute_while_running", "false")).lower()
+    state = run.get("state", "finished")
+    if state in ("finished", "stopped"):
+        value = best_value(run, name, goal)
+        return _impute(run, name, goal, impute, worst) if value is None else value
+    if state in TERMINAL_IMPUTED:
+        return _impute(run, name, goal, impute, worst)
+    if while_running != "false":
+        value = best_value(run, name, goal)
+        return _impute(run, name, goal, while_running, worst) if value is None else value
+    return None
+
+
+def observe(cfg: dict, space: Space, runs: list[dict]) -> Observations:
+    """Encode every run: observed (x, y to minimise), pending x, and the set of tried configs."""
+    metric = cfg.get("metric") or {}
+    name, goal = metric["name"], metric.get("goal", "minimize")
+    worst = _worst_value(runs, name, goal)
+    sign = -1.0 if goal == "maximize" else 1.0
+    X, y, pending, seen = [], [], [], set()
+    configs = [run.get("config") or {} for run in runs]
+    encoded, ok = space.encode_many(configs)
+    for run, config, x, good in zip(runs, configs, encoded, ok):
+        if not good:  # a run from an older version of the space: no information we can place
+            continue
+        seen.add(space.key_of_config(config))
+        target = run_target(cfg, run, worst)
+        if target is None:
+            pending.append(x)
+        else:
+            X.append(x)
+            y.append(sign * target)
+    empty = np.zeros((0, space.dim))
+    return Observations(
+        np.array(X) if X else empty, np.array(y), np.array(pending) if pending else empty, seen
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# fit
+
+
+@dataclass
+class Model:
+    """A fitted GP with the standardisation of y and the incumbent (best standardised y)."""
+
+    gp: GP
+    best: float
+
+
+def fit(obs: Observations, rng: np.random.Generator) -> Model:
+    """Fit the GP to the observed runs, then add running runs as kriging-believer fantasies."""
+    y_mean = float(np.mean(obs.y))
+    y_std = float(np.std(obs.y)) if len(obs.y) > 1 else 1.0
+    y_std = y_std if y_std > 1e-12 else 1.0
+    y = (obs.y - y_mean) / y_std
+    idx = np.arange(len(y))
+    if len(idx) > MAX_FIT_POINTS:  # the best half of the budget, the rest at random
+        order = np.argsort(y)
+        keep = MAX_FIT_POINTS // 2
+        rest = rng.choice(order[keep:], size=MAX_FIT_POINTS - keep, replace=False)
+        idx = np.r_[order[:keep], rest]
+    hypers: Hypers = fit_hypers(obs.X[idx], y[idx])
+    gp = GP(obs.X, y, hypers)
+    for x in obs.pending:
+        gp = gp.with_point(x, float(gp.predict(x[None, :])[0][0]))
+    return Model(gp, float(np.min(y)))
+
+
+# ---------------------------------------------------------------------------------------------
+# propose
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def log_ei(mean: np.ndarray, var: np.ndarray, best: float):
+    """log expected improvement below ``best`` and its derivatives w.r.t. mean and variance."""
+    sd = np.sqrt(var)
+    z = (best - mean) / sd
+    log_h = np.empty_like(z)
+    ratio = np.empty_like(z)  # d log h / dz = Phi(z) / h(z)
+    near = z > -6.0
+    zn = z[near]
+    pdf, cdf = np.exp(-0.5 * zn * zn - _LOG_SQRT_2PI), special.ndtr(zn)
+    h = np.maximum(pdf + zn * cdf, 1e-300)
+    log_h[near], ratio[near] = np.log(h), cdf / h
+    t = -z[~near]  # far tail: Phi(-t) = phi(t) m(t) with the Mills ratio m
+    m = math.sqrt(math.pi / 2) * special.erfcx(t / math.sqrt(2))
+    tail = np.maximum(1.0 - t * m, 1e-300)
+    log_h[~near] = -0.5 * t * t - _LOG_SQRT_2PI + np.log(tail)
+    ratio[~near] = m / tail
+    value = np.log(sd) + log_h
+    d_mean = -ratio / sd
+    d_var = (1.0 + ratio * z) / (2.0 * var)
+    return value, d_mean, d_var
+
+
+def acquisition(model: Model, X: np.ndarray) -> np.ndarray:
+    """log EI of the rows of X."""
+    mean, var = model.gp.predict(X)
+    return log_ei(mean, var, model.best)[0]
+
+
+def _candidates(space: Space, obs: Observations, model: Model, rng) -> np.ndarray:
+    prior = space.sample(N_PRIOR_CANDIDATES, rng)
+    if len(obs.y) == 0:
+        return prior
+    top = obs.X[np.argsort(obs.y)[: min(5, len(obs.y))]]
+    centres = top[rng.integers(len(top), size=N_LOCAL_CANDIDATES)]
+    scale = np.minimum(model.gp.h.lengthscales, 1.0)
+    step = rng.choice([0.02, 0.08, 0.25], size=(N_LOCAL_CANDIDATES, 1))
+    local = centres + rng.normal(size=centres.shape) * scale * step
+    local = np.clip(local, 0.0, 1.0)
+    for p, s in zip(space.params, space.slices):
+        if p.is_categorical:  # keep one-hot; switch category now and then
+            flip = rng.random(N_LOCAL_CANDIDATES) < 0.2
+            local[:, s] = centres[:, s]
+            new = rng.choice(len(p.values), size=int(flip.sum()), p=p.probabilities)
+            local[np.flatnonzero(flip)[:, None], np.arange(s.start, s.stop)[None, :]] = 0.0
+            local[np.flatnonzero(flip), s.start + new] = 1.0
+    return np.vstack([prior, space.snap(local)])
+
+
+def _refine(space: Space, model: Model, starts: np.ndarray) -> np.ndarray:
+    """L-BFGS-B on the continuous columns of each start (the others held), log EI ascent."""
+    cols = space.float_columns
+    if len(cols) == 0 or len(starts) == 0:
+        return starts
+    base = starts.copy()
+
+    def negative(flat: np.ndarray):
+        X = base.copy()
+        X[:, cols] = flat.reshape(len(base), len(cols))
+        mean, var, dmean, dvar = model.gp.predict(X, grad=True)
+        value, d_mean, d_var = log_ei(mean, var, model.best)
+        grad = d_mean[:, None] * dmean + d_var[:, None] * dvar
+        return -float(np.sum(value)), -grad[:, cols].ravel()
+
+    res = optimize.minimize(
+        negative,
+        base[:, cols].ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, 1.0)] * (len(base) * len(cols)),
+        options={"maxiter": 50},
+    )
+    out = base.copy()
+    out[:, cols] = res.x.reshape(len(base), len(cols))
+    return out
+
+
+def propose(space: Space, obs: Observations, model: Model, seen: set, rng) -> np.ndarray:
+    """The unseen point with the highest expected improvement (a repeat only if none is left)."""
+    cand = _candidates(space, obs, model, rng)
+    score = acquisition(model, cand)
+    order = np.argsort(-score)
+    starts = cand[order[:N_REFINE_STARTS]]
+    refined = space.snap(_refine(space, model, starts))
+    cand = np.vstack([refined, cand])
+    score = np.r_[acquisition(model, refined), score]
+    for i in np.argsort(-score, kind="stable"):
+        if space.key(cand[i]) not in seen:
+            return cand[i]
+    size = space.size()
+    if size is not None and size <= MAX_ENUMERATE:
+        every = space.enumerate()
+        unseen = [i for i, x in enumerate(every) if space.key(x) not in seen]
+        if unseen:
+            every = every[unseen]
+            return every[int(np.argmax(acquisition(model, every)))]
+    return cand[int(np.argmax(score))]
+
+
+def _random_point(space: Space, seen: set, rng) -> np.ndarray:
+    cand = space.sample(64, rng)
+    for x in cand:
+        if space.key(x) not in seen:
+            return x
+    return cand[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# decode + the method's entry point
+
+
+def suggest(cfg: dict, runs: list[dict], n: int, rng: np.random.Generator) -> list[dict]:
+    """``n`` run configs proposed by GP expected improvement (random until 2 observed runs)."""
+    space = Space.of(cfg)
+    if space.dim == 0:  # only constants: nothing to search
+        return [space.decode(np.zeros(0)) for _ in range(n)]
+    # small matrices: BLAS threads only add contention (and jitter) here
+    with threadpool_limits(1, user_api="blas"):
+        return _suggest(cfg, space, runs, n, rng)
+
+
+def _suggest(cfg: dict, space: Space, runs: list[dict], n: int, rng) -> list[dict]:
+    obs = observe(cfg, space, runs)
+    seen = set(obs.seen)
+    out = []
+    model = fit(obs, rng) if len(obs.y) >= 2 else None
+    for _ in range(n):
+        if model is None:
+            x = _random_point(space, seen, rng)
+        else:
+            x = propose(space, obs, model, seen, rng)
+            believed = float(model.gp.predict(x[None, :])[0][0])
+            model = Model(model.gp.with_point(x, believed), model.best)
+        seen.add(space.key(x))
+        out.append(space.decode(x))
+    return out

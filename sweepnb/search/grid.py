@@ -1,0 +1,125 @@
+"""Grid search, enumerated exactly like W&B's (reference §2.2).
+
+The Cartesian product of the discrete parameters, in W&B's parameter order with the first
+parameter varying slowest and values in list order; int_uniform is inclusive, q_uniform is
+``numpy.arange`` (max excluded). A point is covered by a run in any state; duplicates collapse.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..params import MISSING, Param, flatten, nest, value_at, value_key
+
+
+@dataclass
+class _Axis:
+    """One swept parameter of the grid: its distinct values and how run values map onto them."""
+
+    param: Param
+    values: list
+    dict_keys: frozenset | None
+    index: dict
+    loose_index: dict
+
+    @classmethod
+    def of(cls, param: Param) -> _Axis:
+        raw = param.grid_values()
+        dict_values = [v for v in raw if isinstance(v, dict)]
+        dict_keys = frozenset(k for v in dict_values for k in v) if dict_values else None
+        values, index, loose = [], {}, {}
+        for v in raw:
+            key = value_key(v, dict_keys)
+            if key in index:  # duplicates collapse onto their first occurrence
+                continue
+            index[key] = len(values)
+            loose.setdefault(value_key(_tuples_as_lists(v), dict_keys), []).append(len(values))
+            values.append(v)
+        unique_loose = {k: ix[0] for k, ix in loose.items() if len(ix) == 1}
+        return cls(param, values, dict_keys, index, unique_loose)
+
+    def locate(self, value: Any) -> int | None:
+        """Index of the grid value a run's value stands for, or None."""
+        i = self.index.get(value_key(value, self.dict_keys))
+        if i is None:
+            # a tuple that went through JSON comes back as a list: still the same point, unless
+            # the grid holds both forms (then W&B's strict rule decides)
+            i = self.loose_index.get(value_key(_tuples_as_lists(value), self.dict_keys))
+        return i
+
+
+def _tuples_as_lists(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_tuples_as_lists(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _tuples_as_lists(v) for k, v in value.items()}
+    return value
+
+
+def axes_of(cfg: dict) -> tuple[list[_Axis], list[Param]]:
+    """The grid's swept axes (W&B order) and its constant parameters."""
+    params = flatten(cfg)
+    bad = [
+        p.name
+        for p in params
+        if p.distribution not in ("constant", "categorical", "int_uniform", "q_uniform")
+    ]
+    if bad:
+        raise ConfigError(
+            [
+                f"parameters.{name}: grid search needs categorical (without probabilities), "
+                "constant, int_uniform or q_uniform parameters"
+                for name in bad
+            ]
+        )
+    axes = [_Axis.of(p) for p in params if not p.is_constant]
+    return axes, [p for p in params if p.is_constant]
+
+
+def covered_points(axes: list[_Axis], runs: list[dict]) -> set[tuple[int, ...]]:
+    """Grid points (index tuples) that some run, in any state, already has."""
+    seen = set()
+    for run in runs:
+        config = run.get("config") or {}
+        point = []
+        for axis in axes:
+            value = value_at(config, axis.param.path, MISSING)
+            i = None if value is MISSING else axis.locate(value)
+            if i is None:  # a run missing a swept key (or off the grid) covers nothing
+                break
+            point.append(i)
+        else:
+            seen.add(tuple(point))
+    return seen
+
+
+def grid_size(cfg: dict) -> int:
+    """Number of distinct points of the grid (W&B's "Est. Runs")."""
+    axes, _ = axes_of(cfg)
+    return int(np.prod([len(a.values) for a in axes], dtype=object))
+
+
+def _uncovered(axes: list[_Axis], seen: set) -> Iterator[tuple[int, ...]]:
+    for point in itertools.product(*(range(len(a.values)) for a in axes)):
+        if point not in seen:
+            yield point
+
+
+def suggest(cfg: dict, runs: list[dict], n: int, rng: np.random.Generator) -> list[dict]:
+    """The next ``n`` uncovered grid points as nested run configs (fewer, or [], at the end)."""
+    axes, constants = axes_of(cfg)
+    points = itertools.islice(_uncovered(axes, covered_points(axes, runs)), n)
+    order = {p.path: k for k, p in enumerate(flatten(cfg))}
+    out = []
+    for point in points:
+        flat = {a.param.path: copy.deepcopy(a.values[i]) for a, i in zip(axes, point)}
+        flat.update({p.path: p.to_value(0.0) for p in constants})
+        out.append(nest(dict(sorted(flat.items(), key=lambda kv: order[kv[0]]))))
+    return out
