@@ -1,0 +1,77 @@
+"""Smoke test of bench/compare.py: the ask/tell loop, the summaries and the report."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+compare = pytest.importorskip("compare")
+problems = pytest.importorskip("problems")
+
+ITERATIONS = 3
+
+
+def _engines() -> list[str]:
+    """Two cheap engines, whichever are installed (W&B's engine and Optuna's random sampler)."""
+    wanted = {"wandb-random": "sweeps", "optuna-random": "optuna", "sweepnb-random": "sweepnb"}
+    found = [e for e, module in wanted.items() if importlib.util.find_spec(module) is not None]
+    if len(found) < 2:
+        pytest.skip(f"needs two of the optional engines {sorted(wanted)}")
+    return found[:2]
+
+
+@pytest.fixture(scope="module")
+def loops() -> list:
+    return [compare.run_loop(engine, "mixed", 0, ITERATIONS) for engine in _engines()]
+
+
+def test_each_engine_runs_the_requested_number_of_iterations(loops):
+    for loop in loops:
+        assert len(loop.values) == len(loop.configs) == len(loop.ask_seconds) == ITERATIONS
+
+
+def test_values_are_the_objective_at_the_suggested_configs(loops):
+    mixed = problems.PROBLEMS["mixed"]
+    for loop in loops:
+        assert loop.values == [mixed.objective(config) for config in loop.configs]
+
+
+def test_suggested_configs_lie_in_the_search_space(loops):
+    for loop in loops:
+        for config in loop.configs:
+            assert set(config) == {"x", "lr", "optimizer"}
+            assert 0.0 <= config["x"] <= 1.0
+            assert 1e-5 <= config["lr"] <= 1.0
+            assert config["optimizer"] in problems.MIXED_CENTRES
+
+
+def test_the_same_seed_gives_the_same_configs(loops):
+    again = compare.run_loop(loops[0].engine, "mixed", 0, ITERATIONS)
+    assert again.configs == loops[0].configs
+
+
+def test_best_so_far_is_the_running_minimum():
+    assert compare.best_so_far([3.0, 1.0, 2.0, 0.5]) == [3.0, 1.0, 1.0, 0.5]
+
+
+def test_report_has_a_row_per_engine_and_marks_a_winner(loops):
+    text = compare.report(loops, loops, checkpoints=(1, ITERATIONS), points=(1,))
+    for loop in loops:
+        assert f"| {loop.engine} |" in text
+    assert "## mixed" in text
+    assert "**" in text
+
+
+def test_unknown_engine_is_named_in_the_error():
+    with pytest.raises(KeyError, match="no-such-tuner"):
+        compare.missing_modules("no-such-tuner")
+
+
+def test_unknown_problem_flag_is_named_in_the_error():
+    with pytest.raises(SystemExit, match="--problems"):
+        compare.parse_args(["--problems", "branin,nope"])
