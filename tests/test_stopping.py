@@ -342,7 +342,8 @@ def test_median_bad_setting_names_the_key():
 
 @pytest.fixture(scope="module")
 def curves() -> list[list[dict]]:
-    data = yaml.safe_load(HYPER_DATA.read_text())["data"]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader reads it 10x faster
+    data = yaml.load(HYPER_DATA.read_text(), Loader=loader)["data"]
     assert len(data) == 116
     return data
 
