@@ -390,7 +390,8 @@ def _explain(err: jsonschema.ValidationError, path: tuple) -> list[str]:
     if rule == "additionalProperties":
         known = list(err.schema.get("properties", {}))
         extra = [k for k in err.instance if k not in known]
-        return [f"{_key_path((*path, k))}: unknown key{_did_you_mean(k, known)}" for k in extra]
+        free = [k for k in known if k not in err.instance]
+        return [f"{_key_path((*path, k))}: unknown key{_did_you_mean(k, free)}" for k in extra]
     where = _key_path(path)
     if rule == "anyOf" and path == ("early_terminate",):
         return [f"{where}: hyperband needs min_iter, or max_iter and s"]
@@ -536,7 +537,8 @@ def _form_problems(spec: dict[str, Any], form: str, explicit: bool) -> list[str]
     definition = _definition(form)
     known = list(definition["properties"])
     unknown = [k for k in spec if k not in known]
-    hints = {k: _did_you_mean(k, known) for k in unknown}
+    free = [k for k in known if k not in spec]
+    hints = {k: _did_you_mean(k, free) for k in unknown}
     parts = []
     if unknown:
         keys = ", ".join(f"{k!r}{hints[k]}" for k in unknown)
