@@ -185,21 +185,17 @@ class SweepMagics(Magics):
         """A (possibly dotted) name in the notebook's namespace."""
         if name in self.shell.user_ns:
             return True, self.shell.user_ns[name]
-        if "." in name:
-            try:
-                return True, self.shell.ev(name)
-            except Exception:  # noqa: BLE001 (not a name in the notebook)
-                return False, None
-        return False, None
+        try:  # dotted names (module.train) and builtins
+            return True, self.shell.ev(name)
+        except Exception:  # noqa: BLE001 (not a name in the notebook)
+            return False, None
 
     def _create(self, source: Any, args: Any, store: Any) -> str:
         from .. import api
-        from ..config import parse_yaml
 
-        config = _config_dict(source, parse_yaml)
-        if args.name:
-            config["name"] = args.name
-        sweep_id = api.sweep(config, project=args.project, entity=args.entity, store=store)
+        sweep_id = api.sweep(
+            source, project=args.project, entity=args.entity, store=store, name=args.name
+        )
         self.current = sweep_id
         print(f"Created sweep {sweep_id} (now the current sweep). Run it with %agent FUNCTION")
         return sweep_id
@@ -276,16 +272,16 @@ class SweepMagics(Magics):
         with `.df` (the runs DataFrame) and `.best` (the best run).
 
         With --jobs N, N agents run in parallel through joblib (loky processes by default;
-        functions defined in the notebook work there). Interrupt the kernel to stop: the
-        running runs finish; a second interrupt cancels them.
+        functions defined in the notebook work there). Interrupting the kernel pauses the
+        sweep (running runs finish); a second interrupt stops the running runs.
         """
         args = parse_argstring(self.agent, line)
         if len(args.names) > 2:
             raise UsageError(f"expected [ID] FUNCTION, got {' '.join(args.names)!r}")
         sweep_id = self._sweep_id(args.names[0] if len(args.names) == 2 else None)
-        function = self._function(args.names[-1])
         store = args.store or self.store
         _store(store).get_sweep(sweep_id)  # an unknown id fails here, before anything starts
+        function = self._function(args.names[-1])
         handle = AgentHandle(sweep_id, function, count=args.count, n_jobs=args.jobs, store=store)
         handle.start(dashboard=args.dashboard)
         if not args.background:
@@ -333,7 +329,7 @@ class AgentHandle:
     def start(self, dashboard: bool = True) -> None:
         """Show the live dashboard and start the agents."""
         if dashboard:
-            self.dashboard = _start_dashboard(self.sweep_id, self.store)
+            self.dashboard = _start_dashboard(self.sweep_id, self.store, self.count)
         self._thread.start()
 
     def _run(self) -> None:
@@ -341,7 +337,13 @@ class AgentHandle:
 
         try:
             self.result = api.agent(
-                self.sweep_id, self.function, count=self.count, n_jobs=self.n_jobs, store=self.store
+                self.sweep_id,
+                self.function,
+                count=self.count,
+                n_jobs=self.n_jobs,
+                store=self.store,
+                quiet=self.dashboard is not None,
+                progress=False,
             )
         except BaseException as exc:  # noqa: BLE001 (re-raised in the waiting thread)
             self.error = exc
@@ -358,8 +360,8 @@ class AgentHandle:
         return self._thread.ident is not None and not self._thread.is_alive()
 
     def wait(self) -> AgentHandle:
-        """Block until the agents end. A first KeyboardInterrupt stops the sweep (running runs
-        finish), a second cancels it (running runs stop at their next log)."""
+        """Block until the agents end. A first KeyboardInterrupt pauses the sweep (running runs
+        finish, no new ones), a second stops the running runs at their next log."""
         self._main_waiting = True
         interrupts = 0
         while self._thread.is_alive():
@@ -378,17 +380,22 @@ class AgentHandle:
         return self
 
     def _interrupt(self, count: int) -> None:
+        """Ctrl-C while waiting: pause the sweep, then stop its running runs."""
         from .. import api
 
         if count == 1:
             print(
-                f"Stopping sweep {self.sweep_id}: running runs finish "
-                f"(interrupt again to cancel them)"
+                f"Interrupted: sweep {self.sweep_id} paused, running runs finish "
+                f"(interrupt again to stop them now; %sweep --resume to go on later)"
             )
-            api.stop(self.sweep_id, store=self.store)
-        elif count == 2:
-            print(f"Cancelling sweep {self.sweep_id}: running runs stop at their next log")
-            api.cancel(self.sweep_id, store=self.store)
+            api.pause(self.sweep_id, store=self.store)
+            return
+        print(f"Stopping the running runs of sweep {self.sweep_id} at their next log")
+        store = _store(self.store)
+        for run in store.get_runs(self.sweep_id, history=False):
+            if run["state"] == "running" and not run.get("stop_requested"):
+                reason = {"rule": "interrupt", "message": "the notebook kernel was interrupted"}
+                store.request_stop(run["id"], reason)
 
     def stop(self) -> None:
         """Stop the sweep: no new runs; the running ones finish."""
@@ -482,20 +489,6 @@ def _store(store: Any):
     return store if isinstance(store, Store) else Store(store)
 
 
-def _config_dict(source: Any, parse_yaml) -> dict:
-    """A config source (dict, YAML text, path) as a dict, so --name can be set on it."""
-    if isinstance(source, dict):
-        return dict(source)
-    text = str(source)
-    path = Path(text).expanduser()
-    if "\n" not in text and path.is_file():
-        text = path.read_text()
-    config = parse_yaml(text)
-    if not isinstance(config, dict):
-        raise ConfigError(f"the config must be a mapping of keys to values, got {text.strip()!r}")
-    return config
-
-
 def _matching_brace(text: str) -> int | None:
     """Index of the '}' closing the '{' at text[0], skipping quoted strings."""
     depth, quote = 0, None
@@ -533,11 +526,11 @@ def _looks_like_id(token: str) -> bool:
     return bool(re.fullmatch(r"[a-z0-9]{8}", token))
 
 
-def _start_dashboard(sweep_id: str, store: Any):
+def _start_dashboard(sweep_id: str, store: Any, count: int | None):
     """Show the live dashboard of `sweep_id` and start its refresh thread."""
     from .dashboard import Dashboard
 
-    dash = Dashboard(sweep_id, store=store)
+    dash = Dashboard(sweep_id, store=store, count=count)
     dash.show()
     dash.start()
     return dash
