@@ -1,0 +1,190 @@
+"""sweepnb.init / log / config / summary and the Run object, on a real SQLite store."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import sweepnb
+from sweepnb import run as runmod
+from sweepnb.errors import RunStopped, SweepnbError
+from sweepnb.run import Config
+
+
+@pytest.fixture(autouse=True)
+def _no_active_run():
+    yield
+    active = runmod.current()
+    if active is not None:
+        active.finish()
+    runmod._local.last = None
+
+
+# -- Config ----------------------------------------------------------------------------------
+
+
+def test_config_gives_attribute_and_item_access_at_every_depth():
+    cfg = Config({"lr": 0.1, "optimizer": {"name": "adam", "betas": {"b1": 0.9}}})
+    assert cfg.lr == cfg["lr"] == 0.1
+    assert cfg.optimizer.name == cfg["optimizer"]["name"] == "adam"
+    assert cfg.optimizer.betas.b1 == 0.9
+
+
+def test_config_missing_attribute_names_the_key():
+    with pytest.raises(AttributeError, match="'epochs'"):
+        _ = Config({"lr": 0.1}).epochs
+
+
+def test_config_update_deep_merges_and_as_dict_is_plain():
+    cfg = Config({"opt": {"lr": 0.1, "beta": 0.9}})
+    cfg.update({"opt": {"lr": 0.2}, "seed": 1})
+    assert cfg.as_dict() == {"opt": {"lr": 0.2, "beta": 0.9}, "seed": 1}
+    assert type(cfg.as_dict()["opt"]) is dict
+
+
+def test_config_accepts_attribute_assignment_and_namespaces():
+    import argparse
+
+    cfg = Config(argparse.Namespace(lr=0.5))
+    cfg.epochs = 3
+    assert dict(cfg) == {"lr": 0.5, "epochs": 3}
+
+
+# -- standalone runs ---------------------------------------------------------------------------
+
+
+def test_standalone_run_is_recorded_in_the_store_without_a_sweep(store):
+    with sweepnb.init(config={"lr": 0.1}, project="demo", store=store) as run:
+        sweepnb.log({"loss": 2.0})
+        sweepnb.log({"loss": 1.0})
+    record = store.get_run(run.id)
+    assert record["sweep_id"] is None
+    assert record["state"] == "finished"
+    assert record["config"] == {"lr": 0.1}
+    assert record["project"] == "demo"
+    assert [row["loss"] for row in record["history"]] == [2.0, 1.0]
+    assert [row["_step"] for row in record["history"]] == [0, 1]
+
+
+def test_disabled_mode_records_nothing_but_keeps_the_summary():
+    with sweepnb.init(config={"x": 1}, mode="disabled") as run:
+        sweepnb.log({"loss": 3.0, "acc": 0.1})
+        sweepnb.log({"loss": 1.0})
+        sweepnb.log({"loss": 2.0})
+    assert run.id is None
+    assert run.summary["loss"] == 2.0  # last value
+    assert run.summary["acc"] == 0.1
+
+
+def test_summary_keeps_the_best_value_of_the_sweep_metric():
+    run = runmod.Run(metric={"name": "acc", "goal": "maximize"})
+    runmod.activate(run)
+    for acc in (0.5, 0.9, 0.7):
+        sweepnb.log({"acc": acc})
+    assert run.summary["acc"] == 0.7
+    assert run.summary["_best"] == 0.9
+
+
+def test_log_steps_count_up_and_an_explicit_step_is_kept(store):
+    with sweepnb.init(store=store) as run:
+        sweepnb.log({"a": 1})
+        sweepnb.log({"a": 2}, step=10)
+        sweepnb.log({"a": 3})
+    steps = [row["_step"] for row in store.get_run(run.id)["history"]]
+    assert steps == [0, 10, 11]
+
+
+def test_numpy_values_are_logged_as_plain_numbers(store):
+    with sweepnb.init(store=store) as run:
+        sweepnb.log({"loss": np.float32(0.5), "n": np.int64(3), "v": np.arange(2)})
+    row = store.get_run(run.id)["history"][0]
+    assert row["loss"] == 0.5 and row["n"] == 3 and row["v"] == [0, 1]
+
+
+def test_an_exception_in_the_with_block_fails_the_run_with_its_traceback(store):
+    with pytest.raises(ZeroDivisionError), sweepnb.init(store=store) as run:
+        sweepnb.log({"loss": 1.0})
+        1 / 0  # noqa: B018
+    record = store.get_run(run.id)
+    assert record["state"] == "failed"
+    assert "ZeroDivisionError" in record["error"]
+
+
+def test_finish_ends_the_run_and_a_later_log_is_an_error(store):
+    run = sweepnb.init(store=store)
+    sweepnb.log({"loss": 1.0})
+    sweepnb.finish()
+    assert store.get_run(run.id)["state"] == "finished"
+    with pytest.raises(SweepnbError, match="finish"):
+        run.log({"loss": 2.0})
+
+
+def test_log_without_a_run_says_to_call_init():
+    with pytest.raises(SweepnbError, match=r"sweepnb.init\(\)"):
+        sweepnb.log({"loss": 1.0})
+
+
+def test_sweepnb_config_is_the_active_runs_config():
+    with sweepnb.init(config={"lr": 0.3, "opt": {"name": "sgd"}}, mode="disabled"):
+        assert sweepnb.config.lr == 0.3
+        assert sweepnb.config["opt"].name == "sgd"
+        assert "lr" in sweepnb.config
+        sweepnb.config.update({"extra": 1})
+        assert sweepnb.config.extra == 1
+    assert sweepnb.config.lr == 0.3  # the last run's config stays readable, like wandb.config
+
+
+# -- batching and the stop flag ----------------------------------------------------------------
+
+
+class CountingStore:
+    """A real store that counts its log() writes (delegates everything)."""
+
+    def __init__(self, store):
+        self._store, self.writes = store, 0
+
+    def log(self, *args, **kw):
+        self.writes += 1
+        return self._store.log(*args, **kw)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_logs_are_batched_and_none_is_lost(store):
+    counting = CountingStore(store)
+    run_id = store.add_run(None, {})
+    run = runmod.Run(store=counting, run_id=run_id)
+    runmod.activate(run)
+    started = time.monotonic()
+    for i in range(2000):
+        sweepnb.log({"i": i})
+    elapsed = time.monotonic() - started
+    run.finish()
+    history = store.get_run(run_id)["history"]
+    assert [row["i"] for row in history] == list(range(2000))
+    # at most one write per FLUSH_INTERVAL while logging, plus the first one and the final one
+    assert counting.writes <= elapsed / runmod.FLUSH_INTERVAL + 2
+    assert counting.writes < 2000
+
+
+def test_a_stop_request_raises_run_stopped_at_a_following_log(store):
+    run = sweepnb.init(store=store)
+    sweepnb.log({"loss": 1.0})
+    store.request_stop(run.id, {"rule": "hyperband", "message": "below the band threshold"})
+    with pytest.raises(RunStopped, match="below the band threshold"):
+        for _ in range(200):
+            sweepnb.log({"loss": 1.0})
+            time.sleep(0.01)
+    assert run.should_stop
+
+
+def test_run_stopped_in_the_with_block_records_the_run_as_stopped(store):
+    with pytest.raises(RunStopped), sweepnb.init(store=store) as run:
+        store.request_stop(run.id, {"rule": "cancel", "message": "the sweep was cancelled"})
+        for _ in range(200):
+            sweepnb.log({"loss": 1.0})
+            time.sleep(0.01)
+    assert store.get_run(run.id)["state"] == "stopped"
