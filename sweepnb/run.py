@@ -157,6 +157,7 @@ class Run:
         self._lock = threading.RLock()
         self._heartbeat: _Heartbeat | None = None
         self.on_flush: Callable[[Run], None] | None = None  # the agent's early-termination check
+        self.on_log: Callable[[Run, dict], None] | None = None  # ... and its band-crossing hook
 
     # -- identity ------------------------------------------------------------------------------
 
@@ -170,7 +171,17 @@ class Run:
 
     @property
     def should_stop(self) -> bool:
-        """True once the sweep asked this run to end (early termination, cancel)."""
+        """True once the sweep asked this run to end (early termination, cancel).
+
+        The next ``log()`` then raises ``RunStopped``. A function with long stretches between
+        logs may poll this instead and return; either way the run is recorded ``stopped``.
+        It turns true at a history write or a heartbeat::
+
+            for batch in batches:
+                if run.should_stop:
+                    return
+                step(batch)
+        """
         return self.stop_reason is not None
 
     # -- config --------------------------------------------------------------------------------
@@ -211,6 +222,8 @@ class Run:
             self._update_summary(row)
             if time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
                 self._flush()
+        if self.on_log is not None:
+            self.on_log(self, row)
         if self.stop_reason is not None:
             raise RunStopped(_reason_text(self.stop_reason))
 
@@ -280,7 +293,7 @@ class Run:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
-            self._end("finished")
+            self._end("stopped" if self.should_stop else "finished")
         elif issubclass(exc_type, (RunStopped, KeyboardInterrupt)):
             self._end("stopped", error=f"{exc_type.__name__}: {exc}")
         else:
@@ -399,9 +412,13 @@ def _run_from_env() -> Run | None:
     store = Store(os.environ.get("SWEEPNB_STORE"))
     record = store.get_run(run_id)
     sweep_id = os.environ.get("SWEEPNB_SWEEP_ID") or record.get("sweep_id")
-    metric = store.get_sweep(sweep_id)["config"].get("metric") if sweep_id else None
+    cfg = store.get_sweep(sweep_id)["config"] if sweep_id else {}
     run = Run(store=store, run_id=run_id, sweep_id=sweep_id, config=record.get("config"),
-              metric=metric, owner=False, project=record.get("project"))
+              metric=cfg.get("metric"), owner=False, project=record.get("project"))
+    if cfg.get("early_terminate"):  # the program judges its own bands too (sweepnb.termination)
+        from .termination import Monitor
+
+        Monitor(store, sweep_id, cfg).watch(run)
     _local.joined_env = run_id  # a second init() in the same program makes a standalone run
     run._start_heartbeat()
     return run
