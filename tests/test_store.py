@@ -449,12 +449,14 @@ def test_reaper_marks_a_stale_running_run_crashed(any_store):
     done = any_store.add_run(sweep_id, {"x": 2}, state="finished")
     _wait_past(any_store.get_run(stale)["heartbeat"] + 0.05)
     fresh = any_store.add_run(sweep_id, {"x": 3})
-    assert any_store.reap(sweep_id, stale_after=0.05) == [stale]
+    # judged just after the fresh run's heartbeat: only the older one is past 0.01 s
+    at = any_store.get_run(fresh)["heartbeat"] + 0.005
+    assert any_store.reap(sweep_id, stale_after=0.01, now=at) == [stale]
     states = {r["id"]: r["state"] for r in any_store.get_runs(sweep_id)}
     assert states == {stale: "crashed", done: "finished", fresh: "running"}
     run = any_store.get_run(stale)
     assert "no heartbeat" in run["error"] and "host gone, pid 1" in run["error"]
-    assert any_store.reap(sweep_id, stale_after=0.05) == []
+    assert any_store.reap(sweep_id, stale_after=0.01, now=at) == []
 
 
 def test_reaper_only_touches_the_given_sweep(store):
