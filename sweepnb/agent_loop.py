@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import run as runmod
+from . import termination
 from .errors import RunStopped, SweepnbError
 
 KILL_DELAY = 30.0  # seconds between SIGTERM and SIGKILL for a program run (W&B's KILL_DELAY)
@@ -168,6 +169,8 @@ class _Agent:
         self.exhausted = False
         self._last_stop_check = 0.0
         sweep = store.get_sweep(self.sweep_id)  # SweepNotFound before anything is written
+        self.monitor = termination.Monitor(store, self.sweep_id, sweep["config"],
+                                           interval=STOP_CHECK_INTERVAL)
         if function is None:
             _check_program(sweep)
 
@@ -259,8 +262,7 @@ class _Agent:
         run = runmod.Run(store=self.store, run_id=record["id"], sweep_id=self.sweep_id,
                          config=record["config"], metric=cfg.get("metric"),
                          project=sweep.get("project"), entity=sweep.get("entity"))
-        if cfg.get("early_terminate"):
-            run.on_flush = self._check_early_termination
+        self.monitor.watch(run)  # early termination (sweepnb.termination); no-op without it
         runmod.activate(run)
         run._start_heartbeat(self.heartbeat)
         try:
@@ -275,19 +277,9 @@ class _Agent:
             self._say(f"run {record['id']} errored: {type(exc).__name__}: {exc}\n{text}")
             run._end("failed", error=text)
         finally:
-            run._end("finished")  # no-op when already ended
+            run._end("stopped" if run.should_stop else "finished")  # no-op when already ended
             runmod._local.run = None
         return run.state
-
-    def _check_early_termination(self, run: runmod.Run) -> None:
-        """Flag the sweep's runs the stopping rule ends (at most once per STOP_CHECK_INTERVAL)."""
-        now = time.monotonic()
-        if now - self._last_stop_check < STOP_CHECK_INTERVAL:
-            return
-        self._last_stop_check = now
-        check_early_termination(self.store, self.sweep_id)
-        if run.id is not None and run.stop_reason is None:
-            run._control(self.store.heartbeat(run.id))
 
     # -- program runs --------------------------------------------------------------------------
 
@@ -322,8 +314,7 @@ class _Agent:
         if now - self._last_stop_check < STOP_CHECK_INTERVAL:
             return
         self._last_stop_check = now
-        if cfg.get("early_terminate"):
-            check_early_termination(self.store, self.sweep_id)
+        self.monitor.check(force=True)  # throttled above, with the heartbeat
         control.update(self.store.heartbeat(record["id"]))
 
     def _say(self, text: str) -> None:
@@ -333,24 +324,7 @@ class _Agent:
 
 def check_early_termination(store: Any, sweep_id: str) -> list[str]:
     """Ask the sweep's stopping rule which running runs to end and flag them in the store."""
-    from . import engine
-
-    sweep = store.get_sweep(sweep_id)
-    cfg = sweep["config"]
-    if not cfg.get("early_terminate"):
-        return []
-    runs = store.get_runs(sweep_id)
-    try:
-        from .stopping import stop_decisions
-
-        decisions = stop_decisions(cfg, runs)
-    except ImportError:
-        decisions = {rid: {"rule": "early_terminate"} for rid in engine.should_stop(cfg, runs)}
-    flagged = {r["id"] for r in runs if r.get("stop_requested")}
-    todo = [rid for rid in decisions if rid not in flagged]
-    for run_id in todo:
-        store.request_stop(run_id, decisions[run_id])
-    return todo
+    return list(termination.flag_runs(store, sweep_id))
 
 
 def _call(function: Callable, config: runmod.Config) -> Any:
@@ -488,7 +462,7 @@ class _ProgramRun:
 def _program_outcome(code: int, program: _ProgramRun, control: _RunControl, store: Any,
                      run_id: str) -> tuple[str, str | None]:
     """Final state of a program run from its exit code (reference §6: only code > 0 fails)."""
-    if code == 0:
+    if code == 0 and control.stop_reason is None:  # a program may poll should_stop and exit 0
         return "finished", None
     if control.stop_reason is None and not program.signalled:
         control.update(store.heartbeat(run_id))  # did the sweep end it (child raised RunStopped)?
