@@ -45,7 +45,7 @@ def kernel(X1: np.ndarray, X2: np.ndarray, h: Hypers) -> np.ndarray:
 
 def _log_prior(theta: np.ndarray, d: int) -> tuple[float, np.ndarray]:
     """Log prior density of theta = [log ls..., log signal, log noise] and its gradient."""
-    mu_ls = np.log(0.5) + 0.5 * np.log(d)  # longer scales in more dimensions
+    mu_ls = np.log(0.2) + 0.5 * np.log(d)  # longer scales in more dimensions
     sd_ls, mu_s2, sd_s2, mu_n, sd_n = 1.0, 0.0, 1.0, np.log(1e-3), 2.0
     centres = np.r_[np.full(d, mu_ls), mu_s2, mu_n]
     sds = np.r_[np.full(d, sd_ls), sd_s2, sd_n]
@@ -84,7 +84,7 @@ def fit_hypers(X: np.ndarray, y: np.ndarray, starts: list[np.ndarray] | None = N
     d = X.shape[1]
     bounds = [_LS_BOUNDS] * d + [_S2_BOUNDS, _NOISE_BOUNDS]
     if starts is None:
-        starts = [np.r_[np.full(d, np.log(0.5) + 0.5 * np.log(d)), 0.0, np.log(1e-3)]]
+        starts = [np.r_[np.full(d, np.log(0.2) + 0.5 * np.log(d)), 0.0, np.log(1e-3)]]
     best = None
     for theta0 in starts:
         res = optimize.minimize(
