@@ -1,0 +1,199 @@
+"""Bayes search: behaviour that random search cannot show by chance, and W&B's data rules."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from sweepnb.engine import load_config, suggest
+from sweepnb.params import value_key
+from sweepnb.search.bayes import Space, observe
+
+
+def bayes(parameters: dict, **metric) -> dict:
+    return load_config(
+        {"method": "bayes", "metric": {"name": "loss", **metric}, "parameters": parameters}
+    )
+
+
+def run(config: dict, loss: float | None = None, state: str = "finished", rid: str = "r") -> dict:
+    history = [] if loss is None else [{"loss": loss, "_step": 0}]
+    return {"id": rid, "state": state, "config": config, "history": history, "summary": {}}
+
+
+def optimise(cfg: dict, objective, budget: int, seed: int) -> list[float]:
+    runs, losses = [], []
+    for i in range(budget):
+        (config,) = suggest(cfg, runs, seed=seed * 1000 + i)
+        losses.append(objective(config))
+        runs.append(run(config, losses[-1], rid=str(i)))
+    return losses
+
+
+def quadratic(config: dict) -> float:
+    return (config["x"] - 0.3) ** 2
+
+
+def test_finds_the_minimum_of_a_quadratic_far_better_than_random():
+    space = {"x": {"min": -2.0, "max": 2.0}}
+    errors = {}
+    for method in ("bayes", "random"):
+        cfg = load_config({"method": method, "metric": {"name": "loss"}, "parameters": space})
+        errors[method] = [min(optimise(cfg, quadratic, 10, seed)) for seed in range(4)]
+    assert max(errors["bayes"]) < 1e-4
+    assert np.median(errors["bayes"]) < np.median(errors["random"]) / 100
+
+
+def test_maximize_goal_climbs_instead():
+    cfg = bayes({"x": {"min": -2.0, "max": 2.0}}, goal="maximize")
+    best = max(optimise(cfg, lambda c: -quadratic(c), 10, seed=0))
+    assert best > -1e-4
+
+
+def test_finds_the_category_that_holds_the_optimum():
+    cfg = bayes({"x": {"min": 0.0, "max": 1.0}, "opt": {"values": ["a", "b", "c"]}})
+    floor = {"a": 1.0, "b": 0.0, "c": 2.0}
+    losses = optimise(cfg, lambda c: quadratic(c) + floor[c["opt"]], 14, seed=3)
+    assert min(losses) < 1e-3
+
+
+def test_no_configuration_repeats_in_a_discrete_space_until_all_are_tried():
+    cfg = bayes({"n": {"min": 1, "max": 4}, "act": {"values": ["relu", "tanh", False]}})
+    configs = []
+    runs = []
+    for i in range(12):
+        (config,) = suggest(cfg, runs, seed=i)
+        configs.append(config)
+        runs.append(run(config, (config["n"] - 2) ** 2 + (config["act"] == "tanh"), rid=str(i)))
+    keys = {(c["n"], value_key(c["act"])) for c in configs}
+    assert len(keys) == 12  # the whole 4 x 3 space, no repeat
+    assert suggest(cfg, runs, seed=99)  # once exhausted it may repeat, it never stops
+
+
+def test_parallel_suggestions_are_spread_by_fantasies():
+    cfg = bayes({"x": {"min": 0.0, "max": 1.0}})
+    xs = [0.1, 0.5, 0.9, 0.35]
+    runs = [run({"x": x}, quadratic({"x": x}), rid=str(i)) for i, x in enumerate(xs)]
+    batch = [c["x"] for c in suggest(cfg, runs, n=4, seed=0)]
+    gaps = np.diff(np.sort(batch))
+    assert gaps.min() > 0.01, batch
+
+
+def test_a_running_run_is_not_proposed_again():
+    cfg = bayes({"x": {"min": 0.0, "max": 1.0}})
+    runs = [run({"x": x}, quadratic({"x": x}), rid=str(i)) for i, x in enumerate([0.1, 0.9, 0.5])]
+    (alone,) = suggest(cfg, runs, seed=5)
+    (beside,) = suggest(cfg, [*runs, run(alone, None, "running", rid="busy")], seed=5)
+    assert abs(beside["x"] - alone["x"]) > 0.01
+
+
+def test_running_metric_is_used_when_impute_while_running_says_so():
+    cfg = bayes({"x": {"min": 0.0, "max": 1.0}}, impute_while_running="best")
+    space = Space.of(cfg)
+    obs = observe(cfg, space, [run({"x": 0.2}, 3.0, "running"), run({"x": 0.4}, 1.0)])
+    assert sorted(obs.y) == [1.0, 3.0] and len(obs.pending) == 0
+
+
+def test_failed_and_crashed_runs_take_the_worst_value_by_default():
+    cfg = bayes({"x": {"min": 0.0, "max": 1.0}})
+    runs = [run({"x": 0.1}, 5.0), run({"x": 0.2}, 2.0), run({"x": 0.3}, None, "crashed")]
+    assert list(observe(cfg, Space.of(cfg), runs).y) == [5.0, 2.0, 5.0]
+    cfg_max = bayes({"x": {"min": 0.0, "max": 1.0}}, goal="maximize")
+    assert list(observe(cfg_max, Space.of(cfg_max), runs).y) == [-5.0, -2.0, -2.0]
+
+
+def test_impute_best_and_latest_use_the_runs_own_history():
+    runs = [
+        run({"x": 0.1}, 9.0),
+        {
+            "id": "f",
+            "state": "failed",
+            "config": {"x": 0.5},
+            "history": [{"loss": 4.0}, {"loss": 1.0}, {"loss": 3.0}],
+        },
+    ]
+    for impute, expected in (("best", 1.0), ("latest", 3.0), ("worst", 9.0)):
+        cfg = bayes({"x": {"min": 0.0, "max": 1.0}}, impute=impute)
+        assert observe(cfg, Space.of(cfg), runs).y[1] == expected
+
+
+def test_stopped_run_counts_with_its_best_value_so_far():
+    cfg = bayes({"x": {"min": 0.0, "max": 1.0}})
+    stopped = {"id": "s", "state": "stopped", "config": {"x": 0.5}, "history": [{"loss": 2.0}]}
+    obs = observe(cfg, Space.of(cfg), [run({"x": 0.1}, 9.0), stopped])
+    assert list(obs.y) == [9.0, 2.0]
+
+
+def test_falsy_categorical_values_are_encoded_apart():
+    cfg = bayes({"v": {"values": [0, False, "", None, 1]}})
+    space = Space.of(cfg)
+    X, ok = space.encode_many([{"v": v} for v in (0, False, "", None, 1)])
+    assert ok.all()
+    np.testing.assert_array_equal(X, np.eye(5))  # one-hot, one column per value
+
+
+def test_log_distribution_is_modelled_in_log_space():
+    cfg = bayes({"lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-1}})
+    X, _ = Space.of(cfg).encode_many([{"lr": 1e-3}, {"lr": 1e-5}, {"lr": 1e-1}])
+    np.testing.assert_allclose(X[:, 0], [0.5, 0.0, 1.0], atol=1e-12)
+
+
+def test_zero_probability_value_is_never_proposed():
+    cfg = bayes(
+        {
+            "v": {"values": ["a", "b", "never"], "probabilities": [0.5, 0.5, 0.0]},
+            "x": {"min": 0.0, "max": 1.0},
+        }
+    )
+    runs = []
+    for i in range(8):
+        (config,) = suggest(cfg, runs, seed=i)
+        assert config["v"] != "never"
+        runs.append(run(config, quadratic(config) + (config["v"] == "a"), rid=str(i)))
+
+
+def test_integer_and_nested_parameters_come_back_typed_and_nested():
+    cfg = bayes(
+        {
+            "layers": {"min": 1, "max": 8},
+            "opt": {
+                "parameters": {
+                    "q": {"distribution": "q_uniform", "min": 0, "max": 10, "q": 2},
+                    "name": {"value": "adam"},
+                }
+            },
+        }
+    )
+    runs = []
+    for i in range(5):
+        (config,) = suggest(cfg, runs, seed=i)
+        assert type(config["layers"]) is int and type(config["opt"]["q"]) is int
+        assert config["opt"]["name"] == "adam" and config["opt"]["q"] % 2 == 0
+        runs.append(run(config, float(config["layers"] + config["opt"]["q"]), rid=str(i)))
+
+
+def test_runs_with_values_outside_the_space_are_ignored_not_fatal():
+    cfg = bayes({"v": {"values": ["a", "b"]}, "x": {"min": 0.0, "max": 1.0}})
+    runs = [run({"v": "zzz", "x": 0.5}, 1.0), run({"x": "oops", "v": "a"}, 1.0), run({}, 2.0)]
+    runs += [run({"v": "a", "x": 0.1}, 1.0), run({"v": "b", "x": 0.9}, 0.5)]
+    obs = observe(cfg, Space.of(cfg), runs)
+    assert len(obs.y) == 2
+    assert len(suggest(cfg, runs, n=2, seed=0)) == 2
+
+
+def test_same_seed_same_proposal():
+    cfg = bayes({"x": {"min": 0.0, "max": 1.0}, "y": {"min": 0.0, "max": 1.0}})
+    runs = [
+        run({"x": x, "y": y}, x + y, rid=f"{x}{y}")
+        for x, y in itertools.product([0.2, 0.8], [0.3, 0.7])
+    ]
+    assert suggest(cfg, runs, seed=3) == suggest(cfg, runs, seed=3)
+
+
+@pytest.mark.parametrize("state", ["running", "failed", "crashed"])
+def test_fewer_than_two_observations_is_random_but_valid(state):
+    cfg = bayes({"x": {"min": 0.0, "max": 1.0}})
+    (config,) = suggest(cfg, [run({"x": 0.5}, None, state)], seed=0)
+    assert 0.0 <= config["x"] <= 1.0
