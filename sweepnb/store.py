@@ -565,6 +565,8 @@ class Store:
             config = propose(sweep, runs)
             if config is None:
                 return None
+            if not isinstance(config, dict):
+                raise TypeError(f"propose: must return a dict or None, got {type(config).__name__}")
             now = time.time()
             values = {
                 "id": self._unused_id(conn, runs_table),
@@ -634,7 +636,8 @@ class Store:
 
         def insert(conn: Connection) -> str:
             if sweep_id is not None:
-                sweep = self._sweep_row(conn, sweep_id)
+                # locked like a claim, so a concurrent claim sees this run (e.g. a prior run)
+                sweep = self._sweep_row(conn, sweep_id, lock=True)
                 values["project"] = values["project"] or sweep.project
             run_id = self._unused_id(conn, runs_table)
             conn.execute(sa.insert(runs_table).values(id=run_id, **values))

@@ -531,3 +531,9 @@ def test_store_keeps_working_across_fork(any_store):
     configs = [r["config"]["from"] for r in any_store.get_runs(sweep_id)]
     assert configs == ["parent", "child", "parent again"]
     assert any_store.get_run(child_run)["config"] == {"from": "child"}
+
+
+def test_propose_must_return_a_dict(store):
+    sweep_id = store.create_sweep(GRID)
+    with pytest.raises(TypeError, match="propose: must return a dict or None, got list"):
+        store.claim_run(sweep_id, lambda s, r: [1], host="h", pid=1)

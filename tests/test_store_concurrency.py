@@ -115,3 +115,57 @@ def _same_rows(got: list[dict], want: list[dict]) -> bool:
             if not same:
                 return False
     return True
+
+
+def threaded_agents(store: Store, sweep_id: str, n_threads: int) -> list[str]:
+    """Run agent loops in threads sharing one Store object; return every claimed run id."""
+    import queue
+    import threading
+
+    start, results = threading.Barrier(n_threads), queue.Queue()
+    threads = [
+        threading.Thread(target=agent_process, args=(store, sweep_id, f"t{i}", start, results))
+        for i in range(n_threads)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    outcomes = [results.get_nowait() for _ in threads]
+    errors = [error for _, _, error in outcomes if error]
+    assert not errors, "\n".join(errors)
+    return [run_id for _, claimed, _ in outcomes for run_id in claimed]
+
+
+def test_threads_share_one_store_object(any_store):
+    sweep_id = any_store.create_sweep({"method": "grid", "run_cap": 40, "parameters": {}})
+    claimed = threaded_agents(any_store, sweep_id, 4)
+    runs = any_store.get_runs(sweep_id)
+    assert len(runs) == 40 and sorted(claimed) == sorted(r["id"] for r in runs)
+    assert len({r["config"]["x"] for r in runs}) == 40
+
+
+def create_sweep_in_new_process(url: str, start, results) -> None:
+    """Open the store (maybe creating its schema) at the same moment as the others."""
+    try:
+        start.wait(timeout=120)
+        results.put(("ok", Store(url).create_sweep({"method": "random", "parameters": {}})))
+    except BaseException:  # noqa: BLE001 - reported by the parent
+        results.put(("error", traceback.format_exc()))
+
+
+def test_processes_can_create_a_new_store_at_the_same_time(store_url):
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Barrier(N_AGENTS), ctx.Queue()
+    processes = [
+        ctx.Process(target=create_sweep_in_new_process, args=(store_url, start, results))
+        for _ in range(N_AGENTS)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=300) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    assert [kind for kind, _ in outcomes] == ["ok"] * N_AGENTS, outcomes
+    ids = {sweep_id for _, sweep_id in outcomes}
+    assert {s["id"] for s in Store(store_url).list_sweeps()} == ids
