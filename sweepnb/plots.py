@@ -218,7 +218,7 @@ def _linear_axis(name: str, v: np.ndarray, kind: str = "linear") -> tuple[Axis, 
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     if hi > lo:
         norm = (v - lo) / (hi - lo)
-        ticks = np.linspace(lo, hi, 5)
+        ticks = np.linspace(lo, hi, 3)
     else:
         norm = np.where(np.isfinite(v), 0.5, np.nan)
         ticks = np.array([lo])
@@ -359,6 +359,7 @@ def draw_importance(data: ImportanceData, fig: Canvas) -> None:
     if np.isfinite(data.importance).any():
         ax_imp.barh(ys, np.nan_to_num(data.importance), color="tab:blue")
         ax_imp.set_xlim(0, 1)
+        ax_imp.set_xticks([0, 0.5, 1])
     else:
         ax_imp.text(
             0.5,
@@ -376,6 +377,7 @@ def draw_importance(data: ImportanceData, fig: Canvas) -> None:
     ax_cor.barh(ys, corr, color=np.where(corr >= 0, "tab:green", "tab:red"))
     ax_cor.axvline(0, color="0.3", lw=0.8)
     ax_cor.set_xlim(-1, 1)
+    ax_cor.set_xticks([-1, 0, 1])
     for y, r, name, label in zip(ys, corr, data.names, data.correlation_labels):
         if label != name:  # a categorical: say which value the correlation is of
             ax_cor.text(
@@ -439,31 +441,27 @@ def scatter_data(df: pd.DataFrame, cfg: dict, *, metric: str | None = None) -> S
 
 
 def draw_scatter(data: ScatterData, fig: Canvas, *, columns: int = 4) -> None:
-    """One small panel per parameter, sharing the metric axis."""
+    """One small panel per parameter, sharing the metric axis; colour = run state."""
     if not data.panels:
         _message(fig, "no swept parameter to plot")
         return
     ncols = min(columns, len(data.panels))
     nrows = math.ceil(len(data.panels) / ncols)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
-    states = np.array(data.states)
+    colors = [STATE_STYLE.get(state, ("tab:purple", "o"))[0] for state in data.states]
     jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(data.y))
     for ax, panel in zip(axes, data.panels):
         x = panel.x + jitter if panel.kind == "categorical" else panel.x
-        for state in dict.fromkeys(data.states):
-            color, marker = STATE_STYLE.get(state, ("tab:purple", "o"))
-            mask = states == state
-            ax.scatter(x[mask], data.y[mask], s=10, c=color, marker=marker, alpha=0.8)
-        if (
-            panel.kind == "log"
-            and np.nanmin(np.where(panel.x > 0, panel.x, np.nan), initial=np.inf) < np.inf
-        ):
+        ax.scatter(x, data.y, s=9, c=colors, linewidths=0, alpha=0.8)
+        if panel.kind == "log" and (panel.x > 0).any():
             ax.set_xscale("log")
-        if panel.kind == "categorical":
+        elif panel.kind == "categorical":
             ax.set_xticks(range(len(panel.labels)), panel.labels, fontsize=7, rotation=30)
+        else:
+            ax.locator_params(axis="x", nbins=3)
+        ax.locator_params(axis="y", nbins=4)
         ax.set_xlabel(panel.name, fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
     for ax in axes[len(data.panels) :]:
         ax.set_axis_off()
     axes[0].set_ylabel(data.metric, fontsize=8)
@@ -500,7 +498,7 @@ class CurvesData:
     xlabel: str
     curves: list[Curve]
     bands: list[int]
-    thresholds: list[tuple[float, float]]  # (band, threshold) from the stop reasons
+    thresholds: list[tuple[float, float]]  # (band, threshold): the latest stop reason per band
     n_total: int
 
     @property
@@ -514,29 +512,13 @@ def _hyperband(cfg: dict) -> dict | None:
     return et if et.get("type") == "hyperband" else None
 
 
-def hyperband_bands(cfg: dict, limit: int = 10**9) -> list[int]:
-    """The hyperband bands (in logged metric values) of the config, as W&B computes them, <= limit."""
+def hyperband_bands(cfg: dict, limit: int | None = None) -> list[int]:
+    """The hyperband bands (in logged metric values) of the config, up to ``limit``; [] without."""
+    from .rules.hyperband import bands
+
     et = _hyperband(cfg)
-    if not et:
-        return []
-    eta = float(et.get("eta", 3))
-    if et.get("max_iter") is not None and et.get("s") is not None:
-        bands, b = [], float(et["max_iter"])
-        for _ in range(int(et["s"])):
-            b /= eta
-            if b < 1:
-                break
-            bands.append(int(b))
-        return sorted(x for x in set(bands) if x <= limit)
-    if et.get("min_iter") is None:
-        return []
-    bands = []
-    for k in range(100):
-        b = int(float(et["min_iter"]) * eta**k)
-        if b > limit:
-            break
-        bands.append(b)
-    return sorted(set(bands))
+    found = bands(et) if et else []
+    return sorted({b for b in found if limit is None or b <= limit})
 
 
 def _runs_from_frame(frame: pd.DataFrame) -> list[dict]:
@@ -572,6 +554,17 @@ def _curve_best(curve: Curve, goal: str) -> float:
     if not len(curve.y):
         return math.nan
     return float(curve.y.max() if goal == "maximize" else curve.y.min())
+
+
+def _latest_thresholds(curves: list[Curve]) -> list[tuple[float, float]]:
+    """(band, threshold) of the hyperband stop reasons, the latest stop per band (thresholds move
+    as runs arrive; the last one is the one in force)."""
+    latest: dict[float, float] = {}
+    for curve in curves:
+        reason = curve.stop_reason or {}
+        if "band" in reason and "threshold" in reason:
+            latest[float(reason["band"])] = float(reason["threshold"])
+    return sorted(latest.items())
 
 
 def _pick_curves(curves: list[Curve], bests: np.ndarray, goal: str, max_runs: int) -> list[Curve]:
@@ -614,13 +607,7 @@ def learning_curves_data(
         )
     use_step = x == "step" or (x == "auto" and _hyperband(cfg) is None)
     curves = [c for c in (_curve(r, metric, use_step) for r in runs) if len(c.x)]
-    thresholds = sorted(
-        {
-            (float(c.stop_reason["band"]), float(c.stop_reason["threshold"]))
-            for c in curves
-            if c.stop_reason and "band" in c.stop_reason and "threshold" in c.stop_reason
-        }
-    )
+    thresholds = _latest_thresholds(curves)
     n_total = len(curves)
     bests = np.array([_curve_best(c, goal) for c in curves])
     shown = _pick_curves(curves, bests, goal, max_runs)
