@@ -192,20 +192,6 @@ def _sqlalchemy_url(url: str) -> URL:
 # Row conversion
 # ---------------------------------------------------------------------------------------------
 
-_RUN_FIELDS = (
-    "sweep_id",
-    "created",
-    "started",
-    "ended",
-    "heartbeat",
-    "host",
-    "pid",
-    "agent",
-    "error",
-    "project",
-    "notes",
-)
-
 
 def loads_many(texts: list[str]) -> list[Any]:
     """Decode many JSON texts with one parser call (much faster than one call each)."""
@@ -213,17 +199,19 @@ def loads_many(texts: list[str]) -> list[Any]:
 
 
 def _run_dicts(rows: list[Any], histories: dict[str, list[dict]] | None) -> list[dict]:
+    # rows come from select(runs_table): zip them with the column names (fast, C-level)
+    names = runs_table.c.keys()
     configs = loads_many([row.config for row in rows])
     summaries = loads_many([row.summary for row in rows])
     runs = []
     for row, config, summary in zip(rows, configs, summaries):
-        run = {"id": row.id, "state": row.state, "config": config, "summary": summary}
+        run = dict(zip(names, row))
+        run["config"], run["summary"] = config, summary
+        run["stop_requested"] = bool(run["stop_requested"])
+        if run["stop_reason"] is not None:
+            run["stop_reason"] = json.loads(run["stop_reason"])
         if histories is not None:
-            run["history"] = histories[row.id]
-        for name in _RUN_FIELDS:
-            run[name] = getattr(row, name)
-        run["stop_requested"] = bool(row.stop_requested)
-        run["stop_reason"] = from_json(row.stop_reason)
+            run["history"] = histories[run["id"]]
         runs.append(run)
     return runs
 
