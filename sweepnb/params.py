@@ -144,7 +144,14 @@ class Param:
         if d == "log_normal":
             return np.exp(self._get("mu") + self._get("sigma") * special.ndtri(u))
         if d == "beta":
-            return special.betaincinv(self._get("a"), self._get("b"), u)
+            a, b = self._get("a"), self._get("b")
+            if a <= 0 or b <= 0:  # degenerate limits: all mass at 0, at 1, or split between them
+                return (
+                    np.where(u < 0.5, 0.0, 1.0)
+                    if a <= 0 and b <= 0
+                    else np.full_like(u, 0.0 if a <= 0 else 1.0)
+                )
+            return special.betaincinv(a, b, u)
         raise ConfigError(f"parameters.{self.name}: unknown distribution {self.distribution!r}")
 
     def cdf(self, x: Any) -> Any:
