@@ -73,8 +73,15 @@ class Monitor:
     ``cfg`` the monitor is disabled: ``watch`` attaches nothing and ``check`` never reads.
     """
 
-    def __init__(self, store: Any, sweep_id: str, cfg: Mapping, *,
-                 interval: float = CHECK_INTERVAL, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        store: Any,
+        sweep_id: str,
+        cfg: Mapping,
+        *,
+        interval: float = CHECK_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         if interval < 0:
             raise ValueError(f"interval: must be >= 0 seconds, got {interval}")
         self.store = store
@@ -105,8 +112,11 @@ class Monitor:
         try:
             new = flag_runs(self.store, self.sweep_id)
         except Exception as err:  # noqa: BLE001 (a transient store error must not end a run)
-            warnings.warn(f"sweepnb early-termination check of sweep {self.sweep_id} failed: "
-                          f"{err}", SweepnbWarning, stacklevel=2)
+            warnings.warn(
+                f"sweepnb early-termination check of sweep {self.sweep_id} failed: {err}",
+                SweepnbWarning,
+                stacklevel=2,
+            )
             return {}
         self.flagged.update(new)
         return new
