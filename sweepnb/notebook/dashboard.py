@@ -349,7 +349,7 @@ def _cell_token() -> Any:
     if shell is None:
         return None
     header = getattr(shell, "parent_header", None) or {}
-    msg_id = (header.get("header") or {}).get("msg_id")
+    msg_id = header.get("msg_id") or (header.get("header") or {}).get("msg_id")
     return msg_id or ("count", shell.execution_count)
 
 
@@ -368,7 +368,12 @@ def _stop_box(dash: Dashboard):
         tooltip="end the sweep gracefully: running runs finish",
     )
     button.add_class("sweepnb-stop")
-    button.on_click(lambda _button: dash.stop_sweep())
+
+    def clicked(button: widgets.Button) -> None:
+        button.disabled, button.description = True, "stopping..."
+        dash.stop_sweep()
+
+    button.on_click(clicked)
     return StopBox([button]), button
 
 
@@ -424,6 +429,7 @@ class Dashboard:
         self._handle: Any = None
         self._button: Any = None
         self._shown_in: Any = None
+        self._shown = False
         self._printed = ""
         self._mode = "text"
         self._note = ""
@@ -551,10 +557,12 @@ class Dashboard:
     def stop_sweep(self) -> None:
         """The Stop button: stop the sweep gracefully (running runs finish, no new ones start)."""
         from .. import api
+        from ..errors import SweepnbError
 
-        api.stop(self.sweep_id, store=self.store)
-        if self._button is not None:
-            self._button.disabled, self._button.description = True, "stopping..."
+        try:
+            api.stop(self.sweep_id, store=self.store)
+        except SweepnbError as exc:  # already finished or cancelled: say so on the dashboard
+            self._note = str(exc)
         if self.on_stop is not None:
             self.on_stop()
 
@@ -580,13 +588,13 @@ class Dashboard:
             self._print(self.last_bundle)
         else:
             self._handle = display(self.last_bundle, raw=True, display_id=True)
-        self._shown_in = _cell_token()
+        self._shown, self._shown_in = True, _cell_token()
         return self
 
     def _publish(self, data: dict) -> None:
         if self._handle is not None:
             self._handle.update(data, raw=True)
-        elif self._mode == "text" and self._shown_in is not None:
+        elif self._mode == "text" and self._shown:
             self._print(data)
 
     def _print(self, data: dict) -> None:
@@ -605,7 +613,7 @@ class Dashboard:
         # `sweepnb.dashboard(id)` as a cell's last line: it is already on screen, don't repeat it
         if self._shown_in is not None and self._shown_in == _cell_token():
             return
-        if self._handle is None and self._shown_in is None:
+        if not self._shown:
             self.show()
             return
         from IPython.display import display

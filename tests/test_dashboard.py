@@ -1,0 +1,367 @@
+"""The live dashboard on a real SQLite store: progress, bundle, throttling, watching, Stop."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+
+from sweepnb import api
+from sweepnb.analysis import runs_frame
+from sweepnb.config import load_config
+from sweepnb.notebook import dashboard as dash_mod
+from sweepnb.notebook.dashboard import Dashboard, best_table, fingerprint, planned_runs, progress
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+CONFIG = {
+    "method": "random",
+    "metric": {"name": "loss", "goal": "minimize"},
+    "run_cap": 10,
+    "parameters": {
+        "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-1},
+        "optimizer": {"values": ["sgd", "adam"]},
+    },
+}
+
+
+def add_runs(store, sweep_id: str, n: int, state: str = "finished", start: int = 0) -> list[str]:
+    ids = []
+    for i in range(start, start + n):
+        loss = [1.0 + i, 0.5 + i, 0.25 + i]
+        ids.append(
+            store.add_run(
+                sweep_id,
+                {"lr": 10.0 ** (-4 + i % 4), "optimizer": ["sgd", "adam"][i % 2]},
+                state=state,
+                history=[{"loss": v} for v in loss],
+                summary={"loss": loss[-1]},
+            )
+        )
+    return ids
+
+
+@pytest.fixture
+def sweep(store) -> str:
+    return store.create_sweep(load_config(CONFIG))
+
+
+@pytest.fixture(autouse=True)
+def text_frontend(monkeypatch):
+    monkeypatch.setenv("SWEEPNB_UI", "text")
+
+
+# --------------------------------------------------------------------------- pure parts
+
+
+def test_planned_runs_is_the_smallest_known_bound():
+    grid = load_config(
+        {"method": "grid", "parameters": {"a": {"values": [1, 2, 3]}, "b": {"values": [1, 2]}}}
+    )
+    assert planned_runs(grid) == 6
+    assert planned_runs({**grid, "run_cap": 4}) == 4
+    assert planned_runs(grid, count=5) == 5
+    assert planned_runs(load_config(CONFIG)) == 10
+    uncapped = load_config({k: v for k, v in CONFIG.items() if k != "run_cap"})
+    assert planned_runs(uncapped) is None
+    assert planned_runs(uncapped, count=7) == 7
+
+
+def test_progress_counts_best_and_eta():
+    cfg = load_config(CONFIG)
+    runs = [
+        {
+            "id": "a",
+            "state": "finished",
+            "config": {"lr": 0.1},
+            "history": [{"loss": 3.0}],
+            "summary": {},
+            "created": 100.0,
+            "ended": 110.0,
+        },
+        {
+            "id": "b",
+            "state": "failed",
+            "config": {"lr": 0.2},
+            "history": [],
+            "summary": {},
+            "created": 110.0,
+            "ended": 111.0,
+        },
+        {
+            "id": "c",
+            "state": "finished",
+            "config": {"lr": 0.3},
+            "history": [{"loss": 2.0}],
+            "summary": {},
+            "created": 111.0,
+            "ended": 120.0,
+        },
+        {
+            "id": "d",
+            "state": "stopped",
+            "config": {"lr": 0.4},
+            "history": [{"loss": 9.0}],
+            "summary": {},
+            "created": 112.0,
+            "ended": 121.0,
+        },
+        {
+            "id": "e",
+            "state": "running",
+            "config": {"lr": 0.5},
+            "history": [{"loss": 5.0}],
+            "summary": {},
+            "created": 121.0,
+        },
+    ]
+    p = progress(cfg, runs, sweep_id="s", sweep_state="running", now=140.0)
+    assert (p.done, p.running, p.failed, p.stopped, p.planned) == (4, 1, 1, 1, 10)
+    assert (p.best_id, p.best_value, p.best_config) == ("c", 2.0, {"lr": 0.3})
+    assert p.elapsed == 40.0
+    assert p.eta == pytest.approx(40.0 / 4 * 6)
+    assert "4/10 runs done" in p.text() and "best loss = 2 (c: lr=0.3)" in p.text()
+    assert "<progress" in p.html()
+
+
+def test_progress_of_an_ended_sweep_stops_the_clock_at_the_last_run():
+    cfg = load_config(CONFIG)
+    runs = [
+        {
+            "id": "a",
+            "state": "finished",
+            "history": [],
+            "summary": {},
+            "created": 100.0,
+            "ended": 130.0,
+        }
+    ]
+    p = progress(cfg, runs, sweep_id="s", sweep_state="finished", now=999.0)
+    assert p.elapsed == 30.0 and p.eta is None and p.best_id is None
+    assert "best: none yet" in p.text()
+
+
+def test_fingerprint_moves_when_a_run_logs_or_changes_state():
+    runs = [{"id": "a", "state": "running", "history": [{"loss": 1}], "summary": {}}]
+    base = fingerprint(runs, "running")
+    assert fingerprint([dict(runs[0])], "running") == base
+    assert fingerprint([{**runs[0], "history": [{"loss": 1}, {"loss": 0.5}]}], "running") != base
+    assert fingerprint([{**runs[0], "state": "finished"}], "running") != base
+    assert fingerprint(runs, "finished") != base
+
+
+def test_best_table_lists_the_top_runs_by_goal(store, sweep):
+    add_runs(store, sweep, 6)
+    cfg = store.get_sweep(sweep)["config"]
+    df = runs_frame(cfg, store.get_runs(sweep))
+    table = best_table(df, cfg, top=3)
+    assert list(table.columns) == ["id", "state", "loss", "lr", "optimizer", "runtime"]
+    assert list(table["loss"]) == [0.25, 1.25, 2.25]
+    maximize = {**cfg, "metric": {"name": "loss", "goal": "maximize"}}
+    assert list(best_table(df, maximize, top=2)["loss"]) == [5.25, 4.25]
+
+
+# --------------------------------------------------------------------------- the bundle
+
+
+def test_the_bundle_has_text_html_and_a_png(store, sweep):
+    add_runs(store, sweep, 6)
+    dash = Dashboard(sweep, store)
+    dash.update(force=True)
+    bundle = dash.last_bundle
+    assert set(bundle) == {"text/plain", "text/html", "image/png"}
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(PNG_MAGIC)
+    assert bundle["image/png"] in bundle["text/html"]  # the chart is inline in the HTML too
+    assert "6/10 runs done" in bundle["text/plain"] and "best runs:" in bundle["text/plain"]
+    assert "<table" in bundle["text/html"]
+
+
+def test_a_sweep_without_metric_shows_progress_and_says_why_there_is_no_chart(store):
+    sweep = store.create_sweep(
+        load_config({"method": "grid", "parameters": {"a": {"values": [1, 2]}}})
+    )
+    store.add_run(sweep, {"a": 1}, state="finished", summary={"acc": 1.0})
+    dash = Dashboard(sweep, store)
+    dash.update(force=True)
+    assert "image/png" not in dash.last_bundle
+    assert "no metric" in dash.last_bundle["text/plain"]
+    assert "1/2 runs done" in dash.last_bundle["text/plain"]
+
+
+def test_an_empty_sweep_renders_without_error(store, sweep):
+    dash = Dashboard(sweep, store)
+    dash.update(force=True)
+    assert "0/10 runs done" in dash.last_bundle["text/plain"]
+    assert "image/png" not in dash.last_bundle
+
+
+# --------------------------------------------------------------------------- refreshing
+
+
+def test_update_redraws_only_when_something_changed(store, sweep):
+    (run_id,) = add_runs(store, sweep, 1, state="running")
+    dash = Dashboard(sweep, store, refresh=0)
+    assert dash.update() is True
+    assert dash.update() is False
+    assert dash.renders == 1
+    store.log(run_id, [{"loss": 0.1}])
+    dash.budget = 1.0  # this test is about change detection, not the time budget
+    dash._last_cost = 0.0
+    assert dash.update() is True
+    assert dash.renders == 2
+
+
+def test_update_is_throttled_to_the_refresh_interval(store, sweep):
+    (run_id,) = add_runs(store, sweep, 1, state="running")
+    dash = Dashboard(sweep, store, refresh=3600)
+    assert dash.update() is True
+    store.log(run_id, [{"loss": 0.1}])
+    assert dash.update() is False  # changed, but within the interval
+    assert dash.update(force=True) is True
+
+
+def test_slow_drawings_wait_longer_to_keep_within_the_time_budget(store, sweep):
+    add_runs(store, sweep, 2)
+    dash = Dashboard(sweep, store, refresh=0.5, budget=0.05)
+    dash.update(force=True)
+    assert dash.render_seconds > 0
+    assert dash.min_interval == pytest.approx(max(0.5, dash._last_cost / 0.05))
+
+
+def test_update_accepts_runs_pushed_by_the_agent(store, sweep):
+    add_runs(store, sweep, 3)
+    runs = store.get_runs(sweep)
+    dash = Dashboard(sweep, store, refresh=0)
+    assert dash.update(runs[:2], sweep_state="running") is True
+    assert "2/10 runs done" in dash.last_bundle["text/plain"]
+
+
+def test_poll_reuses_histories_of_runs_that_did_not_move(store, sweep):
+    finished = add_runs(store, sweep, 3)
+    (running,) = add_runs(store, sweep, 1, state="running", start=3)
+    dash = Dashboard(sweep, store)
+    first = {r["id"]: r for r in dash.poll()[0]}
+    store.log(running, [{"loss": 0.01}])
+    second = {r["id"]: r for r in dash.poll()[0]}
+    assert all(second[i] is first[i] for i in finished)
+    assert second[running] is not first[running]
+    assert second[running]["history"][-1]["loss"] == 0.01
+
+
+def test_bad_arguments_are_named(store, sweep):
+    with pytest.raises(ValueError, match="refresh"):
+        Dashboard(sweep, store, refresh=-1)
+    with pytest.raises(ValueError, match="budget"):
+        Dashboard(sweep, store, budget=0)
+    with pytest.raises(ValueError, match="sweep_id"):
+        Dashboard("", store)
+    from sweepnb.errors import SweepNotFound
+
+    with pytest.raises(SweepNotFound):
+        Dashboard("nosuch00", store)
+
+
+# --------------------------------------------------------------------------- watching, stopping
+
+
+def test_watching_follows_the_sweep_until_it_ends(store, sweep):
+    (run_id,) = add_runs(store, sweep, 1, state="running")
+    dash = Dashboard(sweep, store, refresh=0.05, budget=1.0).show()
+    dash.start()
+    add_runs(store, sweep, 2, start=1)
+    store.finish_run(run_id, "finished")
+    api.stop(sweep, store=store)
+    dash.wait(timeout=60)
+    assert not dash._thread.is_alive()
+    assert "[finished]: 3/10 runs done, 0 running" in dash.last_bundle["text/plain"]
+
+
+def test_dashboard_of_a_finished_sweep_is_static(store, sweep, capsys):
+    add_runs(store, sweep, 2)
+    api.stop(sweep, store=store)
+    dash = dash_mod.dashboard(sweep, store)
+    assert dash._thread is None
+    out = capsys.readouterr().out
+    assert f"sweep {sweep} [finished]: 2/10 runs done" in out
+    assert "best runs:" in out
+
+
+def test_the_text_front_end_prints_the_table_once_then_progress_lines(store, sweep, capsys):
+    (run_id,) = add_runs(store, sweep, 1, state="running")
+    dash = Dashboard(sweep, store, refresh=0, budget=1.0).show()
+    assert "best runs:" in capsys.readouterr().out
+    store.finish_run(run_id, "finished")
+    dash._last_cost = 0.0
+    assert dash.update() is True
+    out = capsys.readouterr().out
+    assert "1/10 runs done, 0 running" in out and "best runs:" not in out
+
+
+def test_stop_sweep_stops_it_in_the_store_and_calls_back(store, sweep):
+    add_runs(store, sweep, 1, state="running")
+    called = []
+    dash = Dashboard(sweep, store, on_stop=lambda: called.append(True))
+    dash.stop_sweep()
+    assert store.get_sweep(sweep)["state"] == "finished"
+    assert called == [True]
+
+
+def test_the_stop_button_stops_the_sweep(store, sweep):
+    dash = Dashboard(sweep, store)
+    box, button = dash_mod._stop_box(dash)
+    assert "sweepnb.stop(" in repr(box)  # the text fallback says how to stop without widgets
+    button.click()
+    assert store.get_sweep(sweep)["state"] == "finished"
+    assert button.disabled
+
+
+def test_frontend_is_text_outside_a_kernel(monkeypatch):
+    monkeypatch.delenv("SWEEPNB_UI")
+    assert dash_mod.frontend() == "text"
+
+
+# --------------------------------------------------------------------------- a real kernel
+
+
+@pytest.mark.slow
+def test_dashboard_in_a_kernel_shows_one_png_bundle_and_a_stop_button(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("SWEEPNB_UI")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    )
+    db = tmp_path / "sweeps.db"
+    setup = (
+        "import sweepnb\n"
+        f"store = sweepnb.Store({str(db)!r})\n"
+        f"sid = sweepnb.sweep({CONFIG!r}, store=store)\n"
+        "for i in range(5):\n"
+        "    store.add_run(sid, {'lr': 0.01 * (i + 1), 'optimizer': 'sgd'}, state='finished',\n"
+        "                  history=[{'loss': 2.0 - i}, {'loss': 1.0 - i}])\n"
+        "sweepnb.stop(sid, store=store)"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(setup),
+        nbformat.v4.new_code_cell("sweepnb.dashboard(sid, store=store)"),
+    ]
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    ).execute()
+    outputs = nb.cells[1].outputs
+    assert [o.output_type for o in outputs if o.output_type == "error"] == []
+    bundles = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(bundles) == 1  # shown once, not again as the cell's value
+    assert base64.b64decode(bundles[0].data["image/png"]).startswith(PNG_MAGIC)
+    assert "5/10 runs done" in bundles[0].data["text/plain"]
+    widgets = [
+        o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert len(widgets) == 1 and "sweepnb.stop(" in widgets[0].data["text/plain"]
