@@ -167,6 +167,7 @@ class _Agent:
         self.policy = policy
         self.result = AgentResult(self.sweep_id)
         self.exhausted = False
+        self.best: float | None = None
         self._last_stop_check = 0.0
         sweep = store.get_sweep(self.sweep_id)  # SweepNotFound before anything is written
         self.monitor = termination.Monitor(store, self.sweep_id, sweep["config"],
@@ -194,7 +195,7 @@ class _Agent:
                 state = self._execute(run)
                 self.result.runs[current], current = state, None
                 if bar is not None:
-                    bar.update(1)
+                    self._advance(bar, current_run=run)
                 why = self.policy.record(state in FAILED_STATES)
                 if why:
                     self.result.reason = why
@@ -208,6 +209,21 @@ class _Agent:
                 bar.close()
         self._say(f"agent {self.name} stopped: {self.result.reason}")
         return self.result
+
+    def _advance(self, bar: Any, current_run: dict) -> None:
+        """One more run on the progress bar, with the best metric value seen by this agent."""
+        bar.update(1)
+        metric = (self.store.get_sweep(self.sweep_id)["config"].get("metric") or {})
+        if not metric.get("name"):
+            return
+        from .metric import best_value
+
+        value = best_value(self.store.get_run(current_run["id"]), metric["name"],
+                           metric.get("goal", "minimize"))
+        better = max if metric.get("goal") == "maximize" else min
+        if value is not None:
+            self.best = value if self.best is None else better(self.best, value)
+            bar.set_postfix({f"best {metric['name']}": f"{self.best:.4g}"})
 
     def _stop_interrupted(self, run_id: str) -> str:
         """After Ctrl-C: the interrupted run ends ``stopped`` (unless it already ended)."""

@@ -70,11 +70,26 @@ def run_agents(sweep_id: str, function: Callable | None, count: int | None, *, n
                                    {**kw, "agent_name": f"{group}-{i}"})
         for i, c in enumerate(split_count(count, n_jobs))
     ]
-    results = joblib.Parallel(n_jobs=len(jobs))(jobs)
+    try:
+        results = joblib.Parallel(n_jobs=len(jobs))(jobs)
+    except KeyboardInterrupt:
+        stop_group_runs(store, sweep_id, group)
+        raise
     merged = AgentResult(sweep_id)
     for result in results:
         merged = merged.merge(result)
     return merged
+
+
+def stop_group_runs(store: Any, sweep_id: str, group: str) -> list[str]:
+    """After Ctrl-C: the runs our agents left ``running`` end ``stopped`` (workers are gone)."""
+    stopped = []
+    for run in store.get_runs(sweep_id, history=False):
+        if run["state"] == "running" and str(run.get("agent") or "").startswith(group + "-"):
+            store.finish_run(run["id"], "stopped", error="KeyboardInterrupt: the agents were "
+                                                         "interrupted")
+            stopped.append(run["id"])
+    return stopped
 
 
 def _agent_job(sweep_id: str, function: _CloudFunction, count: int | None, store_url: str,

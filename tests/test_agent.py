@@ -298,3 +298,12 @@ def test_agent_result_repr_says_what_happened(store):
     result = run_agent(sid, lambda: sweepnb.log({"loss": 1}), count=2, store=store, quiet=True)
     assert repr(result) == f"AgentResult(sweep '{sid}': 2 finished; ended: count 2 reached)"
     assert os.getpid() == store.get_runs(sid, history=False)[0]["pid"]
+
+
+def test_the_progress_bar_shows_runs_done_and_the_best_so_far(store, capsys):
+    sid = make_sweep(store)
+    run_agent(sid, lambda config: sweepnb.log({"loss": 10 - config.x}), store=store, quiet=True,
+              progress=True)
+    err = capsys.readouterr().err
+    assert "4run" in err.replace(" ", "")
+    assert "best loss=6" in err
