@@ -21,14 +21,15 @@ import numpy as np
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits
 
-from ..metric import best_value, history_values, latest_value
+from ..metric import best_value, latest_value
 from ..params import MISSING, Param, flatten, nest, value_at, value_key
 from .gp import GP, Hypers, fit_hypers
 
-N_PRIOR_CANDIDATES = 1000
-N_LOCAL_CANDIDATES = 500
+N_PRIOR_CANDIDATES = (1000, 500)  # below / above 100 observed runs (speed)
+N_LOCAL_CANDIDATES = (500, 300)
 N_REFINE_STARTS = 5
-MAX_FIT_POINTS = 100  # hyperparameters are fitted on at most this many runs (speed)
+REFINE_ITERATIONS = 50
+MAX_FIT_POINTS = 64  # hyperparameters are fitted on at most this many runs (speed)
 MAX_ENUMERATE = 20000  # discrete spaces up to this size are enumerated once candidates repeat
 TERMINAL_IMPUTED = ("failed", "crashed")
 
@@ -209,9 +210,9 @@ def _impute(run: dict, name: str, goal: str, strategy: str, worst: float | None)
 
 
 def _worst_value(runs: list[dict], name: str, goal: str) -> float | None:
-    values = [v for run in runs for v in history_values(run, name)]
-    values += [best_value({"summary": run.get("summary")}, name, goal) for run in runs]
-    values = [v for v in values if v is not None]
+    """The worst value any run logged (history or summary), or None if none did."""
+    flipped = "minimize" if goal == "maximize" else "maximize"
+    values = [v for v in (best_value(run, name, flipped) for run in runs) if v is not None]
     if not values:
         return None
     return min(values) if goal == "maximize" else max(values)
@@ -326,18 +327,20 @@ def acquisition(model: Model, X: np.ndarray) -> np.ndarray:
 
 
 def _candidates(space: Space, obs: Observations, model: Model, rng) -> np.ndarray:
-    prior = space.sample(N_PRIOR_CANDIDATES, rng)
+    big = len(obs.y) >= 100
+    prior = space.sample(N_PRIOR_CANDIDATES[big], rng)
     if len(obs.y) == 0:
         return prior
+    m = N_LOCAL_CANDIDATES[big]
     top = obs.X[np.argsort(obs.y)[: min(5, len(obs.y))]]
-    centres = top[rng.integers(len(top), size=N_LOCAL_CANDIDATES)]
+    centres = top[rng.integers(len(top), size=m)]
     scale = np.minimum(model.gp.h.lengthscales, 1.0)
-    step = rng.choice([0.02, 0.08, 0.25], size=(N_LOCAL_CANDIDATES, 1))
+    step = rng.choice([0.02, 0.08, 0.25], size=(m, 1))
     local = centres + rng.normal(size=centres.shape) * scale * step
     local = np.clip(local, 0.0, 1.0)
     for p, s in zip(space.params, space.slices):
         if p.is_categorical:  # keep one-hot; switch category now and then
-            flip = rng.random(N_LOCAL_CANDIDATES) < 0.2
+            flip = rng.random(m) < 0.2
             local[:, s] = centres[:, s]
             new = rng.choice(len(p.values), size=int(flip.sum()), p=p.probabilities)
             local[np.flatnonzero(flip)[:, None], np.arange(s.start, s.stop)[None, :]] = 0.0
@@ -366,7 +369,7 @@ def _refine(space: Space, model: Model, starts: np.ndarray) -> np.ndarray:
         jac=True,
         method="L-BFGS-B",
         bounds=[(0.0, 1.0)] * (len(base) * len(cols)),
-        options={"maxiter": 50},
+        options={"maxiter": REFINE_ITERATIONS, "ftol": 1e-6},
     )
     out = base.copy()
     out[:, cols] = res.x.reshape(len(base), len(cols))
@@ -422,13 +425,14 @@ def _suggest(cfg: dict, space: Space, runs: list[dict], n: int, rng) -> list[dic
     seen = set(obs.seen)
     out = []
     model = fit(obs, rng) if len(obs.y) >= 2 else None
-    for _ in range(n):
+    for i in range(n):
         if model is None:
             x = _random_point(space, seen, rng)
         else:
             x = propose(space, obs, model, seen, rng)
-            believed = float(model.gp.predict(x[None, :])[0][0])
-            model = Model(model.gp.with_point(x, believed), model.best)
+            if i < n - 1:  # kriging believer: the rest of the batch sees this one as done
+                believed = float(model.gp.predict(x[None, :])[0][0])
+                model = Model(model.gp.with_point(x, believed), model.best)
         seen.add(space.key(x))
         out.append(space.decode(x))
     return out

@@ -43,6 +43,14 @@ def kernel(X1: np.ndarray, X2: np.ndarray, h: Hypers) -> np.ndarray:
     return h.signal * (1.0 + _SQRT5 * r + 5.0 / 3.0 * r * r) * e
 
 
+def _inverse(L: np.ndarray) -> np.ndarray:
+    """K^-1 from the lower Cholesky factor of K (LAPACK potri, then mirrored)."""
+    inv, info = linalg.lapack.dpotri(L, lower=1)
+    if info != 0:  # pragma: no cover - L comes from a successful cholesky
+        return linalg.cho_solve((L, True), np.eye(len(L)))
+    return np.tril(inv) + np.tril(inv, -1).T
+
+
 def _log_prior(theta: np.ndarray, d: int) -> tuple[float, np.ndarray]:
     """Log prior density of theta = [log ls..., log signal, log noise] and its gradient."""
     mu_ls = np.log(0.2) + 0.5 * np.log(d)  # longer scales in more dimensions
@@ -64,7 +72,7 @@ def _neg_log_posterior(theta: np.ndarray, X: np.ndarray, y: np.ndarray):
     except linalg.LinAlgError:
         return 1e10, np.zeros_like(theta)
     alpha = linalg.cho_solve((L, True), y)
-    Kinv = linalg.cho_solve((L, True), np.eye(n))
+    Kinv = _inverse(L)
     nll = 0.5 * y @ alpha + np.sum(np.log(np.diag(L))) + 0.5 * n * np.log(2 * np.pi)
     W = np.outer(alpha, alpha) - Kinv  # d nll / d theta_j = -0.5 tr(W dK_j)
     A = s2 * 5.0 / 3.0 * (1.0 + _SQRT5 * r) * e  # dK/dlog ls_k = A * diff_k^2
@@ -94,7 +102,7 @@ def fit_hypers(X: np.ndarray, y: np.ndarray, starts: list[np.ndarray] | None = N
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
-            options={"maxiter": 50},
+            options={"maxiter": 50, "ftol": 1e-7},
         )
         if best is None or res.fun < best.fun:
             best = res
@@ -118,7 +126,7 @@ class GP:
         else:  # pragma: no cover - only with pathological inputs
             raise linalg.LinAlgError("GP covariance is not positive definite")
         self.alpha = linalg.cho_solve((self.L, True), y)
-        self.Kinv = linalg.cho_solve((self.L, True), np.eye(len(X)))
+        self.Kinv = _inverse(self.L)
 
     def predict(self, Xs: np.ndarray, grad: bool = False):
         """Posterior mean and variance at the rows of Xs (and their input gradients if asked)."""
