@@ -14,7 +14,6 @@ import yaml
 from sweepnb.config import load_config
 from sweepnb.notebook.builder import (
     FieldError,
-    RowValues,
     SweepBuilder,
     error_field,
     format_scalar,
@@ -30,8 +29,18 @@ from sweepnb.store import Store
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("3", 3), (" -2 ", -2), ("0.5", 0.5), ("1e-5", 1e-5), ("true", True), ("False", False),
-     ("null", None), ("adam", "adam"), ("'3'", "3"), ('"a, b"', "a, b")],
+    [
+        ("3", 3),
+        (" -2 ", -2),
+        ("0.5", 0.5),
+        ("1e-5", 1e-5),
+        ("true", True),
+        ("False", False),
+        ("null", None),
+        ("adam", "adam"),
+        ("'3'", "3"),
+        ('"a, b"', "a, b"),
+    ],
 )
 def test_parse_scalar_reads_numbers_bools_null_and_strings(text, value):
     assert parse_scalar(text) == value
@@ -58,21 +67,34 @@ def test_param_spec_builds_each_kind():
     assert param_spec("values", text="1, 2", key=key) == {"values": [1, 2]}
     assert param_spec("constant", text="sgd", key=key) == {"value": "sgd"}
     assert param_spec("int", low="1", high="8", key=key) == {
-        "distribution": "int_uniform", "min": 1, "max": 8}
+        "distribution": "int_uniform",
+        "min": 1,
+        "max": 8,
+    }
     assert param_spec("float", low="0", high="1", key=key) == {
-        "distribution": "uniform", "min": 0.0, "max": 1.0}
+        "distribution": "uniform",
+        "min": 0.0,
+        "max": 1.0,
+    }
     assert param_spec("log", low="1e-4", high="0.1", key=key) == {
-        "distribution": "log_uniform_values", "min": 1e-4, "max": 0.1}
+        "distribution": "log_uniform_values",
+        "min": 1e-4,
+        "max": 0.1,
+    }
     assert param_spec("yaml", text="{distribution: normal, mu: 0}", key=key) == {
-        "distribution": "normal", "mu": 0}
+        "distribution": "normal",
+        "mu": 0,
+    }
 
 
 @pytest.mark.parametrize(
     ("kind", "fields", "message"),
-    [("int", {"low": "1.5", "high": "3"}, r"parameters\.p\.min: '1\.5' is not an integer"),
-     ("float", {"low": "0", "high": "abc"}, r"parameters\.p\.max: 'abc' is not a number"),
-     ("log", {"low": "", "high": "1"}, r"parameters\.p\.min: missing"),
-     ("yaml", {"text": "[1, 2]"}, r"parameters\.p: a YAML spec must be a mapping")],
+    [
+        ("int", {"low": "1.5", "high": "3"}, r"parameters\.p\.min: '1\.5' is not an integer"),
+        ("float", {"low": "0", "high": "abc"}, r"parameters\.p\.max: 'abc' is not a number"),
+        ("log", {"low": "", "high": "1"}, r"parameters\.p\.min: missing"),
+        ("yaml", {"text": "[1, 2]"}, r"parameters\.p: a YAML spec must be a mapping"),
+    ],
 )
 def test_param_spec_errors_name_the_field(kind, fields, message):
     with pytest.raises(FieldError, match=message):
@@ -81,17 +103,24 @@ def test_param_spec_errors_name_the_field(kind, fields, message):
 
 @pytest.mark.parametrize(
     "spec",
-    [{"values": [1, 2, "a"]}, {"value": 0.5}, {"min": 1, "max": 5}, {"min": 0.1, "max": 1.0},
-     {"distribution": "log_uniform_values", "min": 1e-4, "max": 1.0},
-     {"distribution": "q_uniform", "min": 0, "max": 10, "q": 2},
-     {"values": [[1, 2], [3]]}, {"parameters": {"x": {"value": 1}}}],
+    [
+        {"values": [1, 2, "a"]},
+        {"value": 0.5},
+        {"min": 1, "max": 5},
+        {"min": 0.1, "max": 1.0},
+        {"distribution": "log_uniform_values", "min": 1e-4, "max": 1.0},
+        {"distribution": "q_uniform", "min": 0, "max": 10, "q": 2},
+        {"values": [[1, 2], [3]]},
+        {"parameters": {"x": {"value": 1}}},
+    ],
 )
 def test_row_from_spec_then_param_spec_gives_the_same_loaded_parameter(spec):
     row = row_from_spec(spec)
     rebuilt = param_spec(row.kind, text=row.text, low=row.low, high=row.high, key="parameters.p")
     wrap = {"method": "random", "parameters": {"p": None}}
     assert load_config({**wrap, "parameters": {"p": rebuilt}}) == load_config(
-        {**wrap, "parameters": {"p": spec}})
+        {**wrap, "parameters": {"p": spec}}
+    )
 
 
 def test_row_from_spec_uses_a_yaml_row_for_distributions_without_a_kind():
@@ -286,7 +315,11 @@ def test_edit_prefills_the_form_and_keeps_the_config_unchanged(tmp_path):
     assert form.metric_name.value == "acc" and form.goal.value == "maximize"
     assert form.run_cap.value == "12"
     assert [(r.name.value, r.kind.value) for r in form.rows] == [
-        ("lr", "log"), ("batch", "values"), ("noise", "yaml"), ("opt", "yaml")]
+        ("lr", "log"),
+        ("batch", "values"),
+        ("noise", "yaml"),
+        ("opt", "yaml"),
+    ]
     assert form.config() == yaml.safe_load(EDITED)
 
 
@@ -333,8 +366,15 @@ def test_form_yaml_is_accepted_by_the_cli_unchanged(form, tmp_path):
     path.write_text(form.yaml())
     db = tmp_path / "cli.db"
     env = {**os.environ, "SWEEPNB_STORE": str(db)}
-    done = subprocess.run([*sweepnb_command(), "sweep", str(path), "--store", str(db)],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [*sweepnb_command(), "sweep", str(path), "--store", str(db)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     sweeps = Store(str(db)).list_sweeps()
     assert len(sweeps) == 1

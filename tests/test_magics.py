@@ -96,8 +96,16 @@ def test_help_lists_the_shared_options(ip, capsys):
     run_ok(ip, "%sweep?")
     run_ok(ip, "%agent?")
     out = capsys.readouterr().out
-    for option in ("--stop", "--pause", "--resume", "--cancel", "--edit", "--count", "--jobs",
-                   "--store"):
+    for option in (
+        "--stop",
+        "--pause",
+        "--resume",
+        "--cancel",
+        "--edit",
+        "--count",
+        "--jobs",
+        "--store",
+    ):
         assert option in out
 
 
@@ -312,8 +320,11 @@ def test_edit_opens_the_form_prefilled_from_a_file_variable_or_sweep(ip, tmp_pat
     (tmp_path / "cfg.yaml").write_text(GRID_YAML)
     ip.run_line_magic("sweep", "--edit cfg.yaml")
     assert magics(ip).builders[-1].rows[0].text.value == "1, 2, 3"
-    ip.user_ns["d"] = {"method": "bayes", "metric": {"name": "m"},
-                       "parameters": {"z": {"min": 0.0, "max": 1.0}}}
+    ip.user_ns["d"] = {
+        "method": "bayes",
+        "metric": {"name": "m"},
+        "parameters": {"z": {"min": 0.0, "max": 1.0}},
+    }
     ip.run_line_magic("sweep", "--edit d")
     assert magics(ip).builders[-1].method.value == "bayes"
     sid = ip.run_cell_magic("sweep", "", GRID_YAML)

@@ -411,6 +411,11 @@ class AgentHandle:
         return api.runs(self.sweep_id, store=self.store)
 
     @property
+    def config(self) -> dict:
+        """The sweep's loaded config (what the `sweepnb.plots` functions take with `.df`)."""
+        return _store(self.store).get_sweep(self.sweep_id)["config"]
+
+    @property
     def best(self):
         """The sweep's best run so far (`sweepnb.best_run`)."""
         from .. import api

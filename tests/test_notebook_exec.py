@@ -1,0 +1,91 @@
+"""The demo notebooks run top to bottom in a real kernel (nbclient), and `%agent` draws a PNG."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+pytestmark = pytest.mark.slow
+
+
+def execute(name: str, tmp_path: Path, monkeypatch) -> nbformat.NotebookNode:
+    """Run notebooks/<name> in a fresh kernel, in tmp_path, on a store in tmp_path."""
+    shutil.copy(NOTEBOOKS / name, tmp_path / name)
+    monkeypatch.setenv("SWEEPNB_STORE", str(tmp_path / "sweeps.db"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # the kernel starts in tmp_path: make sure it imports this checkout of sweepnb
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    )
+    nb = nbformat.read(tmp_path / name, as_version=4)
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    return nb
+
+
+def cell_with(nb: nbformat.NotebookNode, text: str) -> nbformat.NotebookNode:
+    return next(cell for cell in nb.cells if cell.cell_type == "code" and text in cell.source)
+
+
+def pngs(cell: nbformat.NotebookNode) -> list[bytes]:
+    return [
+        base64.b64decode(out["data"]["image/png"])
+        for out in cell.get("outputs", [])
+        if "image/png" in out.get("data", {})
+    ]
+
+
+def texts(cell: nbformat.NotebookNode) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts.append(out.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def errors(nb: nbformat.NotebookNode) -> list[str]:
+    return [
+        f"{out['ename']}: {out['evalue']}"
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
+
+
+def test_quickstart_runs_and_the_agent_cell_shows_a_png_dashboard(tmp_path, monkeypatch):
+    nb = execute("quickstart.ipynb", tmp_path, monkeypatch)
+    assert errors(nb) == []
+    agent_cell = cell_with(nb, "%agent train")
+    images = pngs(agent_cell)
+    assert images and all(image.startswith(PNG_MAGIC) for image in images)
+    assert "val_accuracy" in texts(agent_cell)
+    created = texts(cell_with(nb, "%%sweep"))
+    assert "Created sweep" in created
+    assert pngs(cell_with(nb, "parallel_coordinates"))
+    assert "finished" in texts(cell_with(nb, "%sweep ls"))
+
+
+def test_widget_builder_notebook_runs_and_creates_the_sweep(tmp_path, monkeypatch):
+    nb = execute("widget_builder.ipynb", tmp_path, monkeypatch)
+    assert errors(nb) == []
+    form_cell = next(cell for cell in nb.cells if cell.source.strip() == "%sweep")
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+        for out in form_cell.outputs
+    )
+    checks = texts(cell_with(nb, "print(form.errors)"))
+    assert "create disabled: True" in checks and "create disabled: False" in checks
+    assert "parameters.lr" in checks
+    agent_cell = cell_with(nb, "%agent {sid}")
+    assert "finished" in texts(agent_cell)
