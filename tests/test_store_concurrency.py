@@ -2,7 +2,8 @@
 
 What must hold (issue 5): no "database is locked" (or any other) error, no grid point handed out
 twice, ``run_cap`` never exceeded, and every logged history row present afterwards. Run once on
-a SQLite file and once on PostgreSQL.
+a SQLite file and once on PostgreSQL. The processes also open the brand-new store at the same
+moment, so creating its schema races too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 import multiprocessing
 import os
 import socket
+import time
 import traceback
 
 import pytest
@@ -37,11 +39,31 @@ def expected_rows(x: int) -> list[dict]:
     return rows
 
 
-def agent_process(store: Store, sweep_id: str, name: str, start, results) -> None:
-    """One agent: claim until the sweep is done; log each run's rows in two writes; finish it."""
+def shared_sweep(store: Store, name: str) -> str:
+    """agent-0 creates the sweep; the others wait until it exists."""
+    if name == "agent-0":
+        return store.create_sweep(
+            {"method": "grid", "run_cap": RUN_CAP, "parameters": {}}, name="shared"
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        found = [s["id"] for s in store.list_sweeps() if s["name"] == "shared"]
+        if found:
+            return found[0]
+        time.sleep(0.02)
+    raise TimeoutError("agent-0 never created the sweep")
+
+
+def agent_process(store: Store, sweep_id: str | None, name: str, start, results) -> None:
+    """One agent: claim until the sweep is done; log each run's rows in two writes; finish it.
+
+    ``sweep_id=None``: find (or, as agent-0, create) the shared sweep first.
+    """
     claimed: list[str] = []
     try:
         start.wait(timeout=120)
+        if sweep_id is None:
+            sweep_id = shared_sweep(store, name)
         while True:
             run = store.claim_run(
                 sweep_id,
@@ -65,12 +87,12 @@ def agent_process(store: Store, sweep_id: str, name: str, start, results) -> Non
         results.put((name, claimed, traceback.format_exc()))
 
 
-def run_agents(store: Store, sweep_id: str) -> dict[str, list[str]]:
+def run_agents(store: Store) -> dict[str, list[str]]:
     """Start N_AGENTS spawned processes released together; return each one's claimed run ids."""
     ctx = multiprocessing.get_context("spawn")
     start, results = ctx.Barrier(N_AGENTS), ctx.Queue()
     processes = [
-        ctx.Process(target=agent_process, args=(store, sweep_id, f"agent-{i}", start, results))
+        ctx.Process(target=agent_process, args=(store, None, f"agent-{i}", start, results))
         for i in range(N_AGENTS)
     ]
     for process in processes:
@@ -85,11 +107,10 @@ def run_agents(store: Store, sweep_id: str) -> dict[str, list[str]]:
 
 @pytest.mark.slow
 def test_four_agents_share_one_store(any_store):
-    sweep_id = any_store.create_sweep({"method": "grid", "run_cap": RUN_CAP, "parameters": {}})
+    claimed = run_agents(any_store)  # the store is empty: the agents create its schema and sweep
 
-    claimed = run_agents(any_store, sweep_id)
-
-    runs = any_store.get_runs(sweep_id)
+    (sweep,) = any_store.list_sweeps()
+    runs = any_store.get_runs(sweep["id"])
     all_claimed = [run_id for ids in claimed.values() for run_id in ids]
     assert len(runs) == RUN_CAP  # run_cap reached, never exceeded
     assert sorted(all_claimed) == sorted(r["id"] for r in runs)  # no run handed out twice
@@ -143,29 +164,3 @@ def test_threads_share_one_store_object(any_store):
     runs = any_store.get_runs(sweep_id)
     assert len(runs) == 40 and sorted(claimed) == sorted(r["id"] for r in runs)
     assert len({r["config"]["x"] for r in runs}) == 40
-
-
-def create_sweep_in_new_process(url: str, start, results) -> None:
-    """Open the store (maybe creating its schema) at the same moment as the others."""
-    try:
-        start.wait(timeout=120)
-        results.put(("ok", Store(url).create_sweep({"method": "random", "parameters": {}})))
-    except BaseException:  # noqa: BLE001 - reported by the parent
-        results.put(("error", traceback.format_exc()))
-
-
-def test_processes_can_create_a_new_store_at_the_same_time(store_url):
-    ctx = multiprocessing.get_context("spawn")
-    start, results = ctx.Barrier(N_AGENTS), ctx.Queue()
-    processes = [
-        ctx.Process(target=create_sweep_in_new_process, args=(store_url, start, results))
-        for _ in range(N_AGENTS)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=300) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-    assert [kind for kind, _ in outcomes] == ["ok"] * N_AGENTS, outcomes
-    ids = {sweep_id for _, sweep_id in outcomes}
-    assert {s["id"] for s in Store(store_url).list_sweeps()} == ids
