@@ -109,6 +109,10 @@ def schema() -> dict[str, Any]:
     return deepcopy(_schema())
 
 
+def _definition(name: str) -> dict[str, Any]:
+    return _schema()["definitions"][name]
+
+
 def _parameter_forms() -> list[str]:
     """Definition names of a parameter's forms, in W&B's anyOf order (the nested form last)."""
     refs = _schema()["definitions"]["parameter"]["anyOf"]
@@ -117,6 +121,9 @@ def _parameter_forms() -> list[str]:
 
 #: All distribution names, in the order W&B tries them when ``distribution`` is omitted.
 DISTRIBUTIONS: tuple[str, ...] = tuple(f for f in _parameter_forms() if f != "nested")
+
+#: The forms tried, in order, when ``distribution`` is omitted.
+_INFERABLE = tuple(f for f in DISTRIBUTIONS if "distribution" not in _definition(f)["required"])
 
 _FORMATS = jsonschema.FormatChecker(formats=())
 
@@ -128,17 +135,17 @@ def _not_a_float(value: object) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(_schema(), format_checker=_FORMATS)
+def _outline_validator() -> jsonschema.Draft7Validator:
+    """The schema with ``parameters`` cut to its outline (a non-empty mapping): _Walk checks each
+    parameter against the schema's own forms, and explains a failure in one message."""
+    outline = deepcopy(_schema())
+    outline["properties"]["parameters"] = {"type": "object", "minProperties": 1}
+    return jsonschema.Draft7Validator(outline, format_checker=_FORMATS)
 
 
 @cache
 def _form_validator(form: str) -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(_schema()["definitions"][form], format_checker=_FORMATS)
-
-
-def _definition(name: str) -> dict[str, Any]:
-    return _schema()["definitions"][name]
 
 
 def _defaults(definition: dict[str, Any]) -> dict[str, Any]:
@@ -179,6 +186,13 @@ def _represent_list(dumper: yaml.SafeDumper, data: list | tuple) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", list(data), flow_style=scalars)
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # PyYAML writes NEL (U+0085) raw in quoted scalars and then reads it as a line break.
+    style = '"' if "\x85" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(tuple, _represent_list)
 
@@ -368,7 +382,7 @@ _UNSUPPORTED = {
 
 def _top_level_errors(cfg: dict[str, Any]) -> list[str]:
     messages = [_UNSUPPORTED[key] for key in _UNSUPPORTED if key in cfg]
-    for err in _validator().iter_errors(cfg):
+    for err in _outline_validator().iter_errors(cfg):
         path = tuple(err.absolute_path)
         if path and path[0] in _UNSUPPORTED:
             continue
@@ -467,8 +481,17 @@ class _Walk:
 
 
 def _match_form(spec: dict[str, Any]) -> str | None:
-    """The first distribution form (W&B's order) that ``spec`` satisfies, or None."""
-    for form in DISTRIBUTIONS:
+    """The first distribution form (W&B's order) that ``spec`` satisfies, or None.
+
+    Each form's ``distribution`` allows only its own name, so a named distribution can only
+    match its own form, and an unnamed one only the forms that do not require the name.
+    """
+    if "distribution" in spec:
+        named = spec["distribution"]
+        candidates: Iterable[str] = [named] if named in DISTRIBUTIONS else []
+    else:
+        candidates = _INFERABLE
+    for form in candidates:
         if _form_validator(form).is_valid(spec):
             return form
     return None
