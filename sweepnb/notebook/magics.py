@@ -435,8 +435,11 @@ class AgentHandle:
 # ------------------------------------------------------------------------------ helpers
 
 
+_LS_COLUMNS = ["id", "name", "method", "state", "runs", "finished", "running", "failed", "created"]
+
+
 def sweeps_table(store: Any):
-    """`%sweep ls`: one row per sweep with its run counts by state."""
+    """`%sweep ls`: one row per sweep, newest last, with its run counts by state."""
     import pandas as pd
 
     rows = []
@@ -453,20 +456,9 @@ def sweeps_table(store: Any):
                 "created": sweep.get("created"),
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "name",
-            "method",
-            "state",
-            "runs",
-            "finished",
-            "running",
-            "failed",
-            "created",
-        ],
-    )
+    table = pd.DataFrame(rows, columns=_LS_COLUMNS)
+    table["created"] = pd.to_datetime(table["created"], unit="s").dt.round("s")
+    return table.sort_values("created", kind="stable").reset_index(drop=True)
 
 
 def sweep_summary(sweep: dict, frame: Any) -> str:
