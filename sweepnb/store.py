@@ -300,6 +300,7 @@ class Store:
         self._engine_obj: Engine | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
+        self._lock_pid = os.getpid()
 
     # -- identity, pickling ------------------------------------------------------------------
 
@@ -332,7 +333,7 @@ class Store:
 
     def close(self) -> None:
         """Close this process's connections (the store re-opens on next use)."""
-        with self._lock:
+        with self._process_lock():
             if self._engine_obj is not None and self._pid == os.getpid():
                 self._engine_obj.dispose()
             self._engine_obj = None
@@ -345,7 +346,7 @@ class Store:
         pid = os.getpid()
         if self._engine_obj is not None and self._pid == pid:
             return self._engine_obj
-        with self._lock:
+        with self._process_lock():
             if self._engine_obj is None or self._pid != pid:
                 if self._engine_obj is not None:
                     # inherited from the parent: drop its pool without closing its sockets
@@ -354,13 +355,22 @@ class Store:
                 self._engine_obj, self._pid = engine, pid
         return self._engine_obj
 
+    def _process_lock(self) -> threading.Lock:
+        # a lock inherited through fork may be held by a thread that does not exist here
+        if self._lock_pid != os.getpid():
+            self._lock, self._lock_pid = threading.Lock(), os.getpid()
+        return self._lock
+
     def _open_engine(self) -> Engine:
+        engine = None
         try:
             engine = _create_engine(self._sa_url)
             self._prepare_schema(engine)
-        except StoreError:
-            raise
-        except (sa.exc.SQLAlchemyError, OSError) as exc:
+        except (StoreError, sa.exc.SQLAlchemyError, OSError) as exc:
+            if engine is not None:
+                engine.dispose()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open store {self.display_url}: {self._mask(exc)}") from None
         return engine
 
@@ -382,7 +392,7 @@ class Store:
                     conn.execution_options(sweepnb_write=True)
                 with conn.begin():
                     return fn(conn)
-        except sa.exc.DBAPIError as exc:
+        except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"store {self.display_url}: {self._mask(exc)}") from None
 
     def _write(self, fn: Callable[[Connection], Any]) -> Any:
