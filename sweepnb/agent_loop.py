@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import inspect
+import math
 import os
 import signal
 import socket
@@ -34,6 +35,8 @@ from .errors import RunStopped, SweepnbError
 
 KILL_DELAY = 30.0  # seconds between SIGTERM and SIGKILL for a program run (W&B's KILL_DELAY)
 STOP_CHECK_INTERVAL = 1.0  # seconds between two early-termination checks by one agent
+REAP_INTERVAL = 5.0  # seconds between two reaps of dead runs by one agent
+HISTORY_FREE_METHODS = ("grid", "random")  # searches that never read the runs' history
 OUTPUT_TAIL = 200  # lines of a program's output kept with its run
 FAILED_STATES = ("failed",)
 
@@ -170,6 +173,9 @@ class _Agent:
         self.best: float | None = None
         self._last_stop_check = 0.0
         sweep = store.get_sweep(self.sweep_id)  # SweepNotFound before anything is written
+        self.sweep = sweep  # as of the last claim (propose sees the fresh row)
+        self.beat = runmod.Heartbeat(store, heartbeat)
+        self._last_reap = -math.inf
         self.monitor = termination.Monitor(store, self.sweep_id, sweep["config"],
                                            interval=STOP_CHECK_INTERVAL)
         if function is None:
@@ -182,6 +188,7 @@ class _Agent:
             raise SweepnbError(f"count must be >= 0, got {count}")
         bar = _progress_bar(count, progress)
         current = None
+        self.beat.start()
         try:
             while True:
                 if count is not None and len(self.result.runs) >= count:
@@ -205,6 +212,7 @@ class _Agent:
             if current is not None:
                 self.result.runs[current] = self._stop_interrupted(current)
         finally:
+            self.beat.stop()
             if bar is not None:
                 bar.close()
         self._say(f"agent {self.name} stopped: {self.result.reason}")
@@ -213,7 +221,7 @@ class _Agent:
     def _advance(self, bar: Any, current_run: dict) -> None:
         """One more run on the progress bar, with the best metric value seen by this agent."""
         bar.update(1)
-        metric = (self.store.get_sweep(self.sweep_id)["config"].get("metric") or {})
+        metric = self.sweep["config"].get("metric") or {}
         if not metric.get("name"):
             return
         from .metric import best_value
@@ -235,10 +243,13 @@ class _Agent:
 
     def _claim(self) -> dict | None:
         """Claim the next run, or None after setting ``result.reason``."""
-        self.store.reap(self.sweep_id, dead_pids_on=self.host)
+        if time.monotonic() - self._last_reap >= REAP_INTERVAL:
+            self.store.reap(self.sweep_id, dead_pids_on=self.host)
+            self._last_reap = time.monotonic()
         self.exhausted = False
         run = self.store.claim_run(self.sweep_id, self._propose, host=self.host,
-                                   pid=os.getpid(), agent=self.name)
+                                   pid=os.getpid(), agent=self.name,
+                                   history=_needs_history(self.sweep["config"]))
         if run is not None:
             return run
         state = self.store.get_sweep(self.sweep_id)["state"]
@@ -254,6 +265,7 @@ class _Agent:
     def _propose(self, sweep: dict, runs: list[dict]) -> dict | None:
         from . import engine
 
+        self.sweep = sweep
         suggestions = engine.suggest(sweep["config"], runs, n=1)
         if not suggestions:
             self.exhausted = True
@@ -262,7 +274,7 @@ class _Agent:
 
     def _execute(self, run: dict) -> str:
         """Execute one claimed run and record its final state; return that state."""
-        sweep = self.store.get_sweep(self.sweep_id)
+        sweep = self.sweep
         self._say(f"run {run['id']} started: {_short(run['config'])}")
         if self.function is not None:
             state = self._call_function(run, sweep)
@@ -280,7 +292,7 @@ class _Agent:
                          project=sweep.get("project"), entity=sweep.get("entity"))
         self.monitor.watch(run)  # early termination (sweepnb.termination); no-op without it
         runmod.activate(run)
-        run._start_heartbeat(self.heartbeat)
+        run._attach_heartbeat(self.beat)
         try:
             _call(self.function, run.config)
         except RunStopped as stop:
@@ -310,8 +322,7 @@ class _Agent:
                               store_url=self.store.url)
         program = _ProgramRun(argv, env, self.kill_delay)
         control = _RunControl()
-        beat = runmod._Heartbeat(self.store, record["id"], self.heartbeat, control.update)
-        beat.start()
+        self.beat.watch(record["id"], control.update)
         try:
             code = program.wait(control, on_tick=lambda: self._program_tick(record, cfg, control))
         except KeyboardInterrupt:
@@ -320,7 +331,7 @@ class _Agent:
                                   error="KeyboardInterrupt: the agent was interrupted")
             raise
         finally:
-            beat.stop()
+            self.beat.unwatch(record["id"])
         state, error = _program_outcome(code, program, control, self.store, record["id"])
         self.store.finish_run(record["id"], state, error=error)
         return state
@@ -341,6 +352,12 @@ class _Agent:
 def check_early_termination(store: Any, sweep_id: str) -> list[str]:
     """Ask the sweep's stopping rule which running runs to end and flag them in the store."""
     return list(termination.flag_runs(store, sweep_id))
+
+
+def _needs_history(cfg: dict) -> bool:
+    """Whether the search reads the runs' history: bayes does (best values), and so does the
+    ``metric.target`` check; grid and random need only configs and states (cheaper claims)."""
+    return cfg.get("method") not in HISTORY_FREE_METHODS or "target" in (cfg.get("metric") or {})
 
 
 def _call(function: Callable, config: runmod.Config) -> Any:

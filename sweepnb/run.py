@@ -155,7 +155,8 @@ class Run:
         self._started = time.time()
         self._last_flush = 0.0
         self._lock = threading.RLock()
-        self._heartbeat: _Heartbeat | None = None
+        self._heartbeat: Heartbeat | None = None
+        self._own_heartbeat = False
         self.on_flush: Callable[[Run], None] | None = None  # the agent's early-termination check
         self.on_log: Callable[[Run, dict], None] | None = None  # ... and its band-crossing hook
 
@@ -303,30 +304,60 @@ class Run:
     # -- heartbeat -----------------------------------------------------------------------------
 
     def _start_heartbeat(self, interval: float = HEARTBEAT_INTERVAL) -> None:
+        """Beat for this run with a thread of its own (standalone runs, programs' runs)."""
         if self.store is not None and self.id is not None and self._heartbeat is None:
-            self._heartbeat = _Heartbeat(self.store, self.id, interval, self._control)
-            self._heartbeat.start()
+            beat = Heartbeat(self.store, interval)
+            beat.start()
+            self._attach_heartbeat(beat, own=True)
+
+    def _attach_heartbeat(self, beat: Heartbeat, own: bool = False) -> None:
+        """Let ``beat`` (an agent's long-lived thread) beat for this run until it ends."""
+        self._heartbeat, self._own_heartbeat = beat, own
+        beat.watch(self.id, self._control)
 
     def _stop_heartbeat(self) -> None:
         if self._heartbeat is not None:
-            self._heartbeat.stop()
+            self._heartbeat.unwatch(self.id)
+            if self._own_heartbeat:
+                self._heartbeat.stop()
             self._heartbeat = None
 
 
-class _Heartbeat(threading.Thread):
-    """Tells the store every ``interval`` seconds that the run's worker is alive."""
+class Heartbeat(threading.Thread):
+    """Tells the store every ``interval`` seconds that the worker of a run is alive, and hands
+    the store's control reply (stop flag, sweep state) to ``on_control``.
 
-    def __init__(self, store: Any, run_id: str, interval: float, on_control: Callable):
-        super().__init__(name=f"sweepnb-heartbeat-{run_id}", daemon=True)
-        self.store, self.run_id, self.interval, self.on_control = store, run_id, interval, on_control
+    One thread serves the runs of an agent in turn: ``watch(run_id, on_control)`` /
+    ``unwatch(run_id)``; ``stop()`` ends it.
+    """
+
+    def __init__(self, store: Any, interval: float = HEARTBEAT_INTERVAL):
+        super().__init__(name="sweepnb-heartbeat", daemon=True)
+        self.store, self.interval = store, interval
+        self._target: tuple[str, Callable] | None = None
+        self._target_lock = threading.Lock()
         self._halt = threading.Event()
+
+    def watch(self, run_id: str, on_control: Callable[[dict], None]) -> None:
+        with self._target_lock:
+            self._target = (run_id, on_control)
+
+    def unwatch(self, run_id: str) -> None:
+        with self._target_lock:
+            if self._target is not None and self._target[0] == run_id:
+                self._target = None
 
     def run(self) -> None:
         while not self._halt.wait(self.interval):
+            with self._target_lock:
+                target = self._target
+            if target is None:
+                continue
+            run_id, on_control = target
             try:
-                self.on_control(self.store.heartbeat(self.run_id))
+                on_control(self.store.heartbeat(run_id))
             except Exception as err:  # noqa: BLE001 (a transient store error must not kill the run)
-                warnings.warn(f"sweepnb heartbeat of run {self.run_id} failed: {err}",
+                warnings.warn(f"sweepnb heartbeat of run {run_id} failed: {err}",
                               SweepnbWarning, stacklevel=1)
 
     def stop(self) -> None:
