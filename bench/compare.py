@@ -330,11 +330,14 @@ def run_all(tasks: Sequence[tuple[str, str, int, int]], jobs: int) -> list[LoopR
     """
     order = sorted(range(len(tasks)), key=lambda i: (_is_fast(tasks[i][0]), -tasks[i][3]))
     if jobs == 1:
-        done = [_task(*tasks[i]) for i in order]
+        done = []
+        for count, i in enumerate(order, 1):
+            print(f"[{count}/{len(order)}] {' '.join(map(str, tasks[i]))}", file=sys.stderr)
+            done.append(_task(*tasks[i]))
     else:
         from joblib import Parallel, delayed
 
-        done = Parallel(n_jobs=jobs)(delayed(_task)(*tasks[i]) for i in order)
+        done = Parallel(n_jobs=jobs, verbose=10)(delayed(_task)(*tasks[i]) for i in order)
     by_index = dict(zip(order, done))
     return [by_index[i] for i in range(len(tasks))]
 
@@ -372,9 +375,13 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+def _engine_rank(result: LoopResult) -> int:
+    return list(ENGINES).index(result.engine)
+
+
 def _group(results: Sequence[LoopResult]) -> dict[tuple[str, str], list[LoopResult]]:
     groups: dict[tuple[str, str], list[LoopResult]] = {}
-    for r in results:
+    for r in sorted(results, key=_engine_rank):
         groups.setdefault((r.problem, r.engine), []).append(r)
     return groups
 
@@ -404,12 +411,16 @@ def problem_table(results: Sequence[LoopResult], problem: str, checkpoints: Sequ
     return "\n".join(lines)
 
 
-def timing_table(timing: Sequence[LoopResult], points: Sequence[int]) -> str:
-    """Markdown: ms per suggestion at k runs, one row per engine."""
-    head = ["engine", *(f"ms at {k}" for k in points)]
+def timing_table(
+    timing: Sequence[LoopResult], points: Sequence[int], results: Sequence[LoopResult] = ()
+) -> str:
+    """Markdown: ms per suggestion at k runs, and the engine's seconds over all loops."""
+    head = ["engine", *(f"ms at {k}" for k in points), "engine s, all loops"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in timing:
+    for r in sorted(timing, key=_engine_rank):
         cells = [r.engine, *(f"{ms_at(r, k):.1f}" for k in points if k < len(r.ask_seconds))]
+        total = sum(x.engine_seconds for x in results if x.engine == r.engine)
+        cells.append(f"{total:.0f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -458,7 +469,7 @@ def report(
                 "suggestions made with k .. k+4 runs; one thread per process)"
             ),
             "",
-            timing_table(timing, points),
+            timing_table(timing, points, results),
         ]
     if notes:
         parts += ["", "## Notes", "", *(f"- {note}" for note in notes)]
@@ -498,13 +509,14 @@ def _plot_problem(ax, results: Sequence[LoopResult], problem: str) -> None:
         q1, med, q3 = np.percentile(curves, [25, 50, 75], axis=0)
         x = np.arange(1, curves.shape[1] + 1)
         width = 2.2 if engine.startswith("sweepnb") else 1.2
-        (line,) = ax.plot(x, med, label=engine, linewidth=width)
-        ax.fill_between(x, q1, q3, color=line.get_color(), alpha=0.12)
+        color = f"C{list(ENGINES).index(engine) % 10}"  # one colour per engine in every panel
+        ax.plot(x, med, label=engine, linewidth=width, color=color)
+        ax.fill_between(x, q1, q3, color=color, alpha=0.12)
     ax.set_yscale("log")
     ax.set_title(problem)
     ax.set_xlabel("evaluations")
     ax.set_ylabel("best so far - optimum" if optimum is not None else "best CV error so far")
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, which="major", alpha=0.3)
 
 
 # --- command line ----------------------------------------------------------------------------
@@ -520,6 +532,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-j", "--jobs", type=int, default=1, help="processes (joblib)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     parser.add_argument("--no-timing", action="store_true", help="skip the ms-per-suggestion run")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="compare.json of an earlier run: engines not run now are taken from it",
+    )
     args = parser.parse_args(argv)
     args.problems = _choices(args.problems, PROBLEMS, "--problems")
     args.engines = _choices(args.engines, ENGINES, "--engines")
@@ -556,14 +574,49 @@ def main(argv: Sequence[str] | None = None) -> str:
     notes += _failures(done)
     results = [r for r in done[: len(tasks)] if r.error is None]
     timing = [r for r in done[len(tasks) :] if r.error is None]
-    notes.append(f"whole benchmark: {time.perf_counter() - start:.0f} s with -j {args.jobs}")
+    notes.append(f"this run: {time.perf_counter() - start:.0f} s with -j {args.jobs}")
+    if args.reuse is not None:
+        results, timing = _reuse(args, n_iter, results, timing, notes)
     text = report(results, timing, checkpoints, points, notes)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.md").write_text(text)
-    (args.out / "compare.json").write_text(json.dumps([asdict(r) for r in done]))
+    saved = {"results": [asdict(r) for r in results], "timing": [asdict(r) for r in timing]}
+    (args.out / "compare.json").write_text(json.dumps(saved))
     plot(results, args.out / "compare.png")
     print(text)
     return text
+
+
+def load_results(path: Path, n_iter: int) -> tuple[list[LoopResult], list[LoopResult]]:
+    """(loops, timing loops) saved in a compare.json; loops longer than `n_iter` are timing."""
+    saved = json.loads(path.read_text())
+    if isinstance(saved, list):  # the first format: one list, timing loops are the long ones
+        saved = {
+            "results": [r for r in saved if len(r["values"]) <= n_iter],
+            "timing": [r for r in saved if len(r["values"]) > n_iter],
+        }
+    return (
+        [LoopResult(**r) for r in saved["results"] if len(r["values"]) >= n_iter],
+        [LoopResult(**r) for r in saved["timing"]],
+    )
+
+
+def _reuse(
+    args: argparse.Namespace,
+    n_iter: int,
+    results: list[LoopResult],
+    timing: list[LoopResult],
+    notes: list[str],
+) -> tuple[list[LoopResult], list[LoopResult]]:
+    """Add the earlier run's loops of engines not run now (selected problems only)."""
+    old_results, old_timing = load_results(args.reuse, n_iter)
+    fresh = set(args.engines)
+    old_results = [r for r in old_results if r.engine not in fresh and r.problem in args.problems]
+    old_timing = [r for r in old_timing if r.engine not in fresh]
+    reused = sorted({r.engine for r in old_results + old_timing})
+    if reused:
+        notes.append(f"{', '.join(reused)}: figures reused from {args.reuse}")
+    return old_results + results, old_timing + timing
 
 
 def _runnable(engines: Sequence[str]) -> tuple[list[str], list[str]]:
