@@ -151,6 +151,7 @@ class Run:
         self.sweep_state: str | None = None
         self._owner = owner  # False in a program's process: the agent records the final state
         self._rows: list[dict] = []
+        self._pending: dict[str, Any] = {}  # log(commit=False) values waiting for their row
         self._step = 0
         self._started = time.time()
         self._last_flush = 0.0
@@ -201,13 +202,19 @@ class Run:
     def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
         """Append one history row; raise ``RunStopped`` if the sweep asked this run to end.
 
-        ``step`` defaults to one more than the previous row's. Writes are batched (at most one
-        per ``FLUSH_INTERVAL`` seconds, plus one at ``finish``).
+        ``step`` defaults to one more than the previous row's. ``commit=False`` keeps the values
+        for the next committed row (like W&B). Writes are batched (at most one per
+        ``FLUSH_INTERVAL`` seconds, plus one at ``finish``).
         """
         if self.state != "running":
             raise SweepnbError(f"run {self.id} is {self.state}: log() after finish()")
         if not isinstance(data, Mapping):
             raise TypeError(f"log() takes a dict of values, not {type(data).__name__}")
+        if not commit:
+            self._pending.update(data)
+            return
+        if self._pending:
+            data, self._pending = {**self._pending, **data}, {}
         if step is not None:
             if step < self._step - 1:
                 warnings.warn(f"log(step={step}) is below the run's current step {self._step - 1}; "
@@ -555,6 +562,16 @@ class _Proxy:
 
 config = _Proxy("config")
 summary = _Proxy("summary")
+
+# `wandb.run.id` & co: with `import sweepnb as wandb`, `wandb.run` is this module, so it answers
+# for the active run the attributes W&B code reads from `wandb.run`
+_RUN_ATTRIBUTES = ("id", "name", "sweep_id", "project", "entity", "state", "should_stop")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RUN_ATTRIBUTES:
+        return getattr(_active(f"run.{name}"), name)
+    raise AttributeError(f"module 'sweepnb.run' has no attribute {name!r}")
 
 
 @atexit.register

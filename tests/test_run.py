@@ -188,3 +188,21 @@ def test_run_stopped_in_the_with_block_records_the_run_as_stopped(store):
             sweepnb.log({"loss": 1.0})
             time.sleep(0.01)
     assert store.get_run(run.id)["state"] == "stopped"
+
+
+def test_commit_false_values_join_the_next_row(store):
+    with sweepnb.init(store=store) as run:
+        sweepnb.log({"lr": 0.1}, commit=False)
+        sweepnb.log({"loss": 1.0})
+    (row,) = store.get_run(run.id)["history"]
+    assert (row["lr"], row["loss"], row["_step"]) == (0.1, 1.0, 0)
+
+
+def test_wandb_run_attributes_answer_for_the_active_run(store):
+    import sweepnb as wandb
+
+    with wandb.init(store=store) as run:
+        assert wandb.run.id == run.id
+        assert wandb.run.should_stop is False
+    with pytest.raises(SweepnbError, match="no active run"):
+        _ = wandb.run.id
