@@ -269,6 +269,10 @@ def _looks_like_path(text: str) -> bool:
         return False
 
 
+def _is_file(source: str | os.PathLike[str]) -> bool:
+    return isinstance(source, os.PathLike) or _looks_like_path(source)
+
+
 def _read_file(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -730,9 +734,12 @@ def load_config(source: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str,
 def _load(source: Any) -> tuple[dict[str, Any], list[str]]:
     data = _read_source(source)
     if not isinstance(data, Mapping):
+        where = (
+            f" in {source}" if isinstance(source, (str, os.PathLike)) and _is_file(source) else ""
+        )
         raise ConfigError(
             "config: a sweep config must be a mapping (method, parameters, ...), "
-            f"got {type(data).__name__} {_short(data)}"
+            f"got {type(data).__name__} {_short(data)}{where}"
         )
     problems: list[str] = []
     cfg = _plain(data, (), problems)

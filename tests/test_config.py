@@ -508,7 +508,10 @@ def test_early_terminate_needs_a_metric():
             {"type": "hyperband", "min_iter": 3, "strict": "yes"},
             "early_terminate.strict: 'yes' is not true or false",
         ),
-        ({"type": "hyperband", "min_iter": 3, "bracket": 1}, "early_terminate.bracket: unknown key"),
+        (
+            {"type": "hyperband", "min_iter": 3, "bracket": 1},
+            "early_terminate.bracket: unknown key",
+        ),
         (
             "hyperband",
             "early_terminate: must be a mapping with a type, e.g. {type: hyperband, min_iter: 3}",
@@ -584,6 +587,26 @@ def test_unknown_top_level_key_suggests_the_close_one():
     assert _one_error(_params({"x": {"value": 1}}, metirc={"name": "l"})) == (
         "metirc: unknown key (did you mean 'metric'?)"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("parameters", ["lr"], "parameters: ['lr'] is not a mapping"),
+        ("metric", "loss", "metric: 'loss' is not a mapping"),
+        ("metric", {"name": "l", "target": "high"}, "metric.target: 'high' is not a number"),
+        (
+            "metric",
+            {"name": "l", "impute": "mean"},
+            "metric.impute: 'mean' is not one of ['latest', 'best', 'worst']",
+        ),
+        ("program", 3, "program: 3 is not a string"),
+        ("kind", "job", "kind: 'job' is not one of ['sweep']"),
+    ],
+)
+def test_top_level_values_are_checked(key, value, message):
+    cfg = {"method": "random", "parameters": {"x": {"value": 1}}, key: value}
+    assert _one_error(cfg) == message
 
 
 def test_metric_needs_a_name_and_no_other_keys():
@@ -746,6 +769,15 @@ def test_yaml_file_by_str_or_path(tmp_path, suffix):
     path = tmp_path / f"sweep{suffix}"
     path.write_text(GRID_YAML)
     assert load_config(str(path)) == load_config(path) == load_config(GRID_YAML)
+
+
+def test_file_that_is_not_a_mapping_is_named(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n")
+    error = _one_error(path)
+    assert error.startswith("config: a sweep config must be a mapping") and error.endswith(
+        str(path)
+    )
 
 
 def test_json_file(tmp_path):
