@@ -77,7 +77,6 @@ DEPRECATED_DISTRIBUTIONS = {
     "inv_log_uniform": "inv_log_uniform_values",
 }
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _NUMERIC_SETTINGS = ("min", "max", "mu", "sigma", "a", "b", "q")
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -124,6 +123,9 @@ DISTRIBUTIONS: tuple[str, ...] = tuple(f for f in _parameter_forms() if f != "ne
 
 #: The forms tried, in order, when ``distribution`` is omitted.
 _INFERABLE = tuple(f for f in DISTRIBUTIONS if "distribution" not in _definition(f)["required"])
+
+#: A parameter name (checked at every depth), the schema's ``propertyNames`` pattern.
+_NAME_RE = re.compile(_definition("parameters")["propertyNames"]["pattern"])
 
 _FORMATS = jsonschema.FormatChecker(formats=())
 
@@ -430,7 +432,6 @@ def _explain(err: jsonschema.ValidationError, path: tuple) -> list[str]:
 class _Walk:
     """Collects what walking the parameters finds."""
 
-    method: Any
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     leaves: list[tuple[tuple, str]] = field(default_factory=list)
@@ -745,7 +746,7 @@ def _load(source: Any) -> tuple[dict[str, Any], list[str]]:
     cfg = _plain(data, (), problems)
     if problems:
         raise ConfigError(problems)
-    walk = _Walk(method=cfg.get("method"))
+    walk = _Walk()
     if isinstance(cfg.get("parameters"), dict):
         cfg["parameters"] = walk.parameters(cfg["parameters"], ("parameters",))
     problems = _top_level_errors(cfg) + walk.errors
