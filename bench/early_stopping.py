@@ -58,13 +58,22 @@ def make_model(name: str, cfg: sweepnb.run.Config):
     if name == "sgd":
         from sklearn.linear_model import SGDClassifier
 
-        return SGDClassifier(loss=cfg.loss, alpha=cfg.alpha, eta0=cfg.eta0,
-                             learning_rate=cfg.learning_rate, random_state=0)
+        return SGDClassifier(
+            loss=cfg.loss,
+            alpha=cfg.alpha,
+            eta0=cfg.eta0,
+            learning_rate=cfg.learning_rate,
+            random_state=0,
+        )
     from sklearn.neural_network import MLPClassifier
 
-    return MLPClassifier(hidden_layer_sizes=(cfg.hidden,), alpha=cfg.alpha,
-                         learning_rate_init=cfg.learning_rate_init, batch_size=cfg.batch_size,
-                         random_state=0)
+    return MLPClassifier(
+        hidden_layer_sizes=(cfg.hidden,),
+        alpha=cfg.alpha,
+        learning_rate_init=cfg.learning_rate_init,
+        batch_size=cfg.batch_size,
+        random_state=0,
+    )
 
 
 def train(config: sweepnb.run.Config, model: str = "sgd") -> None:
@@ -85,8 +94,9 @@ def train(config: sweepnb.run.Config, model: str = "sgd") -> None:
             sweepnb.log({"epoch": epoch + 1, METRIC: clf.score(x_val, y_val)})
 
 
-def sweep_config(model: str, method: str, runs: int, epochs: int, seed: int,
-                 early_terminate: bool) -> dict:
+def sweep_config(
+    model: str, method: str, runs: int, epochs: int, seed: int, early_terminate: bool
+) -> dict:
     """The demo's sweep (``sweepnb.demo.DEMO_CONFIG``), sized for the benchmark."""
     cfg = copy.deepcopy(DEMO_CONFIG)
     cfg.pop("early_terminate")
@@ -119,8 +129,14 @@ def run_sweep(store: Store, cfg: dict, model: str, label: str) -> Outcome:
     runs = store.get_runs(sweep_id)
     bests = [(best_value(run, METRIC, "maximize") or 0.0, run) for run in runs]
     best, best_run = max(bests, key=lambda pair: pair[0])
-    return Outcome(label, sum(len(history_values(r, METRIC)) for r in runs), wall,
-                   sum(r["state"] == "stopped" for r in runs), best, best_run["config"])
+    return Outcome(
+        label,
+        sum(len(history_values(r, METRIC)) for r in runs),
+        wall,
+        sum(r["state"] == "stopped" for r in runs),
+        best,
+        best_run["config"],
+    )
 
 
 def report(full: Outcome, early: Outcome, title: str) -> str:
@@ -129,10 +145,12 @@ def report(full: Outcome, early: Outcome, title: str) -> str:
     lines = [title, f"{'':24}{'epochs':>8}{'wall s':>9}{'stopped':>9}{'best val acc':>14}"]
     for o in (full, early):
         lines.append(f"{o.label:24}{o.epochs:8d}{o.wall:9.2f}{o.stopped:9d}{o.best:14.4f}")
-    lines.append(f"epochs saved: {saved:.1f} %, wall time saved: {faster:.1f} %, "
-                 f"best accuracy {'kept' if early.best >= full.best else 'lower'} "
-                 f"({early.best - full.best:+.4f}); same best config: "
-                 f"{early.best_config == full.best_config}")
+    lines.append(
+        f"epochs saved: {saved:.1f} %, wall time saved: {faster:.1f} %, "
+        f"best accuracy {'kept' if early.best >= full.best else 'lower'} "
+        f"({early.best - full.best:+.4f}); same best config: "
+        f"{early.best_config == full.best_config}"
+    )
     return "\n".join(lines)
 
 
@@ -148,13 +166,21 @@ def main(argv: list[str] | None = None) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(args.store or str(Path(tmp) / "bench.db"))
         outcomes = [
-            run_sweep(store, sweep_config(args.model, args.method, args.runs, args.epochs,
-                                          args.seed, early_terminate=et), args.model, label)
+            run_sweep(
+                store,
+                sweep_config(
+                    args.model, args.method, args.runs, args.epochs, args.seed, early_terminate=et
+                ),
+                args.model,
+                label,
+            )
             for et, label in ((False, "run to the end"), (True, "hyperband min_iter 3"))
         ]
         store.close()
-    title = (f"digits, {args.model.upper()} partial_fit, {args.method} search, "
-             f"{args.runs} runs x {args.epochs} epochs, seed {args.seed}")
+    title = (
+        f"digits, {args.model.upper()} partial_fit, {args.method} search, "
+        f"{args.runs} runs x {args.epochs} epochs, seed {args.seed}"
+    )
     text = report(*outcomes, title)
     print(text)
     return text
