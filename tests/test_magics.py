@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 
 import pytest
 from IPython.core.error import UsageError
@@ -337,3 +340,41 @@ def test_store_setting_through_config(ip, tmp_path):
     ip.run_line_magic("config", f"SweepMagics.store = {other!r}")
     sid = ip.run_cell_magic("sweep", "", GRID_YAML)
     assert Store(other).get_sweep(sid)["id"] == sid
+
+
+SLOW = """\
+import time
+import sweepnb
+
+def slow():
+    with sweepnb.init() as run:
+        for step in range(300):
+            sweepnb.log({"loss": run.config.x + step})
+            time.sleep(0.1)
+"""
+
+
+def test_kernel_interrupt_pauses_the_sweep_then_stops_the_running_run(ip, db):
+    """First Ctrl-C: the sweep is paused (no new runs); second: the running run stops."""
+    sid = ip.run_cell_magic("sweep", "", GRID_YAML)
+    run_ok(ip, SLOW)
+    handle = ip.run_line_magic("agent", "slow --background --no-dashboard")
+    store = Store(db)
+
+    def interrupt_when(condition):
+        while not condition():
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    def interrupts():
+        interrupt_when(lambda: any(r["state"] == "running" for r in store.get_runs(sid)))
+        interrupt_when(lambda: store.get_sweep(sid)["state"] == "paused")
+
+    sender = threading.Thread(target=interrupts, daemon=True)
+    sender.start()
+    handle.wait()
+    sender.join(5)
+    runs = store.get_runs(sid)
+    assert store.get_sweep(sid)["state"] == "paused"
+    assert [run["state"] for run in runs] == ["stopped"]
+    assert len(runs[0]["history"]) < 300

@@ -22,7 +22,9 @@ Errors in what the user typed are one-line `UsageError`s, never tracebacks.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -363,13 +365,13 @@ class AgentHandle:
         """Block until the agents end. A first KeyboardInterrupt pauses the sweep (running runs
         finish, no new ones), a second stops the running runs at their next log."""
         self._main_waiting = True
-        interrupts = 0
-        while self._thread.is_alive():
-            try:
+        with _counted_interrupts() as interrupts:
+            handled = 0
+            while self._thread.is_alive():
                 self._thread.join(0.2)
-            except KeyboardInterrupt:
-                interrupts += 1
-                self._interrupt(interrupts)
+                while handled < interrupts.count:
+                    handled += 1
+                    self._interrupt(handled)
         if self.dashboard is not None:
             _finish_dashboard(self.dashboard)
             self.dashboard = None
@@ -521,6 +523,29 @@ def _only_id(target: list[str]) -> str | None:
 
 def _looks_like_id(token: str) -> bool:
     return bool(re.fullmatch(r"[a-z0-9]{8}", token))
+
+
+class _InterruptCount:
+    count = 0
+
+
+@contextlib.contextmanager
+def _counted_interrupts():
+    """While waiting on the main thread, count SIGINTs (Ctrl-C, a kernel interrupt) instead of
+    raising KeyboardInterrupt at a random point, so each one is handled completely."""
+    counter = _InterruptCount()
+    if threading.current_thread() is not threading.main_thread():
+        yield counter
+        return
+
+    def count(_signum, _frame):
+        counter.count += 1
+
+    previous = signal.signal(signal.SIGINT, count)
+    try:
+        yield counter
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _start_dashboard(sweep_id: str, store: Any, count: int | None):
