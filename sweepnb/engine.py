@@ -60,7 +60,7 @@ def suggest(cfg: dict | str, runs: list[dict], n: int = 1, seed: int | None = No
     (mixed with the number of runs) is used, else fresh entropy.
 
     >>> suggest({"method": "random", "parameters": {"n": {"min": 1, "max": 3}}}, [], seed=0)
-    [{'n': 3}]
+    [{'n': 2}]
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n: expected a non-negative integer, got {n!r}")

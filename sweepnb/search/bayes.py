@@ -29,6 +29,7 @@ N_PRIOR_CANDIDATES = (1000, 500)  # below / above 100 observed runs (speed)
 N_LOCAL_CANDIDATES = (500, 300)
 N_REFINE_STARTS = 5
 REFINE_ITERATIONS = 50
+N_PRIOR_STARTS = 0
 MAX_FIT_POINTS = 64  # hyperparameters are fitted on at most this many runs (speed)
 MAX_ENUMERATE = 20000  # discrete spaces up to this size are enumerated once candidates repeat
 TERMINAL_IMPUTED = ("failed", "crashed")
@@ -380,8 +381,11 @@ def propose(space: Space, obs: Observations, model: Model, seen: set, rng) -> np
     """The unseen point with the highest expected improvement (a repeat only if none is left)."""
     cand = _candidates(space, obs, model, rng)
     score = acquisition(model, cand)
-    order = np.argsort(-score)
-    starts = cand[order[:N_REFINE_STARTS]]
+    n_prior = N_PRIOR_CANDIDATES[len(obs.y) >= 100]
+    # refine the best candidates overall, and the best prior ones (other regions of the space)
+    best_prior = np.argsort(-score[:n_prior])[:N_PRIOR_STARTS]
+    rest = np.setdiff1d(np.argsort(-score)[: N_REFINE_STARTS + N_PRIOR_STARTS], best_prior)
+    starts = cand[np.r_[rest[np.argsort(-score[rest])][:N_REFINE_STARTS], best_prior]]
     refined = space.snap(_refine(space, model, starts))
     cand = np.vstack([refined, cand])
     score = np.r_[acquisition(model, refined), score]
