@@ -12,6 +12,7 @@ from sweepnb import api
 from sweepnb.analysis import runs_frame
 from sweepnb.config import load_config
 from sweepnb.notebook import dashboard as dash_mod
+from sweepnb.notebook.charts import Charts
 from sweepnb.notebook.dashboard import Dashboard, best_table, fingerprint, planned_runs, progress
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,6 +198,40 @@ def test_an_empty_sweep_renders_without_error(store, sweep):
     dash.update(force=True)
     assert "0/10 runs done" in dash.last_bundle["text/plain"]
     assert "image/png" not in dash.last_bundle
+
+
+def test_charts_redraw_only_the_panels_whose_data_changed(store, sweep):
+    add_runs(store, sweep, 6)
+    (running,) = add_runs(store, sweep, 1, state="running", start=6)
+    cfg = store.get_sweep(sweep)["config"]
+    charts = Charts()
+
+    def draw() -> list[str]:
+        runs = store.get_runs(sweep)
+        assert charts.png(runs_frame(cfg, runs), cfg, runs).startswith(PNG_MAGIC)
+        return sorted(charts.last_drawn)
+
+    assert draw() == ["curves", "history", "importance", "parallel", "scatter"]
+    assert draw() == []  # nothing changed: the cached tiles are reused
+    store.log(running, [{"loss": 0.01}])
+    assert draw() == ["curves"]  # a running run moves only its learning curve
+    store.finish_run(running, "finished")
+    assert draw() == ["curves", "history", "importance", "parallel", "scatter"]
+
+
+def test_runs_logging_once_get_importance_beside_the_history(store, sweep):
+    for i in range(3):
+        store.add_run(
+            sweep,
+            {"lr": 0.01 * (i + 1), "optimizer": "sgd"},
+            state="finished",
+            summary={"loss": float(i)},
+        )
+    cfg = store.get_sweep(sweep)["config"]
+    charts = Charts()
+    runs = store.get_runs(sweep)
+    charts.png(runs_frame(cfg, runs), cfg, runs)
+    assert sorted(charts.last_drawn) == ["history", "importance-top", "parallel", "scatter-wide"]
 
 
 # --------------------------------------------------------------------------- refreshing

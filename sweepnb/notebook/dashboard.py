@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 import os
 import threading
@@ -24,14 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from .. import plots
 from ..metric import best_value
+from .charts import TERMINAL, Charts
 
-TERMINAL = ("finished", "failed", "crashed", "stopped")
 ACTIVE_SWEEP = ("running", "paused")
-_RENDER_LOCK = threading.Lock()  # matplotlib is not thread-safe: one render at a time
 
 
 # --------------------------------------------------------------------------- progress (pure)
@@ -211,77 +208,6 @@ def best_table(df: pd.DataFrame, cfg: dict, top: int = 5) -> pd.DataFrame:
     params = [p.name for p in plots.swept_params(df, cfg)]
     columns = [c for c in ("id", "state", metric, *params, "runtime") if c in ranked.columns]
     return ranked[list(dict.fromkeys(columns))].reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- charts
-
-
-class Charts:
-    """All panels composed into one PNG; the importance forest is refit only when the metric data
-    changed (it is the slow part), lines are capped, and the DPI is modest."""
-
-    def __init__(
-        self, *, dpi: int = 72, max_lines: int = 150, max_curves: int = 30, max_scatter: int = 6
-    ):
-        self.dpi = dpi
-        self.max_scatter = max_scatter
-        self.max_lines = max_lines
-        self.max_curves = max_curves
-        self._importance_key: Any = None
-        self._importance: plots.ImportanceData | None = None
-
-    def _importance_data(self, df: pd.DataFrame, cfg: dict) -> plots.ImportanceData:
-        metric = cfg["metric"]["name"]
-        params = [p.name for p in plots.swept_params(df, cfg)]
-        columns = [c for c in ("id", metric, *params) if c in df.columns]
-        key = int(pd.util.hash_pandas_object(df[columns].astype(str), index=False).sum())
-        if key != self._importance_key:
-            self._importance = plots.importance_data(df, cfg, n_estimators=30)
-            self._importance_key = key
-        return self._importance
-
-    def figure(self, df: pd.DataFrame, cfg: dict, runs: list[dict]) -> Figure:
-        """The composed Figure: history | curves, parallel coordinates, importance | scatter.
-
-        Margins are set by hand: a layout engine costs more than drawing the panels."""
-        curves = plots.learning_curves_data(runs, cfg, max_runs=self.max_curves)
-        importance = self._importance_data(df, cfg)
-        scatter = plots.scatter_data(df, cfg)
-        rank = {name: i for i, name in enumerate(importance.names)}  # most important first
-        scatter.panels = sorted(scatter.panels, key=lambda p: rank.get(p.name, len(rank)))
-        scatter.panels = scatter.panels[: self.max_scatter]
-        rows = math.ceil(max(1, len(scatter.panels)) / 3)
-        fig = Figure(figsize=(12, 8.2 + 2.2 * rows), dpi=self.dpi)
-        top, middle, bottom = fig.subfigures(3, 1, height_ratios=[3, 3.2, 2 + 2.2 * rows])
-        left, right = top.subfigures(1, 2)
-        plots.draw_history(plots.history_data(df, cfg), left)
-        plots.draw_parallel_coordinates(
-            plots.parallel_coordinates_data(df, cfg, max_lines=self.max_lines), middle
-        )
-        if curves.has_steps:
-            plots.draw_learning_curves(curves, right)
-            imp_fig, scatter_fig = bottom.subfigures(1, 2, width_ratios=[1, 2])
-        else:
-            imp_fig, scatter_fig = right, bottom
-        plots.draw_importance(importance, imp_fig)
-        plots.draw_scatter(scatter, scatter_fig, columns=3)
-        for sub in (left, right):
-            sub.subplots_adjust(left=0.1, right=0.97, bottom=0.16, top=0.88)
-        middle.subplots_adjust(left=0.03, right=0.99, bottom=0.2, top=0.88)
-        imp_fig.subplots_adjust(left=0.25, right=0.97, bottom=0.14, top=0.8, wspace=0.08)
-        scatter_fig.subplots_adjust(
-            left=0.08, right=0.98, bottom=0.2 / rows, top=1 - 0.14 / rows, wspace=0.1, hspace=0.5
-        )
-        return fig
-
-    def png(self, df: pd.DataFrame, cfg: dict, runs: list[dict]) -> bytes:
-        """The composed chart as PNG bytes."""
-        with _RENDER_LOCK:
-            buffer = io.BytesIO()
-            self.figure(df, cfg, runs).savefig(
-                buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1}
-            )
-        return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- the bundle

@@ -1,0 +1,213 @@
+"""How fast the live dashboard refreshes, and what share of a sweep's time it costs (issue 4).
+
+1. One full refresh (read the store, build the runs frame, fit the importance forest, draw the
+   composed chart, encode the PNG and the MIME bundle) with 50, 200 and 1,000 finished runs in a
+   real SQLite store. "cold": a new Dashboard (reads every history); "warm": the same Dashboard
+   after one run changed (histories of unchanged runs come from its cache). Target: <= 250 ms
+   at 1,000 runs.
+2. A real 200-run sweep (in-process agent in a background thread, like `%agent`; each run logs
+   ``--steps`` values ``--step-seconds`` apart) watched by a Dashboard polling the store once a
+   second: the share of the sweep's wall time spent refreshing (polls included). Target: <= 5%.
+
+    python bench/dashboard.py                 # both parts
+    python bench/dashboard.py --quick         # 50 and 200 runs, a 200-run sweep of short runs
+
+Prints a table; CPU times are given too because wall times on a shared machine vary with load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's sweepnb
+import sweepnb
+from sweepnb.notebook.dashboard import Dashboard
+from sweepnb.store import Store
+
+CONFIG = {
+    "method": "random",
+    "metric": {"name": "loss", "goal": "minimize"},
+    "early_terminate": {"type": "hyperband", "min_iter": 3, "eta": 3},
+    "parameters": {
+        "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-1},
+        "batch": {"distribution": "int_uniform", "min": 16, "max": 256},
+        "optimizer": {"values": ["sgd", "adam", "rmsprop"]},
+        "model": {
+            "parameters": {"depth": {"values": [2, 4, 8]}, "dropout": {"min": 0.0, "max": 0.5}}
+        },
+        "epochs": {"value": 20},
+    },
+}
+
+
+def loss_curve(config: dict, steps: int, rng: np.random.Generator) -> list[float]:
+    base = (np.log10(config["lr"]) + 2.5) ** 2 + (0.3 if config["optimizer"] == "sgd" else 0.0)
+    return [float(base + 2.0 / (s + 1) + rng.normal(0, 0.02)) for s in range(steps)]
+
+
+def synthetic_store(directory: Path, n: int, steps: int = 20) -> tuple[Store, str]:
+    """A store with one sweep of ``n`` ended runs (a quarter stopped by hyperband at band 3)."""
+    store = Store(directory / f"bench-{n}.db")
+    sweep_id = sweepnb.sweep(CONFIG, store=store)
+    rng = np.random.default_rng(n)
+    for i in range(n):
+        config = {
+            "lr": float(10 ** rng.uniform(-4, -1)),
+            "batch": int(rng.integers(16, 257)),
+            "optimizer": ["sgd", "adam", "rmsprop"][i % 3],
+            "epochs": 20,
+            "model": {"depth": [2, 4, 8][i % 3], "dropout": float(rng.uniform(0, 0.5))},
+        }
+        stopped = i % 4 == 0
+        curve = loss_curve(config, 3 if stopped else steps, rng)
+        run_id = store.add_run(
+            sweep_id,
+            config,
+            state="stopped" if stopped else "finished",
+            history=[{"loss": v} for v in curve],
+            summary={"loss": curve[-1]},
+        )
+        if stopped:
+            store.request_stop(
+                run_id,
+                {
+                    "rule": "hyperband",
+                    "band": 3,
+                    "value": curve[2],
+                    "threshold": curve[2] - 0.1,
+                    "message": "bench",
+                },
+            )
+    return store, sweep_id
+
+
+def timed(function) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    function()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def refresh_times(sizes: list[int], repeats: int) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            store, sweep_id = synthetic_store(Path(tmp), n)
+            cold, warm, parts = [], [], []
+            for _ in range(repeats):
+                dash = Dashboard(sweep_id, store)
+                cold.append(timed(lambda d=dash: d.update(force=True)))
+                one = store.get_runs(sweep_id, history=False)[0]["id"]
+                store.log(one, [{"loss": 0.5}])  # one run moved: warm refresh
+                warm.append(timed(lambda d=dash: d.update(force=True)))
+                parts.append(dash._last_cost)
+            rows.append(
+                {
+                    "runs": n,
+                    "cold_ms": 1000 * statistics.median(w for w, _ in cold),
+                    "cold_cpu_ms": 1000 * statistics.median(c for _, c in cold),
+                    "warm_ms": 1000 * statistics.median(w for w, _ in warm),
+                    "warm_cpu_ms": 1000 * statistics.median(c for _, c in warm),
+                    "draw_ms": 1000 * statistics.median(parts),
+                }
+            )
+            store.close()
+    return rows
+
+
+class TimedDashboard(Dashboard):
+    """A Dashboard that adds up the time its polls and drawings take."""
+
+    spent = 0.0
+
+    def poll(self):
+        start = time.perf_counter()
+        try:
+            return super().poll()
+        finally:
+            self.spent += time.perf_counter() - start
+
+    def _draw(self, runs, state, mark):
+        start = time.perf_counter()
+        try:
+            super()._draw(runs, state, mark)
+        finally:
+            self.spent += time.perf_counter() - start
+
+
+def sweep_share(n_runs: int, steps: int, step_seconds: float) -> dict:
+    """Run a real ``n_runs`` sweep watched by a dashboard; the share of wall time it spent."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "sweep.db")
+        sweep_id = sweepnb.sweep({**CONFIG, "run_cap": n_runs}, store=store)
+
+        def train() -> None:
+            rng = np.random.default_rng()
+            with sweepnb.init() as run:
+                for value in loss_curve(dict(run.config), steps, rng):
+                    time.sleep(step_seconds)
+                    sweepnb.log({"loss": value})
+
+        dash = TimedDashboard(sweep_id, store, refresh=1.0)
+        start = time.perf_counter()
+        dash.start()
+        agent = threading.Thread(
+            target=sweepnb.agent,
+            args=(sweep_id, train),
+            kwargs={"count": n_runs, "store": store, "quiet": True},
+        )
+        agent.start()
+        agent.join()
+        dash.stop()
+        wall = time.perf_counter() - start
+        done = sum(r["state"] != "running" for r in store.get_runs(sweep_id, history=False))
+        store.close()
+    return {
+        "runs": done,
+        "wall_s": wall,
+        "refresh_s": dash.spent,
+        "renders": dash.renders,
+        "share": dash.spent / wall,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
+    parser.add_argument("--repeats", type=int, default=3, help="refreshes timed per size")
+    parser.add_argument("--steps", type=int, default=10, help="values each sweep run logs")
+    parser.add_argument("--step-seconds", type=float, default=0.05, help="time between them")
+    parser.add_argument("--skip-sweep", action="store_true", help="only time the refreshes")
+    args = parser.parse_args(argv)
+    sizes = [50, 200] if args.quick else [50, 200, 1000]
+    print("one full dashboard refresh (median of", args.repeats, "; target <= 250 ms at 1,000)")
+    print(f"{'runs':>6} {'cold ms':>9} {'cpu':>7} {'warm ms':>9} {'cpu':>7} {'render ms':>10}")
+    for row in refresh_times(sizes, args.repeats):
+        print(
+            f"{row['runs']:>6} {row['cold_ms']:>9.0f} {row['cold_cpu_ms']:>7.0f} "
+            f"{row['warm_ms']:>9.0f} {row['warm_cpu_ms']:>7.0f} {row['draw_ms']:>10.0f}"
+        )
+    if args.skip_sweep:
+        return
+    steps, step_seconds = (5, 0.02) if args.quick else (args.steps, args.step_seconds)
+    result = sweep_share(200, steps, step_seconds)
+    print(
+        f"\n200-run sweep ({steps} logs x {step_seconds * 1000:.0f} ms per run), dashboard "
+        f"polling once a second (target <= 5%):"
+    )
+    print(
+        f"  {result['runs']} runs in {result['wall_s']:.1f} s; refreshing "
+        f"{result['refresh_s']:.2f} s over {result['renders']} drawings = "
+        f"{100 * result['share']:.1f}% of the wall time"
+    )
+
+
+if __name__ == "__main__":
+    main()

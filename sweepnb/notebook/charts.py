@@ -1,0 +1,175 @@
+"""The dashboard's chart: every panel drawn on its own figure, cached, and tiled into one PNG.
+
+A panel is redrawn only when its data changed. The summary panels (metric per run, parallel
+coordinates, importance, scatter) show the runs that have ended, so while runs are logging only
+the learning curves move; the others redraw when a run ends. Lines are capped, the DPI is modest,
+margins are fixed by hand (a layout engine costs more than drawing a panel).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .. import plots
+
+TERMINAL = ("finished", "failed", "crashed", "stopped")
+WIDTH = 12.0  # inches; every row of tiles is this wide
+RENDER_LOCK = threading.Lock()  # matplotlib is not thread-safe: one drawing at a time
+
+
+def _frame_key(df: pd.DataFrame, columns: list[str]) -> int:
+    present = [c for c in columns if c in df.columns]
+    return int(pd.util.hash_pandas_object(df[present].astype(str), index=False).sum()) ^ len(df)
+
+
+def _curves_key(data: plots.CurvesData) -> tuple:
+    curves = tuple(
+        (c.id, c.state, len(c.y), float(c.y[-1]) if len(c.y) else None) for c in data.curves
+    )
+    return curves, tuple(data.bands), tuple(data.thresholds), data.n_total
+
+
+class Charts:
+    """Builds the dashboard chart; ``tiles_drawn`` counts panel drawings (cache misses).
+
+    >>> png = Charts().png(runs_frame(cfg, runs), cfg, runs)    # doctest: +SKIP
+    """
+
+    def __init__(
+        self, *, dpi: int = 72, max_lines: int = 150, max_curves: int = 30, max_scatter: int = 6
+    ):
+        self.dpi = dpi
+        self.max_lines = max_lines
+        self.max_curves = max_curves
+        self.max_scatter = max_scatter
+        self.tiles_drawn = 0
+        self.last_drawn: list[str] = []  # the panels the last png() call had to draw
+        self._tiles: dict[str, tuple[Any, np.ndarray]] = {}
+        self._importance: tuple[Any, plots.ImportanceData] | None = None
+
+    # -- one tile ----------------------------------------------------------------------------
+
+    def _tile(
+        self, name: str, key: Any, size: tuple[float, float], draw: Callable[[Figure], None]
+    ) -> np.ndarray:
+        cached = self._tiles.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        fig = Figure(figsize=size, dpi=self.dpi)
+        draw(fig)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
+        self._tiles[name] = (key, pixels)
+        self.tiles_drawn += 1
+        self.last_drawn.append(name)
+        return pixels
+
+    # -- panels ------------------------------------------------------------------------------
+
+    def _importance_data(self, ended: pd.DataFrame, cfg: dict, key: int) -> plots.ImportanceData:
+        if self._importance is None or self._importance[0] != key:
+            self._importance = (key, plots.importance_data(ended, cfg, n_estimators=30))
+        return self._importance[1]
+
+    def _panels(self, df: pd.DataFrame, cfg: dict, runs: list[dict]) -> list[list[np.ndarray]]:
+        """Rows of tiles: history | curves, parallel coordinates, importance | scatter."""
+        metric = cfg["metric"]["name"]
+        ended = df[df["state"].isin(TERMINAL)] if "state" in df.columns else df
+        params = [p.name for p in plots.swept_params(df, cfg)]
+        key = _frame_key(ended, ["id", "state", metric, *params])
+        importance = self._importance_data(ended, cfg, key)
+        scatter = plots.scatter_data(ended, cfg)
+        rank = {name: i for i, name in enumerate(importance.names)}  # most important first
+        scatter.panels = sorted(scatter.panels, key=lambda p: rank.get(p.name, len(rank)))
+        scatter.panels = scatter.panels[: self.max_scatter]
+        curves = plots.learning_curves_data(runs, cfg, max_runs=self.max_curves)
+
+        history = self._tile("history", key, (WIDTH / 2, 3), lambda f: _history(f, ended, cfg))
+        parallel = self._tile(
+            "parallel", key, (WIDTH, 3.2), lambda f: _parallel(f, ended, cfg, self.max_lines)
+        )
+        rows = math.ceil(max(1, len(scatter.panels)) / 3)
+        if curves.has_steps:
+            right = self._tile(
+                "curves", _curves_key(curves), (WIDTH / 2, 3), lambda f: _curves(f, curves)
+            )
+            height = 2 + 2.2 * rows
+            imp = self._tile(
+                "importance", key, (WIDTH / 3, height), lambda f: _importance(f, importance)
+            )
+            sc = self._tile(
+                "scatter", key, (WIDTH * 2 / 3, height), lambda f: _scatter(f, scatter, rows)
+            )
+            return [[history, right], [parallel], [imp, sc]]
+        right = self._tile(
+            "importance-top", key, (WIDTH / 2, 3), lambda f: _importance(f, importance)
+        )
+        sc = self._tile(
+            "scatter-wide", key, (WIDTH, 2 + 2.2 * rows), lambda f: _scatter(f, scatter, rows)
+        )
+        return [[history, right], [parallel], [sc]]
+
+    def png(self, df: pd.DataFrame, cfg: dict, runs: list[dict]) -> bytes:
+        """The chart as PNG bytes (panels whose data did not change are reused)."""
+        from PIL import Image
+
+        with RENDER_LOCK:
+            self.last_drawn = []
+            rows = self._panels(df, cfg, runs)
+        image = _stack(rows)
+        buffer = io.BytesIO()
+        Image.fromarray(image, "RGB").save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+
+def _stack(rows: list[list[np.ndarray]]) -> np.ndarray:
+    """Tiles side by side in each row, rows on top of each other (padded white to one width)."""
+    lines = [np.hstack(row) for row in rows]
+    width = max(line.shape[1] for line in lines)
+    padded = [
+        np.pad(line, ((0, 0), (0, width - line.shape[1]), (0, 0)), constant_values=255)
+        for line in lines
+    ]
+    return np.ascontiguousarray(np.vstack(padded))
+
+
+# --------------------------------------------------------------------------- drawing steps
+
+
+def _history(fig: Figure, ended: pd.DataFrame, cfg: dict) -> None:
+    plots.draw_history(plots.history_data(ended, cfg), fig)
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.16, top=0.88)
+
+
+def _parallel(fig: Figure, ended: pd.DataFrame, cfg: dict, max_lines: int) -> None:
+    plots.draw_parallel_coordinates(
+        plots.parallel_coordinates_data(ended, cfg, max_lines=max_lines), fig
+    )
+    fig.subplots_adjust(left=0.03, right=0.99, bottom=0.2, top=0.88)
+
+
+def _curves(fig: Figure, curves: plots.CurvesData) -> None:
+    plots.draw_learning_curves(curves, fig)
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.16, top=0.88)
+
+
+def _importance(fig: Figure, importance: plots.ImportanceData) -> None:
+    plots.draw_importance(importance, fig)
+    fig.subplots_adjust(left=0.3, right=0.95, bottom=0.14, top=0.8, wspace=0.3)
+
+
+def _scatter(fig: Figure, scatter: plots.ScatterData, rows: int) -> None:
+    plots.draw_scatter(scatter, fig, columns=3)
+    fig.subplots_adjust(
+        left=0.08, right=0.98, bottom=0.2 / rows, top=1 - 0.14 / rows, wspace=0.1, hspace=0.5
+    )
