@@ -13,7 +13,8 @@ Formats (documented once, here):
   reads back, so a logged ``float("nan")`` survives on both backends. Never pickles;
 - run dicts carry the engine keys (``id``, ``state``, ``config``, ``history``, ``summary``) and
   ``sweep_id``, ``created``, ``started``, ``ended``, ``heartbeat``, ``host``, ``pid``, ``agent``,
-  ``error``, ``stop_requested``, ``stop_reason``, ``project``, ``notes``. With
+  ``error``, ``stop_requested``, ``stop_reason``, ``project``, ``notes``, ``version`` (bumped
+  by every change to the run). With
   ``history=False`` the ``history`` key is absent (not an empty list that would look like data).
 
 >>> store = Store("/tmp/sweepnb-doctest.db")            # doctest: +SKIP
@@ -45,6 +46,7 @@ RUN_STATES = ("running", "finished", "failed", "crashed", "stopped")
 TERMINAL_RUN_STATES = ("finished", "failed", "crashed", "stopped")
 MAX_ERROR_CHARS = 20_000
 SQLITE_BUSY_TIMEOUT_S = 30.0
+_IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 # ---------------------------------------------------------------------------------------------
@@ -93,6 +95,8 @@ runs_table = sa.Table(
     sa.Column("stop_reason", sa.Text),
     sa.Column("project", sa.Text),
     sa.Column("notes", sa.Text),
+    # bumped by every update, so a reader can tell which runs changed since it last looked
+    sa.Column("version", sa.Integer, nullable=False, default=0),
 )
 
 history_table = sa.Table(
@@ -216,6 +220,13 @@ def _run_dicts(rows: list[Any], histories: dict[str, list[dict]] | None) -> list
     return runs
 
 
+def _copy_run(run: dict) -> dict:
+    copy = {**run, "config": dict(run["config"]), "summary": dict(run["summary"])}
+    if "history" in run:
+        copy["history"] = list(run["history"])
+    return copy
+
+
 def _sweep_dict(row: Any) -> dict:
     return {
         "id": row.id,
@@ -301,6 +312,8 @@ class Store:
         self._pid: int | None = None
         self._lock = threading.Lock()
         self._lock_pid = os.getpid()
+        # (sweep_id, with history) -> {run_id: run dict as last read, with its "version"}
+        self._run_cache: dict[tuple[str, bool], dict[str, dict]] = {}
 
     # -- identity, pickling ------------------------------------------------------------------
 
@@ -559,7 +572,7 @@ class Store:
             sweep = _sweep_dict(self._sweep_row(conn, sweep_id, lock=True))
             if sweep["state"] != "running":
                 return None
-            runs = self._select_runs(conn, runs_table.c.sweep_id == sweep_id, history=history)
+            runs = self._sweep_runs(conn, sweep_id, history=history)
             config = propose(sweep, runs)
             if config is None:
                 return None
@@ -592,6 +605,7 @@ class Store:
                 "ended": None,
                 "error": None,
                 "notes": None,
+                "version": 0,
             }
 
         return self._write(claim)
@@ -650,7 +664,7 @@ class Store:
         """The sweep's runs, oldest first (two queries: runs, then all their history rows)."""
 
         def read(conn: Connection) -> list[dict]:
-            runs = self._select_runs(conn, runs_table.c.sweep_id == sweep_id, history=history)
+            runs = self._sweep_runs(conn, sweep_id, history=history)
             if not runs:
                 self._sweep_row(conn, sweep_id)  # SweepNotFound for an unknown id
             return runs
@@ -667,6 +681,27 @@ class Store:
             return runs[0]
 
         return self._read(read)
+
+    def _sweep_runs(self, conn: Connection, sweep_id: str, *, history: bool) -> list[dict]:
+        """The sweep's runs, re-reading only those whose version changed since the last call.
+
+        A dashboard polling a big sweep, or agents claiming, then parse only new or changed
+        runs. Callers get fresh top-level dicts (config, summary, history copied shallowly).
+        """
+        listing = conn.execute(
+            sa.select(runs_table.c.id, runs_table.c.version)
+            .where(runs_table.c.sweep_id == sweep_id)
+            .order_by(runs_table.c.created, runs_table.c.id)
+        ).all()
+        cache = self._run_cache.setdefault((sweep_id, history), {})
+        stale = [
+            run_id for run_id, version in listing if cache.get(run_id, {}).get("version") != version
+        ]
+        for start in range(0, len(stale), _IN_CHUNK):
+            chunk = runs_table.c.id.in_(stale[start : start + _IN_CHUNK])
+            for run in self._select_runs(conn, chunk, history=history):
+                cache[run["id"]] = run
+        return [_copy_run(cache[run_id]) for run_id, _ in listing if run_id in cache]
 
     def _select_runs(self, conn: Connection, where: Any, *, history: bool) -> list[dict]:
         rows = conn.execute(
@@ -750,7 +785,7 @@ class Store:
                 merged = from_json(run.summary)
                 merged.update(from_json(summary_text))
                 values["summary"] = to_json(merged, f"run {run_id} summary")
-            conn.execute(sa.update(runs_table).where(runs_table.c.id == run_id).values(**values))
+            _update_run(conn, runs_table.c.id == run_id, **values)
 
         self._write(write)
 
@@ -760,11 +795,7 @@ class Store:
 
         def write(conn: Connection) -> None:
             self._run_row(conn, run_id)
-            conn.execute(
-                sa.update(runs_table)
-                .where(runs_table.c.id == run_id)
-                .values(stop_requested=True, stop_reason=text)
-            )
+            _update_run(conn, runs_table.c.id == run_id, stop_requested=True, stop_reason=text)
 
         self._write(write)
 
@@ -773,7 +804,7 @@ class Store:
 
         def write(conn: Connection) -> None:
             self._run_row(conn, run_id)
-            conn.execute(sa.update(runs_table).where(runs_table.c.id == run_id).values(notes=notes))
+            _update_run(conn, runs_table.c.id == run_id, notes=notes)
 
         self._write(write)
 
@@ -807,11 +838,8 @@ class Store:
             dead = [(r.id, self._death_note(r, at, stale_after, dead_pids_on)) for r in candidates]
             dead = [(run_id, note) for run_id, note in dead if note]
             for run_id, note in dead:
-                conn.execute(
-                    sa.update(runs_table)
-                    .where((runs_table.c.id == run_id) & (runs_table.c.state == "running"))
-                    .values(state="crashed", ended=at, error=note)
-                )
+                running = (runs_table.c.id == run_id) & (runs_table.c.state == "running")
+                _update_run(conn, running, state="crashed", ended=at, error=note)
             return [run_id for run_id, _ in dead]
 
         return self._write(write)
@@ -882,8 +910,14 @@ class Store:
     def _touch(self, conn: Connection, run: Any, values: dict) -> dict:
         if run.state == "crashed":
             values.update(state="running", ended=None)
-        conn.execute(sa.update(runs_table).where(runs_table.c.id == run.id).values(**values))
+        _update_run(conn, runs_table.c.id == run.id, **values)
         return _control(run, run.sweep_state)
+
+
+def _update_run(conn: Connection, where: Any, **values: Any) -> None:
+    conn.execute(
+        sa.update(runs_table).where(where).values(version=runs_table.c.version + 1, **values)
+    )
 
 
 def _control(run: Any, sweep_state: str | None) -> dict:

@@ -337,22 +337,28 @@ def test_get_runs_without_history_has_no_history_key(store):
     assert run["history"] == [{"_step": 0, "loss": 1}]
 
 
-def test_get_runs_reads_history_in_one_query(store):
+def test_get_runs_reads_history_in_one_query_not_one_per_run(store):
     sweep_id = store.create_sweep(GRID)
     for i in range(20):
         store.add_run(sweep_id, {"x": i}, history=[{"_step": s, "v": i * s} for s in range(3)])
     selects = []
-    sa.event.listen(
-        store.engine,
-        "before_cursor_execute",
-        lambda conn, cursor, statement, *a: (
-            selects.append(statement) if statement.lstrip().upper().startswith("SELECT") else None
-        ),
-    )
+
+    def count_selects(conn, cursor, statement, parameters, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(tuple(parameters))
+
+    sa.event.listen(store.engine, "before_cursor_execute", count_selects)
     runs = store.get_runs(sweep_id)
     assert len(runs) == 20 and all(len(r["history"]) == 3 for r in runs)
     assert runs[7]["history"][2] == {"_step": 2, "v": 14}
-    assert len(selects) == 2
+    assert len(selects) == 3  # run versions, changed runs, their history
+    selects.clear()
+    store.log(runs[0]["id"], [{"_step": 3, "v": 0}])
+    selects.clear()
+    again = store.get_runs(sweep_id)
+    assert again[0]["history"][-1] == {"_step": 3, "v": 0} and again[1:] == runs[1:]
+    assert len(selects) == 3  # the same three, now reading only the changed run
+    assert selects[1] == (runs[0]["id"],)
 
 
 def test_runs_come_back_oldest_first(any_store):
@@ -537,3 +543,38 @@ def test_propose_must_return_a_dict(store):
     sweep_id = store.create_sweep(GRID)
     with pytest.raises(TypeError, match="propose: must return a dict or None, got list"):
         store.claim_run(sweep_id, lambda s, r: [1], host="h", pid=1)
+
+
+def test_repeated_reads_see_changes_made_through_another_store(any_store):
+    # the reading store caches runs between calls; a second Store stands for another process
+    sweep_id = any_store.create_sweep(GRID)
+    other = Store(any_store.url)
+    first = other.add_run(sweep_id, {"x": 1})
+    second = other.add_run(sweep_id, {"x": 2}, history=[{"_step": 0, "loss": 2.0}])
+    assert [r["state"] for r in any_store.get_runs(sweep_id)] == ["running", "running"]
+    other.log(first, [{"_step": 0, "loss": 1.0}], {"loss": 1.0})
+    other.finish_run(second, "failed", error="boom")
+    other.request_stop(first, {"rule": "test"})
+    third = other.add_run(sweep_id, {"x": 3})
+    again = any_store.get_runs(sweep_id)
+    assert again == Store(any_store.url).get_runs(sweep_id)  # same as a reader without a cache
+    assert [r["id"] for r in again] == [first, second, third]
+    assert again[0]["history"] == [{"_step": 0, "loss": 1.0}]
+    assert again[0]["stop_reason"] == {"rule": "test"}
+    assert (again[1]["state"], again[1]["error"]) == ("failed", "boom")
+    proposed = []
+    any_store.claim_run(sweep_id, lambda s, runs: proposed.extend(runs), host="h", pid=1)
+    assert proposed == again
+
+
+def test_callers_cannot_change_what_the_store_read(store):
+    sweep_id = store.create_sweep(GRID)
+    store.add_run(sweep_id, {"x": 1}, summary={"a": 1}, history=[{"_step": 0}])
+    (run,) = store.get_runs(sweep_id)
+    run["state"] = "mangled"
+    run["config"]["x"] = 99
+    run["summary"].clear()
+    run["history"].append({"_step": 1})
+    (again,) = store.get_runs(sweep_id)
+    assert (again["state"], again["config"], again["summary"]) == ("running", {"x": 1}, {"a": 1})
+    assert again["history"] == [{"_step": 0}]
