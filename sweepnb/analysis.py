@@ -105,3 +105,10 @@ def _runtime(run: dict) -> float | None:
     if start is None or end is None:
         return None
     return max(0.0, float(end) - float(start))
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter importance (W&B's panel), computed in `sweepnb/importance.py`
+# ---------------------------------------------------------------------------------------------
+
+from .importance import ImportanceData, importance_data  # noqa: F401  (re-exported)
