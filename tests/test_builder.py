@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from sweepnb.config import load_config
-from sweepnb.notebook.builder import (
+from sweepnb.notebook.builder import SweepBuilder
+from sweepnb.notebook.fields import (
     FieldError,
-    SweepBuilder,
     error_field,
     format_scalar,
     param_spec,

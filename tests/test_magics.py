@@ -301,9 +301,11 @@ def test_agent_in_background_returns_at_once_and_waits_on_demand(ip):
 def test_agent_shows_the_dashboard(ip, capsys):
     ip.run_cell_magic("sweep", "", GRID_YAML)
     run_ok(ip, TRAIN)
+    sid = magics(ip).current
     handle = ip.run_line_magic("agent", "train --count 2")
     assert len(handle.df) == 2
-    assert capsys.readouterr().out.strip()  # the dashboard's text fallback in a plain shell
+    out = capsys.readouterr().out  # the dashboard's text form in a shell without widgets
+    assert f"sweep {sid}" in out and "2/2 runs done" in out and "best loss = 0" in out
 
 
 # -- the form ----------------------------------------------------------------------------------

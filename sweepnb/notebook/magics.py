@@ -22,10 +22,7 @@ Errors in what the user typed are one-line `UsageError`s, never tracebacks.
 from __future__ import annotations
 
 import ast
-import contextlib
 import re
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +34,7 @@ from traitlets import Unicode
 
 from ..errors import ConfigError, SweepnbError, SweepNotFound
 from . import arguments as shared
+from .handle import AgentHandle, open_store
 
 _SWEEP_COMMANDS = ("ls", "show")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*$")
@@ -178,7 +176,7 @@ class SweepMagics(Magics):
                 raise UsageError(f"{token} is a {type(value).__name__}, not a config dict or YAML")
         if store is not None or _looks_like_id(token):
             try:
-                return _store(store).get_sweep(token)["config"]
+                return open_store(store).get_sweep(token)["config"]
             except SweepNotFound:
                 pass
         raise UsageError(f"no file or variable named {token!r}")
@@ -207,21 +205,21 @@ class SweepMagics(Magics):
 
         sweep_id = self._sweep_id(sweep_id)
         getattr(api, action)(sweep_id, store=store)
-        state = _store(store).get_sweep(sweep_id)["state"]
+        state = open_store(store).get_sweep(sweep_id)["state"]
         print(f"Sweep {sweep_id}: {action} requested, state is now {state}")
 
     def _sweep_command(self, command: str, rest: list[str], store: Any):
         if command == "ls":
             if rest:
                 raise UsageError(f"%sweep ls takes no argument, got {' '.join(rest)!r}")
-            return sweeps_table(_store(store))
+            return sweeps_table(open_store(store))
         return self._show(_only_id(rest), store)
 
     def _show(self, sweep_id: str | None, store: Any):
         from .. import api
 
         sweep_id = self._sweep_id(sweep_id)
-        sweep = _store(store).get_sweep(sweep_id)
+        sweep = open_store(store).get_sweep(sweep_id)
         frame = api.runs(sweep_id, store=store)
         print(sweep_summary(sweep, frame))
         return frame
@@ -282,7 +280,7 @@ class SweepMagics(Magics):
             raise UsageError(f"expected [ID] FUNCTION, got {' '.join(args.names)!r}")
         sweep_id = self._sweep_id(args.names[0] if len(args.names) == 2 else None)
         store = args.store or self.store
-        _store(store).get_sweep(sweep_id)  # an unknown id fails here, before anything starts
+        open_store(store).get_sweep(sweep_id)  # an unknown id fails here, before anything starts
         function = self._function(args.names[-1])
         handle = AgentHandle(sweep_id, function, count=args.count, n_jobs=args.jobs, store=store)
         handle.start(dashboard=args.dashboard)
@@ -298,140 +296,6 @@ class SweepMagics(Magics):
         if not callable(value):
             raise UsageError(f"{name} is a {type(value).__name__}, not a function")
         return value
-
-
-class AgentHandle:
-    """What `%agent` returns: the agents' thread, then `.df`, `.best` and `.result`.
-
-    The agents run in a background thread so the kernel's main thread only waits (a kernel
-    interrupt reaches it) and, with `--background`, is free for the dashboard's Stop button.
-    """
-
-    def __init__(
-        self,
-        sweep_id: str,
-        function,
-        *,
-        count: int | None = None,
-        n_jobs: int = 1,
-        store: Any = None,
-    ):
-        self.sweep_id = sweep_id
-        self.function = function
-        self.count = count
-        self.n_jobs = n_jobs
-        self.store = store
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.dashboard: Any = None
-        self._thread = threading.Thread(
-            target=self._run, name=f"sweepnb-agent-{sweep_id}", daemon=True
-        )
-
-    def start(self, dashboard: bool = True) -> None:
-        """Show the live dashboard and start the agents."""
-        if dashboard:
-            self.dashboard = _start_dashboard(self.sweep_id, self.store, self.count)
-        self._thread.start()
-
-    def _run(self) -> None:
-        from .. import api
-
-        try:
-            self.result = api.agent(
-                self.sweep_id,
-                self.function,
-                count=self.count,
-                n_jobs=self.n_jobs,
-                store=self.store,
-                quiet=self.dashboard is not None,
-                progress=False,
-            )
-        except BaseException as exc:  # noqa: BLE001 (re-raised in the waiting thread)
-            self.error = exc
-        finally:
-            if self.dashboard is not None and not self._waited_in_main():
-                _finish_dashboard(self.dashboard)
-
-    def _waited_in_main(self) -> bool:
-        return getattr(self, "_main_waiting", False)
-
-    @property
-    def done(self) -> bool:
-        """True once every agent has returned."""
-        return self._thread.ident is not None and not self._thread.is_alive()
-
-    def wait(self) -> AgentHandle:
-        """Block until the agents end. A first KeyboardInterrupt pauses the sweep (running runs
-        finish, no new ones), a second stops the running runs at their next log."""
-        self._main_waiting = True
-        with _counted_interrupts() as interrupts:
-            handled = 0
-            while self._thread.is_alive():
-                self._thread.join(0.2)
-                while handled < interrupts.count:
-                    handled += 1
-                    self._interrupt(handled)
-        if self.dashboard is not None:
-            _finish_dashboard(self.dashboard)
-            self.dashboard = None
-        if isinstance(self.error, SweepnbError):
-            raise UsageError(one_line(self.error))
-        if self.error is not None and not isinstance(self.error, KeyboardInterrupt):
-            raise self.error
-        return self
-
-    def _interrupt(self, count: int) -> None:
-        """Ctrl-C while waiting: pause the sweep, then stop its running runs."""
-        from .. import api
-
-        if count == 1:
-            print(
-                f"Interrupted: sweep {self.sweep_id} paused, running runs finish "
-                f"(interrupt again to stop them now; %sweep --resume to go on later)"
-            )
-            api.pause(self.sweep_id, store=self.store)
-            return
-        print(f"Stopping the running runs of sweep {self.sweep_id} at their next log")
-        store = _store(self.store)
-        for run in store.get_runs(self.sweep_id, history=False):
-            if run["state"] == "running" and not run.get("stop_requested"):
-                reason = {"rule": "interrupt", "message": "the notebook kernel was interrupted"}
-                store.request_stop(run["id"], reason)
-
-    def stop(self) -> None:
-        """Stop the sweep: no new runs; the running ones finish."""
-        from .. import api
-
-        api.stop(self.sweep_id, store=self.store)
-
-    @property
-    def df(self):
-        """The sweep's runs as a DataFrame (`sweepnb.runs`)."""
-        from .. import api
-
-        return api.runs(self.sweep_id, store=self.store)
-
-    @property
-    def config(self) -> dict:
-        """The sweep's loaded config (what the `sweepnb.plots` functions take with `.df`)."""
-        return _store(self.store).get_sweep(self.sweep_id)["config"]
-
-    @property
-    def best(self):
-        """The sweep's best run so far (`sweepnb.best_run`)."""
-        from .. import api
-
-        return api.best_run(self.sweep_id, store=self.store)
-
-    def __repr__(self) -> str:
-        status = "done" if self.done else "running"
-        try:
-            states = self.df["state"].value_counts().to_dict() if self.done else {}
-        except Exception:  # noqa: BLE001 (a repr never raises)
-            states = {}
-        counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
-        return f"<agent of sweep {self.sweep_id}: {status}{'; ' + counts if counts else ''}>"
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -482,12 +346,6 @@ def sweep_summary(sweep: dict, frame: Any) -> str:
     return " | ".join(parts)
 
 
-def _store(store: Any):
-    from ..store import Store
-
-    return store if isinstance(store, Store) else Store(store)
-
-
 def _matching_brace(text: str) -> int | None:
     """Index of the '}' closing the '{' at text[0], skipping quoted strings."""
     depth, quote = 0, None
@@ -523,44 +381,6 @@ def _only_id(target: list[str]) -> str | None:
 
 def _looks_like_id(token: str) -> bool:
     return bool(re.fullmatch(r"[a-z0-9]{8}", token))
-
-
-class _InterruptCount:
-    count = 0
-
-
-@contextlib.contextmanager
-def _counted_interrupts():
-    """While waiting on the main thread, count SIGINTs (Ctrl-C, a kernel interrupt) instead of
-    raising KeyboardInterrupt at a random point, so each one is handled completely."""
-    counter = _InterruptCount()
-    if threading.current_thread() is not threading.main_thread():
-        yield counter
-        return
-
-    def count(_signum, _frame):
-        counter.count += 1
-
-    previous = signal.signal(signal.SIGINT, count)
-    try:
-        yield counter
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _start_dashboard(sweep_id: str, store: Any, count: int | None):
-    """Show the live dashboard of `sweep_id` and start its refresh thread."""
-    from .dashboard import Dashboard
-
-    dash = Dashboard(sweep_id, store=store, count=count)
-    dash.show()
-    dash.start()
-    return dash
-
-
-def _finish_dashboard(dash: Any) -> None:
-    """Stop refreshing and draw the final state once (from the thread that waited)."""
-    dash.stop()
 
 
 # ------------------------------------------------------------------------------ extension

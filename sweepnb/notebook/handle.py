@@ -1,0 +1,194 @@
+"""What `%agent` returns: the agents running in a background thread, then their results.
+
+    h = %agent train --count 8 --jobs 2     # waits; Ctrl-C pauses the sweep
+    h.df, h.best, h.config                 # runs DataFrame, best run, loaded sweep config
+    h = %agent train --background          # returns at once (the dashboard's Stop button works)
+    h.wait()
+
+The agents run off the kernel's main thread, which only waits: a kernel interrupt reaches it
+and is handled completely (first: pause the sweep, running runs finish; second: stop them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from typing import Any
+
+
+def open_store(store: Any):
+    """A Store from a URL, a path or None (the default store); a Store is returned as is."""
+    from ..store import Store
+
+    return store if isinstance(store, Store) else Store(store)
+
+
+class AgentHandle:
+    """What `%agent` returns: the agents' thread, then `.df`, `.best` and `.result`.
+
+    The agents run in a background thread so the kernel's main thread only waits (a kernel
+    interrupt reaches it) and, with `--background`, is free for the dashboard's Stop button.
+    """
+
+    def __init__(
+        self,
+        sweep_id: str,
+        function,
+        *,
+        count: int | None = None,
+        n_jobs: int = 1,
+        store: Any = None,
+    ):
+        self.sweep_id = sweep_id
+        self.function = function
+        self.count = count
+        self.n_jobs = n_jobs
+        self.store = store
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.dashboard: Any = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"sweepnb-agent-{sweep_id}", daemon=True
+        )
+
+    def start(self, dashboard: bool = True) -> None:
+        """Show the live dashboard and start the agents."""
+        if dashboard:
+            self.dashboard = _start_dashboard(self.sweep_id, self.store, self.count)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from .. import api
+
+        try:
+            self.result = api.agent(
+                self.sweep_id,
+                self.function,
+                count=self.count,
+                n_jobs=self.n_jobs,
+                store=self.store,
+                quiet=self.dashboard is not None,
+                progress=False,
+            )
+        except BaseException as exc:  # noqa: BLE001 (re-raised in the waiting thread)
+            self.error = exc
+        finally:
+            if self.dashboard is not None and not self._waited_in_main():
+                _finish_dashboard(self.dashboard)
+
+    def _waited_in_main(self) -> bool:
+        return getattr(self, "_main_waiting", False)
+
+    @property
+    def done(self) -> bool:
+        """True once every agent has returned."""
+        return self._thread.ident is not None and not self._thread.is_alive()
+
+    def wait(self) -> AgentHandle:
+        """Block until the agents end. A first KeyboardInterrupt pauses the sweep (running runs
+        finish, no new ones), a second stops the running runs at their next log."""
+        self._main_waiting = True
+        with _counted_interrupts() as interrupts:
+            handled = 0
+            while self._thread.is_alive():
+                self._thread.join(0.2)
+                while handled < interrupts.count:
+                    handled += 1
+                    self._interrupt(handled)
+        if self.dashboard is not None:
+            _finish_dashboard(self.dashboard)
+            self.dashboard = None
+        if self.error is not None and not isinstance(self.error, KeyboardInterrupt):
+            raise self.error
+        return self
+
+    def _interrupt(self, count: int) -> None:
+        """Ctrl-C while waiting: pause the sweep, then stop its running runs."""
+        from .. import api
+
+        if count == 1:
+            print(
+                f"Interrupted: sweep {self.sweep_id} paused, running runs finish "
+                f"(interrupt again to stop them now; %sweep --resume to go on later)"
+            )
+            api.pause(self.sweep_id, store=self.store)
+            return
+        print(f"Stopping the running runs of sweep {self.sweep_id} at their next log")
+        store = open_store(self.store)
+        for run in store.get_runs(self.sweep_id, history=False):
+            if run["state"] == "running" and not run.get("stop_requested"):
+                reason = {"rule": "interrupt", "message": "the notebook kernel was interrupted"}
+                store.request_stop(run["id"], reason)
+
+    def stop(self) -> None:
+        """Stop the sweep: no new runs; the running ones finish."""
+        from .. import api
+
+        api.stop(self.sweep_id, store=self.store)
+
+    @property
+    def df(self):
+        """The sweep's runs as a DataFrame (`sweepnb.runs`)."""
+        from .. import api
+
+        return api.runs(self.sweep_id, store=self.store)
+
+    @property
+    def config(self) -> dict:
+        """The sweep's loaded config (what the `sweepnb.plots` functions take with `.df`)."""
+        return open_store(self.store).get_sweep(self.sweep_id)["config"]
+
+    @property
+    def best(self):
+        """The sweep's best run so far (`sweepnb.best_run`)."""
+        from .. import api
+
+        return api.best_run(self.sweep_id, store=self.store)
+
+    def __repr__(self) -> str:
+        status = "done" if self.done else "running"
+        try:
+            states = self.df["state"].value_counts().to_dict() if self.done else {}
+        except Exception:  # noqa: BLE001 (a repr never raises)
+            states = {}
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        return f"<agent of sweep {self.sweep_id}: {status}{'; ' + counts if counts else ''}>"
+
+
+class _InterruptCount:
+    count = 0
+
+
+@contextlib.contextmanager
+def _counted_interrupts():
+    """While waiting on the main thread, count SIGINTs (Ctrl-C, a kernel interrupt) instead of
+    raising KeyboardInterrupt at a random point, so each one is handled completely."""
+    counter = _InterruptCount()
+    if threading.current_thread() is not threading.main_thread():
+        yield counter
+        return
+
+    def count(_signum, _frame):
+        counter.count += 1
+
+    previous = signal.signal(signal.SIGINT, count)
+    try:
+        yield counter
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _start_dashboard(sweep_id: str, store: Any, count: int | None):
+    """Show the live dashboard of `sweep_id` and start its refresh thread."""
+    from .dashboard import Dashboard
+
+    dash = Dashboard(sweep_id, store=store, count=count)
+    dash.show()
+    dash.start()
+    return dash
+
+
+def _finish_dashboard(dash: Any) -> None:
+    """Stop refreshing and draw the final state once (from the thread that waited)."""
+    dash.stop()
