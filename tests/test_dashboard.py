@@ -275,16 +275,16 @@ def test_update_accepts_runs_pushed_by_the_agent(store, sweep):
     assert "2/10 runs done" in dash.last_bundle["text/plain"]
 
 
-def test_poll_reuses_histories_of_runs_that_did_not_move(store, sweep):
-    finished = add_runs(store, sweep, 3)
+def test_poll_sees_what_agents_logged_since_the_last_poll(store, sweep):
+    add_runs(store, sweep, 3)
     (running,) = add_runs(store, sweep, 1, state="running", start=3)
     dash = Dashboard(sweep, store)
-    first = {r["id"]: r for r in dash.poll()[0]}
+    dash.poll()
     store.log(running, [{"loss": 0.01}])
-    second = {r["id"]: r for r in dash.poll()[0]}
-    assert all(second[i] is first[i] for i in finished)
-    assert second[running] is not first[running]
-    assert second[running]["history"][-1]["loss"] == 0.01
+    store.finish_run(running, "finished")
+    runs, state = dash.poll()
+    moved = next(r for r in runs if r["id"] == running)
+    assert (moved["state"], moved["history"][-1]["loss"], state) == ("finished", 0.01, "running")
 
 
 def test_bad_arguments_are_named(store, sweep):

@@ -193,10 +193,6 @@ def fingerprint(runs: list[dict], sweep_state: str) -> int:
     )
 
 
-def _run_key(run: dict | None) -> tuple | None:
-    return None if run is None else (run["state"], run.get("heartbeat"), run.get("ended"))
-
-
 def best_table(df: pd.DataFrame, cfg: dict, top: int = 5) -> pd.DataFrame:
     """The ``top`` runs by the metric: id, state, the metric, the swept parameters, runtime."""
     metric = (cfg.get("metric") or {}).get("name")
@@ -348,7 +344,6 @@ class Dashboard:
         self._lock = threading.RLock()
         self._fingerprint: int | None = None
         self._last_render = -math.inf
-        self._runs: dict[str, dict] = {}
         self.budget = budget
         self.render_seconds = 0.0  # total wall time spent building bundles
         self._last_cost = 0.0
@@ -369,19 +364,9 @@ class Dashboard:
         return self._sweep["config"]
 
     def poll(self) -> tuple[list[dict], str]:
-        """The sweep's runs and state, read from the store.
-
-        Histories are cached: only runs whose state or heartbeat moved are read again (one query
-        each, or one query for all when many moved), so a poll of a big finished sweep is cheap."""
+        """The sweep's runs and state, read from the store (which re-parses only changed runs)."""
         self._sweep = self.store.get_sweep(self.sweep_id)
-        light = self.store.get_runs(self.sweep_id, history=False)
-        stale = [r["id"] for r in light if _run_key(r) != _run_key(self._runs.get(r["id"]))]
-        if len(stale) > 8:
-            fresh = {r["id"]: r for r in self.store.get_runs(self.sweep_id)}
-        else:
-            fresh = {run_id: self.store.get_run(run_id) for run_id in stale}
-        self._runs = {r["id"]: fresh.get(r["id"]) or self._runs[r["id"]] for r in light}
-        return list(self._runs.values()), self._sweep["state"]
+        return self.store.get_runs(self.sweep_id), self._sweep["state"]
 
     def render(self, runs: list[dict], sweep_state: str) -> dict:
         """Build the MIME bundle for these runs (no throttling, no display)."""
