@@ -380,3 +380,15 @@ def test_kernel_interrupt_pauses_the_sweep_then_stops_the_running_run(ip, db):
     assert store.get_sweep(sid)["state"] == "paused"
     assert [run["state"] for run in runs] == ["stopped"]
     assert len(runs[0]["history"]) < 300
+
+
+def test_trailing_semicolon_hides_the_returned_value(ip, db):
+    run_ok(ip, TRAIN)
+    result = ip.run_cell("%sweep {'method': 'grid', 'parameters': {'x': {'values': [1, 2]}}};")
+    result.raise_error()
+    assert result.result is None
+    sid = magics(ip).current
+    result = ip.run_cell("%agent train --no-dashboard;")
+    result.raise_error()
+    assert result.result is None
+    assert [run["state"] for run in Store(db).get_runs(sid)] == ["finished", "finished"]

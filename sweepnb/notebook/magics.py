@@ -30,6 +30,15 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import ArgDecorator, argument, magic_arguments, parse_argstring
 from IPython.display import display
+
+try:  # IPython >= 8.11: a trailing ';' hides the returned value, as for any expression
+    from IPython.core.magic import output_can_be_silenced
+except ImportError:  # pragma: no cover - older IPython
+
+    def output_can_be_silenced(func):
+        return func
+
+
 from traitlets import Unicode
 
 from ..errors import ConfigError, SweepnbError, SweepNotFound
@@ -105,6 +114,7 @@ class SweepMagics(Magics):
         help="open the config form pre-filled with CONFIG (a file, variable or sweep ID)",
     )
     @shared_arguments(shared.add_sweep_arguments)
+    @output_can_be_silenced
     @line_cell_magic
     @friendly_errors
     def sweep(self, line: str, cell: str | None = None):
@@ -113,7 +123,7 @@ class SweepMagics(Magics):
         A cell body (`%%sweep`) is the config, as YAML or a Python dict. A created sweep
         becomes the current sweep and its id is returned: `sid = %sweep sweep.yaml`.
         """
-        value, line = self._leading_braces(line)
+        value, line = self._leading_braces(_without_silencer(line))
         args = parse_argstring(self.sweep, self.shell.var_expand(line))
         store = args.store or self.store
         if args.state_action:
@@ -265,6 +275,7 @@ class SweepMagics(Magics):
         help="do not show the live dashboard",
     )
     @shared_arguments(shared.add_agent_arguments)
+    @output_can_be_silenced
     @line_magic
     @friendly_errors
     def agent(self, line: str):
@@ -275,7 +286,7 @@ class SweepMagics(Magics):
         functions defined in the notebook work there). Interrupting the kernel pauses the
         sweep (running runs finish); a second interrupt stops the running runs.
         """
-        args = parse_argstring(self.agent, line)
+        args = parse_argstring(self.agent, _without_silencer(line))
         if len(args.names) > 2:
             raise UsageError(f"expected [ID] FUNCTION, got {' '.join(args.names)!r}")
         sweep_id = self._sweep_id(args.names[0] if len(args.names) == 2 else None)
@@ -344,6 +355,12 @@ def sweep_summary(sweep: dict, frame: Any) -> str:
             best = values.max() if goal == "maximize" else values.min()
             parts.append(f"best {metric} = {best:.6g}")
     return " | ".join(parts)
+
+
+def _without_silencer(line: str) -> str:
+    """The line without the trailing ';' that only asks IPython to hide the result."""
+    stripped = line.rstrip()
+    return stripped[:-1] if stripped.endswith(";") else line
 
 
 def _matching_brace(text: str) -> int | None:
