@@ -18,8 +18,10 @@ import sweepnb
 CONFIG = {
     "method": "random",
     "metric": {"name": "loss", "goal": "minimize"},
-    "parameters": {"lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1.0},
-                   "layers": {"values": [1, 2, 3]}},
+    "parameters": {
+        "lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1.0},
+        "layers": {"values": [1, 2, 3]},
+    },
 }
 
 
@@ -52,14 +54,20 @@ def main() -> None:
         os.chdir(tmp)
         # CPU time is printed too: on a busy machine the wall time mostly measures the queue
         wall, cpu = per_run_ms(args.runs)
-        print(f"agent, no-op function, {args.runs} runs: {wall:.2f} ms per run wall, "
-              f"{cpu:.2f} ms CPU (target <= 5)")
+        print(
+            f"agent, no-op function, {args.runs} runs: {wall:.2f} ms per run wall, "
+            f"{cpu:.2f} ms CPU (target <= 5)"
+        )
         wall, cpu = per_log_us(args.steps)
-        print(f"sweepnb.log, {args.steps} steps, SQLite store: {wall:.2f} µs per call wall, "
-              f"{cpu:.2f} µs CPU (target <= 20)")
+        print(
+            f"sweepnb.log, {args.steps} steps, SQLite store: {wall:.2f} µs per call wall, "
+            f"{cpu:.2f} µs CPU (target <= 20)"
+        )
         wall, cpu = per_log_us(args.steps, "disabled")
-        print(f"sweepnb.log, {args.steps} steps, mode='disabled': {wall:.2f} µs per call wall, "
-              f"{cpu:.2f} µs CPU")
+        print(
+            f"sweepnb.log, {args.steps} steps, mode='disabled': {wall:.2f} µs per call wall, "
+            f"{cpu:.2f} µs CPU"
+        )
 
 
 if __name__ == "__main__":

@@ -62,8 +62,9 @@ class AgentResult:
     def merge(self, other: AgentResult) -> AgentResult:
         """This result and ``other`` (another agent on the same sweep) as one."""
         reasons = [r for r in (self.reason, other.reason) if r]
-        return AgentResult(self.sweep_id, {**self.runs, **other.runs},
-                           "; ".join(dict.fromkeys(reasons)))
+        return AgentResult(
+            self.sweep_id, {**self.runs, **other.runs}, "; ".join(dict.fromkeys(reasons))
+        )
 
     def __repr__(self) -> str:
         states = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items())) or "no runs"
@@ -77,15 +78,26 @@ class FailurePolicy:
     Only ``failed`` runs count (an exception, or a program's exit code > 0).
     """
 
-    def __init__(self, *, max_initial_failures: int | None = None,
-                 flapping_failures: int = 3, flapping_seconds: float = 60.0,
-                 disable_flapping: bool | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        *,
+        max_initial_failures: int | None = None,
+        flapping_failures: int = 3,
+        flapping_seconds: float = 60.0,
+        disable_flapping: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         env = os.environ
         if max_initial_failures is None:
-            max_initial_failures = int(env.get("SWEEPNB_AGENT_MAX_INITIAL_FAILURES")
-                                       or env.get("WANDB_AGENT_MAX_INITIAL_FAILURES") or 5)
+            max_initial_failures = int(
+                env.get("SWEEPNB_AGENT_MAX_INITIAL_FAILURES")
+                or env.get("WANDB_AGENT_MAX_INITIAL_FAILURES")
+                or 5
+            )
         if disable_flapping is None:
-            flag = env.get("SWEEPNB_AGENT_DISABLE_FLAPPING") or env.get("WANDB_AGENT_DISABLE_FLAPPING")
+            flag = env.get("SWEEPNB_AGENT_DISABLE_FLAPPING") or env.get(
+                "WANDB_AGENT_DISABLE_FLAPPING"
+            )
             disable_flapping = (flag or "").lower() in ("1", "true", "yes")
         self.max_initial_failures = max_initial_failures
         self.flapping_failures = flapping_failures
@@ -104,10 +116,15 @@ class FailurePolicy:
             return None
         self.failures += 1
         elapsed = self.clock() - self.started
-        if (not self.disable_flapping and self.failures >= self.flapping_failures
-                and elapsed < self.flapping_seconds):
-            return (f"detected {self.failures} failed runs in the first "
-                    f"{self.flapping_seconds:g} seconds, shutting down")
+        if (
+            not self.disable_flapping
+            and self.failures >= self.flapping_failures
+            and elapsed < self.flapping_seconds
+        ):
+            return (
+                f"detected {self.failures} failed runs in the first "
+                f"{self.flapping_seconds:g} seconds, shutting down"
+            )
         # W&B: failures >= max AND failures >= runs completed before this one, which holds
         # only while at most one run has ended without failing
         if self.failures >= self.max_initial_failures and self.failures >= before:
@@ -120,11 +137,20 @@ class FailurePolicy:
 # ---------------------------------------------------------------------------------------------
 
 
-def run_agent(sweep_id: str, function: Callable | None = None, count: int | None = None,
-              store: Any = None, *, kill_delay: float = KILL_DELAY,
-              heartbeat: float = runmod.HEARTBEAT_INTERVAL, quiet: bool = False,
-              agent_name: str | None = None, policy: FailurePolicy | None = None,
-              progress: bool | None = None, **ignored: Any) -> AgentResult:
+def run_agent(
+    sweep_id: str,
+    function: Callable | None = None,
+    count: int | None = None,
+    store: Any = None,
+    *,
+    kill_delay: float = KILL_DELAY,
+    heartbeat: float = runmod.HEARTBEAT_INTERVAL,
+    quiet: bool = False,
+    agent_name: str | None = None,
+    policy: FailurePolicy | None = None,
+    progress: bool | None = None,
+    **ignored: Any,
+) -> AgentResult:
     """Run sweep ``sweep_id`` in this process, one run at a time; return what was done.
 
     ``function`` (no argument, or one: the run's config) is called for each run; without it the
@@ -133,9 +159,16 @@ def run_agent(sweep_id: str, function: Callable | None = None, count: int | None
 
     >>> result = run_agent(sweep_id, train, count=5)      # doctest: +SKIP
     """
-    agent = _Agent(sweep_id, function, _open_store(store), kill_delay=kill_delay,
-                   heartbeat=heartbeat, quiet=quiet, name=agent_name,
-                   policy=policy or FailurePolicy())
+    agent = _Agent(
+        sweep_id,
+        function,
+        _open_store(store),
+        kill_delay=kill_delay,
+        heartbeat=heartbeat,
+        quiet=quiet,
+        name=agent_name,
+        policy=policy or FailurePolicy(),
+    )
     return agent.loop(count, progress=progress)
 
 
@@ -151,14 +184,25 @@ def parse_sweep_id(sweep_id: str) -> str:
         raise SweepnbError(f"sweep id must be a non-empty string, not {sweep_id!r}")
     parts = sweep_id.strip().split("/")
     if len(parts) > 3:
-        raise SweepnbError(f"expected a sweep id like ID, project/ID or entity/project/ID, "
-                           f"got {sweep_id!r}")
+        raise SweepnbError(
+            f"expected a sweep id like ID, project/ID or entity/project/ID, got {sweep_id!r}"
+        )
     return parts[-1]
 
 
 class _Agent:
-    def __init__(self, sweep_id: str, function: Callable | None, store: Any, *, kill_delay: float,
-                 heartbeat: float, quiet: bool, name: str | None, policy: FailurePolicy):
+    def __init__(
+        self,
+        sweep_id: str,
+        function: Callable | None,
+        store: Any,
+        *,
+        kill_delay: float,
+        heartbeat: float,
+        quiet: bool,
+        name: str | None,
+        policy: FailurePolicy,
+    ):
         self.sweep_id = parse_sweep_id(sweep_id)
         self.function = function
         self.store = store
@@ -176,8 +220,9 @@ class _Agent:
         self.sweep = sweep  # as of the last claim (propose sees the fresh row)
         self.beat = runmod.Heartbeat(store, heartbeat)
         self._last_reap = -math.inf
-        self.monitor = termination.Monitor(store, self.sweep_id, sweep["config"],
-                                           interval=STOP_CHECK_INTERVAL)
+        self.monitor = termination.Monitor(
+            store, self.sweep_id, sweep["config"], interval=STOP_CHECK_INTERVAL
+        )
         if function is None:
             _check_program(sweep)
 
@@ -226,8 +271,9 @@ class _Agent:
             return
         from .metric import best_value
 
-        value = best_value(self.store.get_run(current_run["id"]), metric["name"],
-                           metric.get("goal", "minimize"))
+        value = best_value(
+            self.store.get_run(current_run["id"]), metric["name"], metric.get("goal", "minimize")
+        )
         better = max if metric.get("goal") == "maximize" else min
         if value is not None:
             self.best = value if self.best is None else better(self.best, value)
@@ -237,7 +283,9 @@ class _Agent:
         """After Ctrl-C: the interrupted run ends ``stopped`` (unless it already ended)."""
         state = self.store.get_run(run_id, history=False)["state"]
         if state == "running":
-            self.store.finish_run(run_id, "stopped", error="KeyboardInterrupt: the agent was interrupted")
+            self.store.finish_run(
+                run_id, "stopped", error="KeyboardInterrupt: the agent was interrupted"
+            )
             state = "stopped"
         return state
 
@@ -247,9 +295,14 @@ class _Agent:
             self.store.reap(self.sweep_id, dead_pids_on=self.host)
             self._last_reap = time.monotonic()
         self.exhausted = False
-        run = self.store.claim_run(self.sweep_id, self._propose, host=self.host,
-                                   pid=os.getpid(), agent=self.name,
-                                   history=_needs_history(self.sweep["config"]))
+        run = self.store.claim_run(
+            self.sweep_id,
+            self._propose,
+            host=self.host,
+            pid=os.getpid(),
+            agent=self.name,
+            history=_needs_history(self.sweep["config"]),
+        )
         if run is not None:
             return run
         state = self.store.get_sweep(self.sweep_id)["state"]
@@ -287,9 +340,15 @@ class _Agent:
 
     def _call_function(self, record: dict, sweep: dict) -> str:
         cfg = sweep["config"]
-        run = runmod.Run(store=self.store, run_id=record["id"], sweep_id=self.sweep_id,
-                         config=record["config"], metric=cfg.get("metric"),
-                         project=sweep.get("project"), entity=sweep.get("entity"))
+        run = runmod.Run(
+            store=self.store,
+            run_id=record["id"],
+            sweep_id=self.sweep_id,
+            config=record["config"],
+            metric=cfg.get("metric"),
+            project=sweep.get("project"),
+            entity=sweep.get("entity"),
+        )
         self.monitor.watch(run)  # early termination (sweepnb.termination); no-op without it
         runmod.activate(run)
         run._attach_heartbeat(self.beat)
@@ -316,10 +375,16 @@ class _Agent:
 
         cfg = sweep["config"]
         argv = command.build_command(
-            cfg.get("command"), program=cfg.get("program"), params=record["config"],
-            sweep_id=self.sweep_id, run_id=record["id"], json_file_dir=_json_dir())
-        env = command.run_env(None, sweep_id=self.sweep_id, run_id=record["id"],
-                              store_url=self.store.url)
+            cfg.get("command"),
+            program=cfg.get("program"),
+            params=record["config"],
+            sweep_id=self.sweep_id,
+            run_id=record["id"],
+            json_file_dir=_json_dir(),
+        )
+        env = command.run_env(
+            None, sweep_id=self.sweep_id, run_id=record["id"], store_url=self.store.url
+        )
         program = _ProgramRun(argv, env, self.kill_delay)
         control = _RunControl()
         self.beat.watch(record["id"], control.update)
@@ -327,8 +392,9 @@ class _Agent:
             code = program.wait(control, on_tick=lambda: self._program_tick(record, cfg, control))
         except KeyboardInterrupt:
             program.terminate()
-            self.store.finish_run(record["id"], "stopped",
-                                  error="KeyboardInterrupt: the agent was interrupted")
+            self.store.finish_run(
+                record["id"], "stopped", error="KeyboardInterrupt: the agent was interrupted"
+            )
             raise
         finally:
             self.beat.unwatch(record["id"])
@@ -366,8 +432,11 @@ def _call(function: Callable, config: runmod.Config) -> Any:
         params = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):  # builtins, some C callables: W&B calls them bare
         return function()
-    required = [p for p in params if p.default is p.empty
-                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [
+        p
+        for p in params
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     return function(config) if required else function()
 
 
@@ -397,8 +466,10 @@ def _check_program(sweep: dict) -> None:
     program = cfg.get("program")
     uses_program = any("${program}" in str(part) for part in (cfg.get("command") or ["${program}"]))
     if uses_program and not program:
-        raise SweepnbError(f"sweep {sweep['id']} has no 'program' to run: give the agent a "
-                           "function, or set 'program' in the config")
+        raise SweepnbError(
+            f"sweep {sweep['id']} has no 'program' to run: give the agent a "
+            "function, or set 'program' in the config"
+        )
     if uses_program and not os.path.exists(program):
         raise SweepnbError(f"program not found: {program!r} (relative to {os.getcwd()})")
 
@@ -433,13 +504,20 @@ class _ProgramRun:
         self.signalled = False
         self.tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL)
         self.proc = subprocess.Popen(  # an argv list from the config, never a shell
-            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True)
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         self.readers = [
-            threading.Thread(target=self._copy, args=(self.proc.stdout, sys.stdout, False),
-                             daemon=True),
-            threading.Thread(target=self._copy, args=(self.proc.stderr, sys.stderr, True),
-                             daemon=True),
+            threading.Thread(
+                target=self._copy, args=(self.proc.stdout, sys.stdout, False), daemon=True
+            ),
+            threading.Thread(
+                target=self._copy, args=(self.proc.stderr, sys.stderr, True), daemon=True
+            ),
         ]
         for reader in self.readers:
             reader.start()
@@ -492,8 +570,9 @@ class _ProgramRun:
         return "".join(self.tail)
 
 
-def _program_outcome(code: int, program: _ProgramRun, control: _RunControl, store: Any,
-                     run_id: str) -> tuple[str, str | None]:
+def _program_outcome(
+    code: int, program: _ProgramRun, control: _RunControl, store: Any, run_id: str
+) -> tuple[str, str | None]:
     """Final state of a program run from its exit code (reference §6: only code > 0 fails)."""
     if code == 0 and control.stop_reason is None:  # a program may poll should_stop and exit 0
         return "finished", None

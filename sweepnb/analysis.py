@@ -76,8 +76,9 @@ def _param_columns(cfg: dict) -> list[tuple[str, tuple[str, ...]]]:
     return [(p.name, tuple(p.path)) for p in flatten(cfg)]
 
 
-def _frame_row(run: dict, names: list[tuple[str, tuple[str, ...]]], metric_name: str | None,
-               goal: str) -> dict[str, Any]:
+def _frame_row(
+    run: dict, names: list[tuple[str, tuple[str, ...]]], metric_name: str | None, goal: str
+) -> dict[str, Any]:
     from .params import value_at
 
     row: dict[str, Any] = {"id": run["id"], "state": run["state"]}

@@ -33,9 +33,17 @@ def _store(store: Any = None) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def sweep(config: Any, project: str | None = None, entity: str | None = None, store: Any = None,
-          *, name: str | None = None, program: str | None = None,
-          prior_runs: list[str] | None = None, check_program: bool = False) -> str:
+def sweep(
+    config: Any,
+    project: str | None = None,
+    entity: str | None = None,
+    store: Any = None,
+    *,
+    name: str | None = None,
+    program: str | None = None,
+    prior_runs: list[str] | None = None,
+    check_program: bool = False,
+) -> str:
     """Create a sweep; return its id (8 lowercase letters/digits).
 
     ``config``: a dict, YAML text, a path to a YAML file, or a zero-argument callable returning
@@ -54,12 +62,21 @@ def sweep(config: Any, project: str | None = None, entity: str | None = None, st
         raise SweepnbError(f"program not found: {cfg['program']!r} (relative to {os.getcwd()})")
     st = _store(store)
     prior = _prior_runs(st, prior_runs or [])
-    sweep_id = st.create_sweep(cfg, name=cfg.get("name"),
-                               project=project or cfg.get("project"),
-                               entity=entity or cfg.get("entity"))
+    sweep_id = st.create_sweep(
+        cfg,
+        name=cfg.get("name"),
+        project=project or cfg.get("project"),
+        entity=entity or cfg.get("entity"),
+    )
     for run in prior:
-        st.add_run(sweep_id, run["config"], state=run["state"], summary=run.get("summary"),
-                   history=run.get("history"), host=run.get("host"))
+        st.add_run(
+            sweep_id,
+            run["config"],
+            state=run["state"],
+            summary=run.get("summary"),
+            history=run.get("history"),
+            host=run.get("host"),
+        )
     return sweep_id
 
 
@@ -82,8 +99,9 @@ def _prior_runs(store: Any, ids: list[str]) -> list[dict]:
             try:
                 found = [store.get_run(ident)]
             except SweepNotFound:
-                raise SweepNotFound(f"prior run: no sweep or run {ident!r} in store "
-                                    f"{store.display_url}") from None
+                raise SweepNotFound(
+                    f"prior run: no sweep or run {ident!r} in store {store.display_url}"
+                ) from None
         runs += [r for r in found if r["state"] in PRIOR_RUN_STATES]
     return runs
 
@@ -96,8 +114,9 @@ def update(sweep_id: str, config: Any, store: Any = None) -> None:
     st.update_sweep_config(sid, load(config))
 
 
-def _set_state(sweep_id: str, store: Any, state: str, allowed: tuple[str, ...],
-               refusal: str) -> dict:
+def _set_state(
+    sweep_id: str, store: Any, state: str, allowed: tuple[str, ...], refusal: str
+) -> dict:
     st = _store(store)
     sweep = st.get_sweep(parse_sweep_id(sweep_id))
     if sweep["state"] not in allowed:
@@ -136,8 +155,14 @@ def resume(sweep_id: str, store: Any = None) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def agent(sweep_id: str, function: Callable | None = None, count: int | None = None,
-          n_jobs: int = 1, store: Any = None, **kw: Any) -> AgentResult:
+def agent(
+    sweep_id: str,
+    function: Callable | None = None,
+    count: int | None = None,
+    n_jobs: int = 1,
+    store: Any = None,
+    **kw: Any,
+) -> AgentResult:
     """Run the sweep: call ``function`` (or the config's ``program``) for each new run.
 
     ``count``: the most runs this call executes (all agents together when ``n_jobs > 1``).

@@ -38,22 +38,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sweepnb", description="Hyperparameter sweeps, offline.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sweep = sub.add_parser("sweep", help="create a sweep, or change its state",
-                           description="Create a sweep from CONFIG (YAML file), or change the "
-                                       "state of sweep ID with --stop/--cancel/--pause/--resume.")
-    sweep.add_argument("target", nargs="?", metavar="CONFIG_OR_ID",
-                       help="the sweep config (YAML file); the sweep id with a state flag")
+    sweep = sub.add_parser(
+        "sweep",
+        help="create a sweep, or change its state",
+        description="Create a sweep from CONFIG (YAML file), or change the "
+        "state of sweep ID with --stop/--cancel/--pause/--resume.",
+    )
+    sweep.add_argument(
+        "target",
+        nargs="?",
+        metavar="CONFIG_OR_ID",
+        help="the sweep config (YAML file); the sweep id with a state flag",
+    )
     add_sweep_arguments(sweep)
-    sweep.add_argument("--update", metavar="ID", default=None,
-                       help="replace the config of sweep ID with CONFIG")
+    sweep.add_argument(
+        "--update", metavar="ID", default=None, help="replace the config of sweep ID with CONFIG"
+    )
     sweep.add_argument("--program", default=None, help="override the config's program")
-    sweep.add_argument("-R", "--prior-run", dest="prior_runs", action="append", default=[],
-                       metavar="ID", help="copy the finished runs of sweep ID (or run ID) into "
-                                          "the new sweep; repeatable")
+    sweep.add_argument(
+        "-R",
+        "--prior-run",
+        dest="prior_runs",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="copy the finished runs of sweep ID (or run ID) into the new sweep; repeatable",
+    )
 
-    agent = sub.add_parser("agent", help="run a sweep's runs in this shell",
-                           description="Run sweep ID: its program for each new run, until the "
-                                       "sweep is done or --count runs ended.")
+    agent = sub.add_parser(
+        "agent",
+        help="run a sweep's runs in this shell",
+        description="Run sweep ID: its program for each new run, until the "
+        "sweep is done or --count runs ended.",
+    )
     agent.add_argument("sweep_id", metavar="ID")
     add_agent_arguments(agent)
 
@@ -67,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a sweep's runs as CSV or JSON")
     export.add_argument("sweep_id", metavar="ID")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("-o", "--output", metavar="FILE", default=None,
-                        help="write there instead of stdout")
+    export.add_argument(
+        "-o", "--output", metavar="FILE", default=None, help="write there instead of stdout"
+    )
     add_store_argument(export)
 
     demo = sub.add_parser("demo", help="run the demo sweep (digits classifier)")
@@ -114,7 +132,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from . import api
 
     if args.state_action and args.update:
-        raise SweepnbError("give either a state flag (--stop/--cancel/--pause/--resume) or --update")
+        raise SweepnbError(
+            "give either a state flag (--stop/--cancel/--pause/--resume) or --update"
+        )
     if not args.target:
         what = "the sweep id" if args.state_action else "the sweep config (a YAML file)"
         raise SweepnbError(f"missing {what}")
@@ -128,9 +148,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         api.update(args.update, _read_config(args.target), store=store)
         print(f"sweep {args.update}: config updated from {args.target}")
         return 0
-    sweep_id = api.sweep(_read_config(args.target), project=args.project, entity=args.entity,
-                         store=store, name=args.name, program=args.program,
-                         prior_runs=args.prior_runs, check_program=True)
+    sweep_id = api.sweep(
+        _read_config(args.target),
+        project=args.project,
+        entity=args.entity,
+        store=store,
+        name=args.name,
+        program=args.program,
+        prior_runs=args.prior_runs,
+        check_program=True,
+    )
     print(f"Created sweep with ID: {sweep_id}")
     print(f"Run sweep agent with: {agent_command(sweep_id, args.store)}")
     return 0
@@ -162,8 +189,7 @@ def agent_command(sweep_id: str, store: str | None) -> str:
 def cmd_agent(args: argparse.Namespace) -> int:
     from . import api
 
-    result = api.agent(args.sweep_id, None, count=args.count, n_jobs=args.jobs,
-                       store=_store(args))
+    result = api.agent(args.sweep_id, None, count=args.count, n_jobs=args.jobs, store=_store(args))
     return EXIT_INTERRUPTED if "interrupted" in result.reason else 0
 
 
@@ -192,11 +218,17 @@ def cmd_ls(args: argparse.Namespace) -> int:
         cfg = sweep["config"]
         metric = (cfg.get("metric") or {}).get("name")
         best = best_run(cfg, store.get_runs(sweep["id"])) if metric else None
-        rows.append({
-            "id": sweep["id"], "name": sweep.get("name") or "", "state": sweep["state"],
-            "method": cfg.get("method", ""), "runs": _counts_text(sweep["runs"]),
-            "metric": metric or "", "best": "" if best is None else f"{best['metric']['value']:.6g}",
-        })
+        rows.append(
+            {
+                "id": sweep["id"],
+                "name": sweep.get("name") or "",
+                "state": sweep["state"],
+                "method": cfg.get("method", ""),
+                "runs": _counts_text(sweep["runs"]),
+                "metric": metric or "",
+                "best": "" if best is None else f"{best['metric']['value']:.6g}",
+            }
+        )
     print(_table(rows))
     return 0
 
@@ -223,16 +255,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     cfg = sweep["config"]
     runs = store.get_runs(sweep["id"])
     metric = cfg.get("metric") or {}
-    print(f"sweep {sweep['id']}" + (f" ({sweep['name']})" if sweep.get("name") else "")
-          + f": {sweep['state']}, {cfg.get('method')} search, {len(runs)} runs"
-          + (f", metric {metric['name']} ({metric.get('goal', 'minimize')})" if metric else ""))
+    print(
+        f"sweep {sweep['id']}"
+        + (f" ({sweep['name']})" if sweep.get("name") else "")
+        + f": {sweep['state']}, {cfg.get('method')} search, {len(runs)} runs"
+        + (f", metric {metric['name']} ({metric.get('goal', 'minimize')})" if metric else "")
+    )
     if not runs:
         return 0
     frame = runs_frame(cfg, runs)
     frame["note"] = [_note(run) for run in runs]
     if metric.get("name") in frame:
-        frame = frame.sort_values(metric["name"], ascending=metric.get("goal") != "maximize",
-                                  na_position="last", kind="stable")
+        frame = frame.sort_values(
+            metric["name"],
+            ascending=metric.get("goal") != "maximize",
+            na_position="last",
+            kind="stable",
+        )
     frame = frame.drop(columns=["created"])
     print(frame.to_string(index=False, max_colwidth=60))
     return 0
@@ -242,8 +281,11 @@ def _note(run: dict) -> str:
     """Why a run ended early: its stop reason, or the last line of its error."""
     reason = run.get("stop_reason")
     if run["state"] == "stopped" and reason:
-        return str(reason.get("message") or reason.get("rule")) if isinstance(reason, dict) \
+        return (
+            str(reason.get("message") or reason.get("rule"))
+            if isinstance(reason, dict)
             else str(reason)
+        )
     error = (run.get("error") or "").strip()
     if run["state"] in ("failed", "crashed", "stopped") and error:
         return error.splitlines()[-1]
@@ -268,5 +310,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"sweep": cmd_sweep, "agent": cmd_agent, "ls": cmd_ls, "show": cmd_show,
-            "export": cmd_export, "demo": cmd_demo}
+COMMANDS = {
+    "sweep": cmd_sweep,
+    "agent": cmd_agent,
+    "ls": cmd_ls,
+    "show": cmd_show,
+    "export": cmd_export,
+    "demo": cmd_demo,
+}

@@ -49,8 +49,15 @@ def split_count(count: int | None, n_jobs: int) -> list[int | None]:
     return [c for c in counts if c > 0]
 
 
-def run_agents(sweep_id: str, function: Callable | None, count: int | None, *, n_jobs: int,
-               store: Any, **kw: Any) -> AgentResult:
+def run_agents(
+    sweep_id: str,
+    function: Callable | None,
+    count: int | None,
+    *,
+    n_jobs: int,
+    store: Any,
+    **kw: Any,
+) -> AgentResult:
     """Run ``n_jobs`` agents (-1: one per CPU) in parallel; ``count`` is shared among them.
 
     Returns their results merged. Runs a killed worker leaves ``running`` are reaped as
@@ -66,8 +73,9 @@ def run_agents(sweep_id: str, function: Callable | None, count: int | None, *, n
     store.get_sweep(sweep_id)  # an unknown id fails here, not once per worker
     group = f"{socket.gethostname()}-{os.getpid()}"
     jobs = [
-        joblib.delayed(_agent_job)(sweep_id, _CloudFunction(function), c, store.url,
-                                   {**kw, "agent_name": f"{group}-{i}"})
+        joblib.delayed(_agent_job)(
+            sweep_id, _CloudFunction(function), c, store.url, {**kw, "agent_name": f"{group}-{i}"}
+        )
         for i, c in enumerate(split_count(count, n_jobs))
     ]
     try:
@@ -86,14 +94,16 @@ def stop_group_runs(store: Any, sweep_id: str, group: str) -> list[str]:
     stopped = []
     for run in store.get_runs(sweep_id, history=False):
         if run["state"] == "running" and str(run.get("agent") or "").startswith(group + "-"):
-            store.finish_run(run["id"], "stopped", error="KeyboardInterrupt: the agents were "
-                                                         "interrupted")
+            store.finish_run(
+                run["id"], "stopped", error="KeyboardInterrupt: the agents were interrupted"
+            )
             stopped.append(run["id"])
     return stopped
 
 
-def _agent_job(sweep_id: str, function: _CloudFunction, count: int | None, store_url: str,
-               kw: dict) -> AgentResult:
+def _agent_job(
+    sweep_id: str, function: _CloudFunction, count: int | None, store_url: str, kw: dict
+) -> AgentResult:
     from .store import Store
 
     return run_agent(sweep_id, function.function, count, store=Store(store_url), **kw)

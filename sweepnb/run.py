@@ -87,7 +87,9 @@ class Config(dict):
 
     def as_dict(self) -> dict:
         """A plain nested ``dict`` copy (JSON-able if the values are)."""
-        return {k: v.as_dict() if isinstance(v, Config) else copy.deepcopy(v) for k, v in self.items()}
+        return {
+            k: v.as_dict() if isinstance(v, Config) else copy.deepcopy(v) for k, v in self.items()
+        }
 
     def __deepcopy__(self, memo: dict) -> Config:
         return Config(self.as_dict())
@@ -109,7 +111,9 @@ def _as_mapping(data: Any) -> Mapping:
         return data
     if hasattr(data, "__dict__"):  # argparse.Namespace, simple objects (W&B accepts them too)
         return {k: v for k, v in vars(data).items() if not k.startswith("_")}
-    raise TypeError(f"config must be a dict (or an object with attributes), not {type(data).__name__}")
+    raise TypeError(
+        f"config must be a dict (or an object with attributes), not {type(data).__name__}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,8 +221,12 @@ class Run:
             data, self._pending = {**self._pending, **data}, {}
         if step is not None:
             if step < self._step - 1:
-                warnings.warn(f"log(step={step}) is below the run's current step {self._step - 1}; "
-                              "the row is kept with that step", SweepnbWarning, stacklevel=2)
+                warnings.warn(
+                    f"log(step={step}) is below the run's current step {self._step - 1}; "
+                    "the row is kept with that step",
+                    SweepnbWarning,
+                    stacklevel=2,
+                )
             row_step = int(step)
         else:
             row_step = self._step
@@ -289,8 +297,12 @@ class Run:
                     rows, self._rows = self._rows, []
                     self.store.log(self.id, rows, dict(self.summary))
                 if self._owner:
-                    self.store.finish_run(self.id, state, summary=dict(self.summary),
-                                          error=error[-ERROR_TAIL:] if error else None)
+                    self.store.finish_run(
+                        self.id,
+                        state,
+                        summary=dict(self.summary),
+                        error=error[-ERROR_TAIL:] if error else None,
+                    )
         with _open_lock:
             _open_runs.discard(self)
         if getattr(_local, "run", None) is self:
@@ -364,8 +376,9 @@ class Heartbeat(threading.Thread):
             try:
                 on_control(self.store.heartbeat(run_id))
             except Exception as err:  # noqa: BLE001 (a transient store error must not kill the run)
-                warnings.warn(f"sweepnb heartbeat of run {run_id} failed: {err}",
-                              SweepnbWarning, stacklevel=1)
+                warnings.warn(
+                    f"sweepnb heartbeat of run {run_id} failed: {err}", SweepnbWarning, stacklevel=1
+                )
 
     def stop(self) -> None:
         self._halt.set()
@@ -401,8 +414,15 @@ def _reason_text(reason: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def init(config: Any = None, project: str | None = None, entity: str | None = None,
-         *, mode: str | None = None, store: Any = None, **ignored: Any) -> Run:
+def init(
+    config: Any = None,
+    project: str | None = None,
+    entity: str | None = None,
+    *,
+    mode: str | None = None,
+    store: Any = None,
+    **ignored: Any,
+) -> Run:
     """Start (or join) a run and make it the active one; ``config`` gives defaults.
 
     Inside an agent it joins the claimed run: the swept values are deep-merged over ``config``.
@@ -451,8 +471,15 @@ def _run_from_env() -> Run | None:
     record = store.get_run(run_id)
     sweep_id = os.environ.get("SWEEPNB_SWEEP_ID") or record.get("sweep_id")
     cfg = store.get_sweep(sweep_id)["config"] if sweep_id else {}
-    run = Run(store=store, run_id=run_id, sweep_id=sweep_id, config=record.get("config"),
-              metric=cfg.get("metric"), owner=False, project=record.get("project"))
+    run = Run(
+        store=store,
+        run_id=run_id,
+        sweep_id=sweep_id,
+        config=record.get("config"),
+        metric=cfg.get("metric"),
+        owner=False,
+        project=record.get("project"),
+    )
     if cfg.get("early_terminate"):  # the program judges its own bands too (sweepnb.termination)
         from .termination import Monitor
 
@@ -462,16 +489,18 @@ def _run_from_env() -> Run | None:
     return run
 
 
-def _standalone_run(config: Any, project: str | None, entity: str | None, mode: str | None,
-                    store: Any) -> Run:
+def _standalone_run(
+    config: Any, project: str | None, entity: str | None, mode: str | None, store: Any
+) -> Run:
     if mode == "disabled":
         return Run(run_id=None, project=project, entity=entity)
     from .store import Store
 
     st = store if isinstance(store, Store) else Store(store)
     plain = Config(_as_mapping(config)).as_dict()
-    run_id = st.add_run(None, plain, state="running", host=_host(), pid=os.getpid(),
-                        project=project)
+    run_id = st.add_run(
+        None, plain, state="running", host=_host(), pid=os.getpid(), project=project
+    )
     run = Run(store=st, run_id=run_id, project=project, entity=entity)
     run._start_heartbeat()
     return run

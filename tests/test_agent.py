@@ -166,8 +166,15 @@ def test_a_program_sweep_without_program_is_an_error(store):
 
 def test_entity_project_sweep_ids_are_accepted(store):
     sid = make_sweep(store)
-    result = run_agent(f"me/demo/{sid}", lambda: sweepnb.log({"loss": 1}), count=1, store=store,
-                       quiet=True, project="demo", entity="me")
+    result = run_agent(
+        f"me/demo/{sid}",
+        lambda: sweepnb.log({"loss": 1}),
+        count=1,
+        store=store,
+        quiet=True,
+        project="demo",
+        entity="me",
+    )
     assert len(result.runs) == 1
 
 
@@ -176,12 +183,17 @@ def test_entity_project_sweep_ids_are_accepted(store):
 
 def test_the_next_claim_marks_runs_of_dead_processes_crashed(store):
     sid = make_sweep(store)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     import socket
 
-    orphan = store.add_run(sid, {"x": 1, "opt": {"lr": 0.1}}, host=socket.gethostname(),
-                           pid=int(dead.stdout))
+    orphan = store.add_run(
+        sid, {"x": 1, "opt": {"lr": 0.1}}, host=socket.gethostname(), pid=int(dead.stdout)
+    )
     run_agent(sid, lambda: sweepnb.log({"loss": 1}), count=1, store=store, quiet=True)
     record = store.get_run(orphan)
     assert record["state"] == "crashed"
@@ -302,8 +314,13 @@ def test_agent_result_repr_says_what_happened(store):
 
 def test_the_progress_bar_shows_runs_done_and_the_best_so_far(store, capsys):
     sid = make_sweep(store)
-    run_agent(sid, lambda config: sweepnb.log({"loss": 10 - config.x}), store=store, quiet=True,
-              progress=True)
+    run_agent(
+        sid,
+        lambda config: sweepnb.log({"loss": 10 - config.x}),
+        store=store,
+        quiet=True,
+        progress=True,
+    )
     err = capsys.readouterr().err
     assert "4run" in err.replace(" ", "")
     assert "best loss=6" in err

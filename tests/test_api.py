@@ -24,7 +24,7 @@ GRID = {
 
 
 def square(config):
-    sweepnb.log({"loss": config.x ** 2, "x_seen": config.x})
+    sweepnb.log({"loss": config.x**2, "x_seen": config.x})
 
 
 # -- creating sweeps ---------------------------------------------------------------------------
@@ -34,17 +34,23 @@ def test_sweep_accepts_yaml_text_a_path_and_a_callable(store, tmp_path):
     text = "method: random\nparameters:\n  lr: {min: 0.001, max: 0.1}\n"
     path = tmp_path / "sweep.yaml"
     path.write_text(text)
-    ids = [sweepnb.sweep(text, store=store), sweepnb.sweep(str(path), store=store),
-           sweepnb.sweep(lambda: {"method": "random", "parameters": {"lr": {"min": 0.0, "max": 1.0}}},
-                         store=store)]
+    ids = [
+        sweepnb.sweep(text, store=store),
+        sweepnb.sweep(str(path), store=store),
+        sweepnb.sweep(
+            lambda: {"method": "random", "parameters": {"lr": {"min": 0.0, "max": 1.0}}},
+            store=store,
+        ),
+    ]
     assert len(set(ids)) == 3
     assert all(len(i) == 8 and i.isalnum() and i == i.lower() for i in ids)
     assert store.get_sweep(ids[0])["config"]["parameters"]["lr"]["distribution"] == "uniform"
 
 
 def test_project_entity_name_and_program_are_recorded(store):
-    sid = sweepnb.sweep(GRID, project="demo", entity="me", store=store, name="n1",
-                        program="train.py")
+    sid = sweepnb.sweep(
+        GRID, project="demo", entity="me", store=store, name="n1", program="train.py"
+    )
     sweep = store.get_sweep(sid)
     assert (sweep["project"], sweep["entity"], sweep["name"]) == ("demo", "me", "n1")
     assert sweep["config"]["program"] == "train.py"
@@ -193,13 +199,20 @@ sweepnb.agent(sweep_id, train, store=store, quiet=True)
 
 
 def test_two_agent_processes_finish_a_24_point_grid_without_duplicates(store_url, tmp_path):
-    cfg = {"method": "grid", "metric": {"name": "loss"},
-           "parameters": {"a": {"values": list(range(6))}, "b": {"values": list(range(4))}}}
+    cfg = {
+        "method": "grid",
+        "metric": {"name": "loss"},
+        "parameters": {"a": {"values": list(range(6))}, "b": {"values": list(range(4))}},
+    }
     sid = sweepnb.sweep(cfg, store=store_url)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     flags = [str(tmp_path / f"ready-{i}") for i in range(2)]
-    procs = [subprocess.Popen([sys.executable, "-c", AGENT_SCRIPT, sid, store_url, flag, *flags],
-                              env=env) for flag in flags]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", AGENT_SCRIPT, sid, store_url, flag, *flags], env=env
+        )
+        for flag in flags
+    ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     store = sweepnb.Store(store_url)
     runs = store.get_runs(sid)

@@ -33,8 +33,15 @@ def run_cli(cwd: Path, *args: str, env: dict | None = None) -> subprocess.Comple
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     if env is None:
         full_env.pop("SWEEPNB_STORE", None)
-    return subprocess.run([sys.executable, "-m", "sweepnb", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "sweepnb", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def write_yaml(path: Path, cfg: dict) -> Path:
@@ -79,8 +86,16 @@ ERRORS = [
     (["sweep", "absent.yaml"], "no such config file: absent.yaml"),
     (["sweep", "--prior-run", "nope1234", "good.yaml"], "no sweep or run 'nope1234'"),
 ]
-ERROR_IDS = ["unknown-agent", "bad-config", "missing-program", "unknown-show", "unknown-export",
-             "unknown-state", "missing-file", "unknown-prior"]
+ERROR_IDS = [
+    "unknown-agent",
+    "bad-config",
+    "missing-program",
+    "unknown-show",
+    "unknown-export",
+    "unknown-state",
+    "missing-file",
+    "unknown-prior",
+]
 
 
 def write_error_inputs(tmp_path: Path) -> None:
@@ -183,8 +198,9 @@ def test_export_csv_and_json(capsys, finished, tmp_path):
     assert list(df.columns[:4]) == ["id", "state", "x", "loss"]
     assert sorted(df.loss) == [5.0, 10.0]
     target = tmp_path / "runs.json"
-    code, _, _ = main(capsys, "export", sweep_id, "--store", db, "--format", "json", "-o",
-                      str(target))
+    code, _, _ = main(
+        capsys, "export", sweep_id, "--store", db, "--format", "json", "-o", str(target)
+    )
     data = json.loads(target.read_text())
     assert data["sweep"]["id"] == sweep_id
     assert {r["state"] for r in data["runs"]} == {"finished", "failed"}
@@ -193,13 +209,24 @@ def test_export_csv_and_json(capsys, finished, tmp_path):
 
 def test_update_replaces_the_config_and_prior_run_copies_runs(capsys, finished, tmp_path):
     db, sweep_id = finished
-    wider = write_yaml(tmp_path / "wider.yaml", {**GRID, "parameters": {"x": {"values": [1, 2, 3]}}})
+    wider = write_yaml(
+        tmp_path / "wider.yaml", {**GRID, "parameters": {"x": {"values": [1, 2, 3]}}}
+    )
     code, _, _ = main(capsys, "sweep", "--update", sweep_id, str(wider), "--store", db)
     assert code == 0
     assert sweepnb.Store(db).get_sweep(sweep_id)["config"]["parameters"]["x"]["values"] == [1, 2, 3]
     (tmp_path / "train.py").write_text("")
-    code, out, _ = main(capsys, "sweep", str(wider), "--prior-run", sweep_id, "--store", db,
-                        "--program", str(tmp_path / "train.py"))
+    code, out, _ = main(
+        capsys,
+        "sweep",
+        str(wider),
+        "--prior-run",
+        sweep_id,
+        "--store",
+        db,
+        "--program",
+        str(tmp_path / "train.py"),
+    )
     assert code == 0
     new_id = out.split("Created sweep with ID: ")[1].split()[0]
     copied = sweepnb.Store(db).get_runs(new_id)

@@ -54,8 +54,11 @@ def write_sweep(tmp_path: Path, modes: list[str]) -> Path:
         "program": "train.py",
         "method": "grid",
         "metric": {"name": "loss", "goal": "minimize"},
-        "parameters": {"mode": {"values": modes}, "x": {"value": 0.5},
-                       "text": {"value": SHELL_TEXT}},
+        "parameters": {
+            "mode": {"values": modes},
+            "x": {"value": 0.5},
+            "text": {"value": SHELL_TEXT},
+        },
     }
     path = tmp_path / "sweep.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -65,9 +68,15 @@ def write_sweep(tmp_path: Path, modes: list[str]) -> Path:
 def cli(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SWEEPNB_AGENT_DISABLE_FLAPPING": "true"}
     env.pop("SWEEPNB_STORE", None)
-    return subprocess.run([sys.executable, "-m", "sweepnb", *args, "--store", "s.db"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "sweepnb", *args, "--store", "s.db"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +160,11 @@ def test_cancel_terminates_a_program_that_ignores_sigterm(tmp_path, monkeypatch)
     store = sweepnb.Store(tmp_path / "s.db")
     sweep_id = sweepnb.sweep(str(tmp_path / "sweep.yaml"), store=store)
     result = {}
-    agent = threading.Thread(target=lambda: result.update(r=run_agent(
-        sweep_id, None, store=store, kill_delay=1.0, heartbeat=0.2, quiet=True)))
+    agent = threading.Thread(
+        target=lambda: result.update(
+            r=run_agent(sweep_id, None, store=store, kill_delay=1.0, heartbeat=0.2, quiet=True)
+        )
+    )
     agent.start()
     for _ in range(1200):  # until the program has logged (it then ignores SIGTERM forever)
         runs = store.get_runs(sweep_id)

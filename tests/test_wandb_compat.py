@@ -55,14 +55,17 @@ def test_the_pytorch_tutorial_runs_unchanged(default_store):
 
 
 def test_the_quickstart_style_without_with_or_finish():
-    sweep_id = wandb.sweep({
-        "method": "grid",
-        "metric": {"goal": "maximize", "name": "score"},
-        "parameters": {"x": {"values": [1, 2, 3]}, "y": {"values": [1, 5]}},
-    }, project="my-first-sweep")
+    sweep_id = wandb.sweep(
+        {
+            "method": "grid",
+            "metric": {"goal": "maximize", "name": "score"},
+            "parameters": {"x": {"values": [1, 2, 3]}, "y": {"values": [1, 5]}},
+        },
+        project="my-first-sweep",
+    )
 
     def objective(config):
-        return config.x ** 2 + config.y
+        return config.x**2 + config.y
 
     def main():
         wandb.init(project="my-first-sweep")
@@ -76,8 +79,9 @@ def test_the_quickstart_style_without_with_or_finish():
 
 
 def test_init_defaults_are_overridden_by_the_swept_values_and_finish_is_explicit():
-    sweep_id = wandb.sweep({"method": "grid", "parameters": {"lr": {"values": [0.5]}}},
-                           entity="team", project="p")
+    sweep_id = wandb.sweep(
+        {"method": "grid", "parameters": {"lr": {"values": [0.5]}}}, entity="team", project="p"
+    )
     seen = {}
 
     def train():
