@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -187,7 +188,9 @@ def test_filled_form_produces_the_config(form):
 def test_hyperband_fields_make_early_terminate(form):
     form.metric_name.value = "loss"
     fill_row(form.rows[0], "x", "float", low="0", high="1")
+    assert form.min_iter.layout.display == "none"
     form.early_terminate.value = "hyperband"
+    assert form.min_iter.layout.display is None and form.eta.layout.display is None
     form.min_iter.value = "2"
     form.eta.value = "2"
     assert form.config()["early_terminate"] == {"type": "hyperband", "min_iter": 2, "eta": 2}
@@ -380,3 +383,18 @@ def test_form_yaml_is_accepted_by_the_cli_unchanged(form, tmp_path):
     assert len(sweeps) == 1
     assert sweeps[0]["id"] in done.stdout
     assert Store(str(db)).get_sweep(sweeps[0]["id"])["config"] == load_config(form.config())
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [("eta", "1", "early_terminate"), ("min_iter", "abc", "early_terminate.min_iter: 'abc'")],
+)
+def test_hyperband_errors_appear_beside_early_termination(form, field, text, message):
+    form.metric_name.value = "loss"
+    fill_row(form.rows[0], "x", "float", low="0", high="1")
+    form.early_terminate.value = "hyperband"
+    getattr(form, field).value = text
+    assert set(form.errors) == {"early_terminate"}
+    assert message in form.errors["early_terminate"]
+    assert html.escape(message, quote=True) in form.field_errors["early_terminate"].value
+    assert form.create_button.disabled

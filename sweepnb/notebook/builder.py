@@ -157,7 +157,7 @@ class SweepBuilder:
         self._refreshing = False
         self._build_widgets()
         self._fill(_as_dict(config) if config is not None else None)
-        self.refresh()
+        self._on_edit()
 
     # -- building ----------------------------------------------------------------------------
 
@@ -346,7 +346,12 @@ class SweepBuilder:
     # -- reacting ----------------------------------------------------------------------------
 
     def _on_edit(self, _change: Any = None) -> None:
+        self._show_hyperband_fields()
         self.refresh()
+
+    def _show_hyperband_fields(self) -> None:
+        display = None if self.early_terminate.value == "hyperband" else "none"
+        self.min_iter.layout.display = self.eta.layout.display = display
 
     def refresh(self) -> None:
         """Re-validate: errors beside their fields, YAML preview, Create enabled only if valid."""
