@@ -212,6 +212,7 @@ def test_unknown_id_is_a_friendly_error(ip):
     assert "zzzz9999" in str(caught.value)
     with pytest.raises(UsageError, match="zzzz9999"):
         ip.run_line_magic("agent", "zzzz9999 print")
+    assert magics(ip).current is None  # an unknown id never becomes the current sweep
 
 
 def test_ls_lists_sweeps_with_their_state(ip):

@@ -30,6 +30,11 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import ArgDecorator, argument, magic_arguments, parse_argstring
 from IPython.display import display
+from traitlets import Unicode
+
+from ..errors import ConfigError, SweepnbError, SweepNotFound
+from . import arguments as shared
+from .handle import AgentHandle, open_store
 
 try:  # IPython >= 8.11: a trailing ';' hides the returned value, as for any expression
     from IPython.core.magic import output_can_be_silenced
@@ -38,12 +43,6 @@ except ImportError:  # pragma: no cover - older IPython
     def output_can_be_silenced(func):
         return func
 
-
-from traitlets import Unicode
-
-from ..errors import ConfigError, SweepnbError, SweepNotFound
-from . import arguments as shared
-from .handle import AgentHandle, open_store
 
 _SWEEP_COMMANDS = ("ls", "show")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*$")
@@ -215,6 +214,7 @@ class SweepMagics(Magics):
 
         sweep_id = self._sweep_id(sweep_id)
         getattr(api, action)(sweep_id, store=store)
+        self.current = sweep_id
         state = open_store(store).get_sweep(sweep_id)["state"]
         print(f"Sweep {sweep_id}: {action} requested, state is now {state}")
 
@@ -230,6 +230,7 @@ class SweepMagics(Magics):
 
         sweep_id = self._sweep_id(sweep_id)
         sweep = open_store(store).get_sweep(sweep_id)
+        self.current = sweep_id
         frame = api.runs(sweep_id, store=store)
         print(sweep_summary(sweep, frame))
         return frame
@@ -245,9 +246,9 @@ class SweepMagics(Magics):
         display(form)
 
     def _sweep_id(self, given: str | None) -> str:
+        """The sweep ID typed, else the current sweep (made current once it proved valid)."""
         if given:
-            self.current = _unquote(given)
-            return self.current
+            return _unquote(given)
         if self.current is None:
             raise UsageError("no current sweep: create one with %sweep, or give its ID")
         return self.current
@@ -292,6 +293,7 @@ class SweepMagics(Magics):
         sweep_id = self._sweep_id(args.names[0] if len(args.names) == 2 else None)
         store = args.store or self.store
         open_store(store).get_sweep(sweep_id)  # an unknown id fails here, before anything starts
+        self.current = sweep_id
         function = self._function(args.names[-1])
         handle = AgentHandle(sweep_id, function, count=args.count, n_jobs=args.jobs, store=store)
         handle.start(dashboard=args.dashboard)
