@@ -1,6 +1,6 @@
-"""Charts of a sweep: each is a data step (plain arrays, tested without drawing) then a drawing step.
+"""Charts of a sweep: each is a data step (plain arrays, tested without drawing), then drawing.
 
-Every public chart takes the runs DataFrame (``sweepnb.runs(sweep_id)``) and the loaded sweep config,
+Every public chart takes the runs DataFrame (``sweepnb.runs(sweep_id)``) and the loaded config,
 and returns a ``matplotlib.figure.Figure`` built without pyplot (no global state, safe off the main
 thread, no GUI)::
 
@@ -568,7 +568,7 @@ def _latest_thresholds(curves: list[Curve]) -> list[tuple[float, float]]:
 
 
 def _pick_curves(curves: list[Curve], bests: np.ndarray, goal: str, max_runs: int) -> list[Curve]:
-    """Running runs first, then the best ended ones, keeping a third of the room for stopped runs."""
+    """Running runs first, then the best ended ones (a third of the room kept for stopped runs)."""
     ranked = [curves[i] for i in _goodness_order(bests, goal)]
     running = [c for c in ranked if c.state == "running"][:max_runs]
     stopped = [c for c in ranked if c.state == "stopped"][: max(0, (max_runs - len(running)) // 3)]
@@ -587,10 +587,10 @@ def learning_curves_data(
 ) -> CurvesData:
     """The data of :func:`learning_curves`.
 
-    ``history``: run dicts (``store.get_runs(id)``: "id", "state", "history", "stop_reason") or a long
-    frame with one row per logged step (columns "id", the metric, optionally "_step" and "state").
-    ``x``: "iteration" (n-th logged value, hyperband's unit), "step" (``_step``) or "auto" (iteration
-    when the config uses hyperband, else step).
+    ``history``: run dicts (``store.get_runs(id)``: "id", "state", "history", "stop_reason") or
+    a long frame with one row per logged step (columns "id", the metric, optional "_step" and
+    "state"). ``x``: "iteration" (n-th logged value, hyperband's unit), "step" (``_step``) or
+    "auto" (iteration when the config uses hyperband, else step).
     """
     if x not in ("auto", "iteration", "step"):
         raise ValueError(f"x: expected 'auto', 'iteration' or 'step', got {x!r}")

@@ -1,6 +1,6 @@
 """The live dashboard of a sweep: progress, charts, the best runs and a Stop button.
 
-    sweepnb.dashboard(sweep_id)      # watch a sweep run by anyone on the store; a finished one statically
+    sweepnb.dashboard(sweep_id)   # watch a sweep run anywhere on the store; a finished one: static
 
 ``%agent`` shows one too. Everything lands in ONE display handle holding a MIME bundle (text/plain,
 text/html with the chart inline, image/png), so nbconvert, nbval, a terminal IPython and frontends
@@ -64,10 +64,8 @@ class Progress:
         )
         if self.best_id is None:
             return counts + "\nbest: none yet"
-        return (
-            counts
-            + f"\nbest {self.metric} = {self.best_value:.6g} ({self.best_id}: {_params(self.best_config)})"
-        )
+        best = f"best {self.metric} = {self.best_value:.6g}"
+        return f"{counts}\n{best} ({self.best_id}: {_params(self.best_config)})"
 
     def html(self) -> str:
         """The same as a small HTML block with a progress bar."""
@@ -135,7 +133,9 @@ def progress(
     count: int | None = None,
     now: float | None = None,
 ) -> Progress:
-    """Progress of a sweep from its config and run dicts (``store.get_runs``); ``now`` = time.time()."""
+    """Progress of a sweep from its config and run dicts (``store.get_runs``).
+
+    ``now`` defaults to ``time.time()``; ``count`` is the agent's run count, if any."""
     now = time.time() if now is None else now
     metric = (cfg.get("metric") or {}).get("name")
     goal = (cfg.get("metric") or {}).get("goal", "minimize")
