@@ -143,7 +143,7 @@ def run_agent(
     count: int | None = None,
     store: Any = None,
     *,
-    kill_delay: float = KILL_DELAY,
+    kill_delay: float | None = None,
     heartbeat: float = runmod.HEARTBEAT_INTERVAL,
     quiet: bool = False,
     agent_name: str | None = None,
@@ -155,7 +155,9 @@ def run_agent(
 
     ``function`` (no argument, or one: the run's config) is called for each run; without it the
     sweep's ``program`` runs through its ``command`` in a subprocess. ``count`` caps the runs of
-    this agent. W&B keywords (``project``, ``entity``) are accepted and ignored.
+    this agent. ``kill_delay``: seconds between SIGTERM and SIGKILL when a program run must end
+    (default: env ``SWEEPNB_AGENT_KILL_DELAY`` or ``WANDB_AGENT_KILL_DELAY``, else 30).
+    W&B keywords (``project``, ``entity``) are accepted and ignored.
 
     >>> result = run_agent(sweep_id, train, count=5)      # doctest: +SKIP
     """
@@ -163,13 +165,22 @@ def run_agent(
         sweep_id,
         function,
         _open_store(store),
-        kill_delay=kill_delay,
+        kill_delay=_kill_delay() if kill_delay is None else kill_delay,
         heartbeat=heartbeat,
         quiet=quiet,
         name=agent_name,
         policy=policy or FailurePolicy(),
     )
     return agent.loop(count, progress=progress)
+
+
+def _kill_delay() -> float:
+    env = os.environ
+    text = env.get("SWEEPNB_AGENT_KILL_DELAY") or env.get("WANDB_AGENT_KILL_DELAY")
+    try:
+        return float(text) if text else KILL_DELAY
+    except ValueError:
+        raise SweepnbError(f"SWEEPNB_AGENT_KILL_DELAY: expected seconds, got {text!r}") from None
 
 
 def _open_store(store: Any) -> Any:
@@ -389,12 +400,14 @@ class _Agent:
         control = _RunControl()
         self.beat.watch(record["id"], control.update)
         try:
-            code = program.wait(control, on_tick=lambda: self._program_tick(record, cfg, control))
+            code = program.wait(control, on_tick=lambda: self._program_tick(record, control))
         except KeyboardInterrupt:
-            program.terminate()
-            self.store.finish_run(
-                record["id"], "stopped", error="KeyboardInterrupt: the agent was interrupted"
-            )
+            try:
+                program.terminate()
+            finally:  # even when a second Ctrl-C cut the grace period short
+                self.store.finish_run(
+                    record["id"], "stopped", error="KeyboardInterrupt: the agent was interrupted"
+                )
             raise
         finally:
             self.beat.unwatch(record["id"])
@@ -402,7 +415,8 @@ class _Agent:
         self.store.finish_run(record["id"], state, error=error)
         return state
 
-    def _program_tick(self, record: dict, cfg: dict, control: _RunControl) -> None:
+    def _program_tick(self, record: dict, control: _RunControl) -> None:
+        """While a program runs: the stopping rule and the run's stop flag, once a second."""
         now = time.monotonic()
         if now - self._last_stop_check < STOP_CHECK_INTERVAL:
             return
@@ -413,11 +427,6 @@ class _Agent:
     def _say(self, text: str) -> None:
         if not self.quiet:
             print(f"sweepnb: {text}", file=sys.stderr, flush=True)
-
-
-def check_early_termination(store: Any, sweep_id: str) -> list[str]:
-    """Ask the sweep's stopping rule which running runs to end and flag them in the store."""
-    return list(termination.flag_runs(store, sweep_id))
 
 
 def _needs_history(cfg: dict) -> bool:
@@ -546,7 +555,8 @@ class _ProgramRun:
                 return self._finish(self.terminate())
 
     def terminate(self) -> int:
-        """SIGTERM the program's process group, SIGKILL it after ``kill_delay`` seconds."""
+        """SIGTERM the program's process group, SIGKILL it after ``kill_delay`` seconds (or at
+        once on a second Ctrl-C)."""
         self.signalled = True
         self._signal(signal.SIGTERM)
         try:
@@ -554,6 +564,10 @@ class _ProgramRun:
         except subprocess.TimeoutExpired:
             self._signal(signal.SIGKILL)
             return self.proc.wait()
+        except KeyboardInterrupt:
+            self._signal(signal.SIGKILL)
+            self.proc.wait()
+            raise
 
     def _signal(self, sig: int) -> None:
         try:

@@ -7,6 +7,7 @@ misbehaves on demand: crashes, SIGKILLs itself, never logs the metric, ignores S
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -35,12 +36,14 @@ run = sweepnb.init(config={"extra": 7})
 if args.mode == "nolog":
     sys.exit(0)
 sweepnb.log({"loss": args.x, "text": args.text, "extra": run.config.extra,
-             "mode_seen": run.config.mode, "argc": len(sys.argv)})
+             "mode_seen": run.config.mode, "argc": len(sys.argv), "pid": os.getpid()})
 if args.mode == "crash":
     print("boom: the model diverged", file=sys.stderr)
     sys.exit(3)
 if args.mode == "sigkill":
     os.kill(os.getpid(), signal.SIGKILL)
+if args.mode == "wait":
+    time.sleep(600)
 if args.mode == "hang":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     while True:
@@ -178,3 +181,32 @@ def test_cancel_terminates_a_program_that_ignores_sigterm(tmp_path, monkeypatch)
     assert "the sweep was cancelled" in run["error"]
     assert "exit code -9" in run["error"]  # SIGTERM was ignored, SIGKILL ended it
     assert result["r"].reason == "sweep is cancelled"
+
+
+def test_ctrl_c_stops_the_program_run_and_the_agent_exits_cleanly(tmp_path):
+    write_sweep(tmp_path, ["wait", "ok"])
+    store = sweepnb.Store(tmp_path / "s.db")
+    sweep_id = sweepnb.sweep(str(tmp_path / "sweep.yaml"), store=store)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "sweepnb", "agent", sweep_id, "--store", "s.db"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child = None
+    for _ in range(1200):  # until the program has logged its pid (it then sleeps)
+        runs = store.get_runs(sweep_id)
+        if runs and "pid" in runs[0]["summary"]:
+            child = runs[0]["summary"]["pid"]
+            break
+        time.sleep(0.1)
+    agent.send_signal(signal.SIGINT)
+    _, err = agent.communicate(timeout=120)
+    assert agent.returncode == 130, err
+    (run,) = store.get_runs(sweep_id)  # the agent claimed nothing after the interrupt
+    assert run["state"] == "stopped"
+    assert "interrupted" in err
+    with pytest.raises(ProcessLookupError):  # the program did not outlive its agent
+        os.kill(child, 0)
