@@ -161,20 +161,43 @@ def agent(
     count: int | None = None,
     n_jobs: int = 1,
     store: Any = None,
+    *,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    gpus: Any = None,
+    retry_failed: bool = False,
     **kw: Any,
 ) -> AgentResult:
     """Run the sweep: call ``function`` (or the config's ``program``) for each new run.
 
     ``count``: the most runs this call executes (all agents together when ``n_jobs > 1``).
-    ``n_jobs > 1`` (or -1: one per CPU) runs that many agents in parallel through joblib.
-    Other keywords go to :func:`sweepnb.agent_loop.run_agent` (``kill_delay``, ``quiet``...);
-    W&B's ``project``/``entity`` are accepted and ignored.
+    ``n_jobs > 1`` (or -1: one per CPU) runs that many agents in parallel through joblib, with
+    ``backend`` (a joblib backend name; default: ``joblib.parallel_config``'s, else loky
+    processes). ``scheduler="tcp://HOST:8786"`` runs them on that Dask cluster. ``gpus="0,1"``:
+    agent ``i`` sees ``CUDA_VISIBLE_DEVICES=gpus[i % 2]``. ``retry_failed``: grid points whose
+    runs failed or crashed before this call are run again. Other keywords go to
+    :func:`sweepnb.agent_loop.run_agent` (``kill_delay``, ``quiet``...); W&B's
+    ``project``/``entity`` are accepted and ignored.
+
+        >>> sweepnb.agent(sweep_id, train, count=20, n_jobs=2)        # doctest: +SKIP
     """
-    if n_jobs == 1:
+    if retry_failed:
+        kw["retry_failed"] = retry_failed
+    if n_jobs == 1 and backend is None and scheduler is None and gpus is None:
         return run_agent(sweep_id, function, count, store=_store(store), **kw)
     from .parallel import run_agents
 
-    return run_agents(sweep_id, function, count, n_jobs=n_jobs, store=_store(store), **kw)
+    return run_agents(
+        sweep_id,
+        function,
+        count,
+        n_jobs=n_jobs,
+        store=_store(store),
+        backend=backend,
+        scheduler=scheduler,
+        gpus=gpus,
+        **kw,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

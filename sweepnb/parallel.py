@@ -2,19 +2,35 @@
 
 Each job is an ordinary single-process agent loop (``sweepnb.agent_loop.run_agent``); the store
 coordinates them, so nothing here is shared but the sweep id and the store URL. Jobs go through
-joblib, whose backend the caller chooses (``with joblib.parallel_config(backend=...)``; loky
-processes by default). The function travels by cloudpickle, so one defined in a notebook cell
-works in a worker process.
+joblib, whose backend the caller chooses (``with joblib.parallel_config(backend=...)``, or
+``backend=``; loky processes by default). ``backend="dask"`` with ``scheduler="tcp://host:8786"``
+(or under an existing ``distributed.Client``) runs the agents on a Dask cluster. The function
+travels by cloudpickle, so one defined in a notebook cell works in a worker process.
+
+Fault tolerance: when a worker process dies (SIGKILL, out of memory), loky ends the call with
+``TerminatedWorkerError`` and takes the other workers down with it. The runs left ``running``
+are then recorded ``crashed`` at once and the agents are started again for the remaining work;
+each agent knows by its name how many runs it already did, so ``count`` still holds. Dask
+reschedules an agent whose worker died the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
-from collections.abc import Callable
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .agent_loop import AgentResult, parse_sweep_id, run_agent
+from .errors import SweepnbError
+
+MAX_BARREN_RESTARTS = 3  # worker deaths in a row with no run ending in between, then give up
+ENDED_NORMALLY = ("finished", "failed", "stopped")  # a run that ended on its own (not crashed)
 
 
 class _CloudFunction:
@@ -36,6 +52,15 @@ def _load_function(payload: bytes) -> _CloudFunction:
     return _CloudFunction(cloudpickle.loads(payload))
 
 
+@dataclass(frozen=True)
+class AgentPlan:
+    """One parallel agent: its name (``<group>-<i>``), its share of ``count``, its GPU(s)."""
+
+    name: str
+    count: int | None
+    gpu: str | None = None
+
+
 def split_count(count: int | None, n_jobs: int) -> list[int | None]:
     """``count`` runs shared as evenly as possible by ``n_jobs`` agents (None: no cap each).
 
@@ -49,6 +74,51 @@ def split_count(count: int | None, n_jobs: int) -> list[int | None]:
     return [c for c in counts if c > 0]
 
 
+def parse_gpus(gpus: str | int | Sequence[Any] | None) -> list[str]:
+    """GPU ids for ``CUDA_VISIBLE_DEVICES``, one per agent, from ``"0,1"`` or ``[0, 1]``.
+
+    An entry may list several devices for one agent with ``+``: ``"0+1,2+3"``.
+
+    >>> parse_gpus("0,1"), parse_gpus([2, 3]), parse_gpus("0+1,2+3"), parse_gpus(None)
+    (['0', '1'], ['2', '3'], ['0,1', '2,3'], [])
+    """
+    if gpus is None:
+        return []
+    if isinstance(gpus, int) and not isinstance(gpus, bool):
+        gpus = [gpus]
+    items = gpus.split(",") if isinstance(gpus, str) else list(gpus)
+    parsed = []
+    for item in items:
+        text = str(item).strip()
+        devices = [d.strip() for d in text.split("+")]
+        if isinstance(item, bool) or not all(d and d.replace("-", "").isalnum() for d in devices):
+            raise SweepnbError(
+                f"gpus: expected GPU ids like '0,1' (or '0+1,2+3' for several per agent), "
+                f"got {gpus!r}"
+            )
+        parsed.append(",".join(devices))
+    if not parsed:
+        raise SweepnbError(f"gpus: no GPU id given in {gpus!r}")
+    return parsed
+
+
+def plan_agents(group: str, count: int | None, n_jobs: int, gpus: list[str]) -> list[AgentPlan]:
+    """The agents of one call: agent ``i`` gets ``gpus[i % len(gpus)]``.
+
+    >>> [(p.name, p.count, p.gpu) for p in plan_agents("g", 3, 2, ["0", "1"])]
+    [('g-0', 2, '0'), ('g-1', 1, '1')]
+    """
+    return [
+        AgentPlan(f"{group}-{i}", c, gpus[i % len(gpus)] if gpus else None)
+        for i, c in enumerate(split_count(count, n_jobs))
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent: start the agents, restart them after a worker died
+# ---------------------------------------------------------------------------------------------
+
+
 def run_agents(
     sweep_id: str,
     function: Callable | None,
@@ -56,37 +126,161 @@ def run_agents(
     *,
     n_jobs: int,
     store: Any,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    gpus: str | Sequence[Any] | None = None,
     **kw: Any,
 ) -> AgentResult:
-    """Run ``n_jobs`` agents (-1: one per CPU) in parallel; ``count`` is shared among them.
+    """Run ``n_jobs`` agents (-1: one per CPU or Dask worker thread); ``count`` is shared.
 
-    Returns their results merged. Runs a killed worker leaves ``running`` are reaped as
-    ``crashed`` by the next claim (their process is gone) or after their heartbeat goes stale.
+    ``backend``: a joblib backend name (``"loky"``, ``"threading"``, ``"dask"``...; default:
+    whatever ``joblib.parallel_config`` says). ``scheduler``: a Dask scheduler address (implies
+    ``backend="dask"``). ``gpus``: ``"0,1"`` gives agent ``i`` ``CUDA_VISIBLE_DEVICES=gpus[i %
+    len(gpus)]`` (process backends only). Other keywords go to ``run_agent``. Returns what the
+    agents did, read back from the store (so runs of restarted agents count too).
     """
+    if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise SweepnbError(f"n_jobs: must be >= 1 or -1 (one agent per CPU), got {n_jobs!r}")
+    sweep_id = parse_sweep_id(sweep_id)
+    store.get_sweep(sweep_id)  # an unknown id fails here, not once per worker
+    gpu_list = parse_gpus(gpus)
+    if kw.get("retry_failed") is True:  # one cutoff for all agents: their own failures count
+        kw["retry_failed"] = time.time()
+    with joblib_backend(backend, scheduler):
+        n_jobs = _effective_jobs(n_jobs)
+        if gpu_list and n_jobs > 1:
+            _check_process_backend()
+        group = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
+        plans = plan_agents(group, count, n_jobs, gpu_list)
+        try:
+            reasons = _run_with_restarts(sweep_id, function, plans, store, kw)
+        except KeyboardInterrupt:
+            stop_group_runs(store, sweep_id, group)
+            raise
+    return group_result(store, sweep_id, group, reasons)
+
+
+@contextlib.contextmanager
+def joblib_backend(backend: str | None, scheduler: str | None) -> Iterator[None]:
+    """Within: joblib uses ``backend`` (a Dask client on ``scheduler`` for ``"dask"``)."""
     import joblib
 
-    if n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs: must be >= 1 or -1 (one agent per CPU), got {n_jobs}")
-    sweep_id = parse_sweep_id(sweep_id)
-    if n_jobs == -1:
-        n_jobs = os.cpu_count() or 1
-    store.get_sweep(sweep_id)  # an unknown id fails here, not once per worker
-    group = f"{socket.gethostname()}-{os.getpid()}"
-    jobs = [
-        joblib.delayed(_agent_job)(
-            sweep_id, _CloudFunction(function), c, store.url, {**kw, "agent_name": f"{group}-{i}"}
-        )
-        for i, c in enumerate(split_count(count, n_jobs))
-    ]
+    if backend is None and scheduler is None:
+        yield
+        return
+    if scheduler is not None and backend not in (None, "dask"):
+        raise SweepnbError(f"scheduler: only used with backend 'dask', not {backend!r}")
+    if backend != "dask" and scheduler is None:
+        try:
+            config = joblib.parallel_config(backend=backend)
+        except ValueError as err:
+            raise SweepnbError(f"backend: {err}") from None
+        with config:
+            yield
+        return
+    with _dask_client(scheduler), joblib.parallel_config(backend="dask"):
+        yield
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler: str | None) -> Iterator[Any]:
+    """A client on ``scheduler`` (closed afterwards), else the caller's current client."""
     try:
-        results = joblib.Parallel(n_jobs=len(jobs))(jobs)
-    except KeyboardInterrupt:
-        stop_group_runs(store, sweep_id, group)
-        raise
-    merged = AgentResult(sweep_id)
-    for result in results:
-        merged = merged.merge(result)
-    return merged
+        import distributed
+    except ImportError:  # pragma: no cover (a dependency of sweepnb)
+        raise SweepnbError("backend 'dask' needs the 'distributed' package") from None
+    if scheduler is None:
+        try:
+            yield distributed.get_client()
+        except ValueError:
+            raise SweepnbError(
+                "backend 'dask' needs a scheduler: pass scheduler='tcp://HOST:8786' "
+                "(--scheduler) or create a distributed.Client first"
+            ) from None
+        return
+    try:
+        client = distributed.Client(scheduler, timeout="10s", set_as_default=True)
+    except OSError as err:
+        raise SweepnbError(f"scheduler: cannot connect to {scheduler!r}: {err}") from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _effective_jobs(n_jobs: int) -> int:
+    import joblib
+
+    return joblib.effective_n_jobs(n_jobs) if n_jobs == -1 else n_jobs
+
+
+def _check_process_backend() -> None:
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    if getattr(backend, "uses_threads", False):
+        raise SweepnbError(
+            "gpus: the agents run in threads of one process, which share CUDA_VISIBLE_DEVICES; "
+            "use a process backend (loky, the default, or dask)"
+        )
+
+
+def _run_with_restarts(
+    sweep_id: str, function: Callable | None, plans: list[AgentPlan], store: Any, kw: dict
+) -> list[str]:
+    """Run the planned agents; when a worker dies, crash its runs and run the agents again."""
+    import joblib
+
+    barren = 0
+    while True:
+        ended_before = _ended_count(store, sweep_id, plans)
+        jobs = [
+            joblib.delayed(_agent_job)(sweep_id, _CloudFunction(function), plan, store.url, kw)
+            for plan in plans
+        ]
+        try:
+            results = joblib.Parallel(n_jobs=len(jobs))(jobs)
+            return [r.reason for r in results]
+        except Exception as err:  # only a dead worker is retried, see below
+            if not _worker_died(err):
+                raise
+            crashed = store.reap(sweep_id, dead_pids_on=socket.gethostname())
+            barren = 0 if _ended_count(store, sweep_id, plans) > ended_before else barren + 1
+            _say(kw, f"a worker died ({type(err).__name__}); runs crashed: {crashed or 'none'}")
+            if barren >= MAX_BARREN_RESTARTS:
+                return [f"workers died {barren} times in a row with no run ending; gave up"]
+            _say(kw, "starting the agents again for the remaining runs")
+
+
+def _worker_died(err: BaseException) -> bool:
+    """joblib/loky's TerminatedWorkerError (any broken pool) or Dask's KilledWorker."""
+    from concurrent.futures import BrokenExecutor
+
+    return isinstance(err, BrokenExecutor) or type(err).__name__ == "KilledWorker"
+
+
+def _ended_count(store: Any, sweep_id: str, plans: list[AgentPlan]) -> int:
+    names = {plan.name for plan in plans}
+    return sum(
+        1
+        for run in store.get_runs(sweep_id, history=False)
+        if run.get("agent") in names and run["state"] in ENDED_NORMALLY
+    )
+
+
+def _say(kw: dict, text: str) -> None:
+    if not kw.get("quiet"):
+        print(f"sweepnb: {text}", file=sys.stderr, flush=True)
+
+
+def group_result(store: Any, sweep_id: str, group: str, reasons: list[str]) -> AgentResult:
+    """The runs of the agents named ``<group>-<i>`` (from the store) and why they ended."""
+    runs = {
+        run["id"]: run["state"]
+        for run in store.get_runs(sweep_id, history=False)
+        if str(run.get("agent") or "").startswith(group + "-")
+    }
+    return AgentResult(sweep_id, runs, "; ".join(dict.fromkeys(r for r in reasons if r)))
 
 
 def stop_group_runs(store: Any, sweep_id: str, group: str) -> list[str]:
@@ -101,9 +295,44 @@ def stop_group_runs(store: Any, sweep_id: str, group: str) -> list[str]:
     return stopped
 
 
+# ---------------------------------------------------------------------------------------------
+# One job, in a worker
+# ---------------------------------------------------------------------------------------------
+
+
 def _agent_job(
-    sweep_id: str, function: _CloudFunction, count: int | None, store_url: str, kw: dict
+    sweep_id: str, function: _CloudFunction, plan: AgentPlan, store_url: str, kw: dict
 ) -> AgentResult:
     from .store import Store
 
-    return run_agent(sweep_id, function.function, count, store=Store(store_url), **kw)
+    store = Store(store_url)
+    count = plan.count
+    if count is not None:  # a restarted agent does only what it has not done yet
+        count = max(0, count - _runs_of(store, sweep_id, plan.name))
+    if count == 0:
+        return AgentResult(sweep_id, reason=f"count {plan.count} reached")
+    with gpu_env(plan.gpu):
+        return run_agent(
+            sweep_id, function.function, count, store=store, agent_name=plan.name, **kw
+        )
+
+
+def _runs_of(store: Any, sweep_id: str, agent: str) -> int:
+    return sum(1 for run in store.get_runs(sweep_id, history=False) if run.get("agent") == agent)
+
+
+@contextlib.contextmanager
+def gpu_env(gpu: str | None) -> Iterator[None]:
+    """Within: ``CUDA_VISIBLE_DEVICES=gpu`` (restored after; nothing changes for None)."""
+    if gpu is None:
+        yield
+        return
+    before = os.environ.get("CUDA_VISIBLE_DEVICES")
+    os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+        else:
+            os.environ["CUDA_VISIBLE_DEVICES"] = before
