@@ -48,6 +48,8 @@ class AgentHandle:
         self.result: Any = None
         self.error: BaseException | None = None
         self.dashboard: Any = None
+        self._main_waiting = False  # wait() draws the dashboard's last frame from its thread
+        self._dashboard_lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._run, name=f"sweepnb-agent-{sweep_id}", daemon=True
         )
@@ -74,11 +76,15 @@ class AgentHandle:
         except BaseException as exc:  # noqa: BLE001 (re-raised in the waiting thread)
             self.error = exc
         finally:
-            if self.dashboard is not None and not self._waited_in_main():
-                _finish_dashboard(self.dashboard)
+            if not self._main_waiting:
+                self._finish_dashboard()
 
-    def _waited_in_main(self) -> bool:
-        return getattr(self, "_main_waiting", False)
+    def _finish_dashboard(self) -> None:
+        """Stop the dashboard's polling and draw its final state, once."""
+        with self._dashboard_lock:
+            dash, self.dashboard = self.dashboard, None
+        if dash is not None:
+            _finish_dashboard(dash)
 
     @property
     def done(self) -> bool:
@@ -96,29 +102,33 @@ class AgentHandle:
                 while handled < interrupts.count:
                     handled += 1
                     self._interrupt(handled)
-        if self.dashboard is not None:
-            _finish_dashboard(self.dashboard)
-            self.dashboard = None
+        self._finish_dashboard()
         if self.error is not None and not isinstance(self.error, KeyboardInterrupt):
             raise self.error
         return self
 
     def _interrupt(self, count: int) -> None:
-        """Ctrl-C while waiting: pause the sweep, then stop its running runs."""
+        """Ctrl-C while waiting: pause the sweep, then stop its running runs. A sweep that
+        already ended cannot pause: its running runs are stopped at the first Ctrl-C."""
         from .. import api
+        from ..errors import SweepnbError
 
         if count == 1:
-            print(
-                f"Interrupted: sweep {self.sweep_id} paused, running runs finish "
-                f"(interrupt again to stop them now; %sweep --resume to go on later)"
-            )
-            api.pause(self.sweep_id, store=self.store)
-            return
+            try:
+                api.pause(self.sweep_id, store=self.store)
+            except SweepnbError:
+                pass
+            else:
+                print(
+                    f"Interrupted: sweep {self.sweep_id} paused, running runs finish "
+                    f"(interrupt again to stop them now; %sweep --resume to go on later)"
+                )
+                return
         print(f"Stopping the running runs of sweep {self.sweep_id} at their next log")
         store = open_store(self.store)
+        reason = {"rule": "interrupt", "message": "the notebook kernel was interrupted"}
         for run in store.get_runs(self.sweep_id, history=False):
             if run["state"] == "running" and not run.get("stop_requested"):
-                reason = {"rule": "interrupt", "message": "the notebook kernel was interrupted"}
                 store.request_stop(run["id"], reason)
 
     def stop(self) -> None:
