@@ -39,6 +39,7 @@ REAP_INTERVAL = 5.0  # seconds between two reaps of dead runs by one agent
 HISTORY_FREE_METHODS = ("grid", "random")  # searches that never read the runs' history
 OUTPUT_TAIL = 200  # lines of a program's output kept with its run
 FAILED_STATES = ("failed",)
+RETRIED_STATES = ("failed", "crashed")  # runs whose grid point ``retry_failed`` runs again
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +150,7 @@ def run_agent(
     agent_name: str | None = None,
     policy: FailurePolicy | None = None,
     progress: bool | None = None,
+    retry_failed: bool | float = False,
     **ignored: Any,
 ) -> AgentResult:
     """Run sweep ``sweep_id`` in this process, one run at a time; return what was done.
@@ -157,7 +159,10 @@ def run_agent(
     sweep's ``program`` runs through its ``command`` in a subprocess. ``count`` caps the runs of
     this agent. ``kill_delay``: seconds between SIGTERM and SIGKILL when a program run must end
     (default: env ``SWEEPNB_AGENT_KILL_DELAY`` or ``WANDB_AGENT_KILL_DELAY``, else 30).
-    W&B keywords (``project``, ``entity``) are accepted and ignored.
+    ``retry_failed``: runs that failed or crashed before the agent started (or before that epoch
+    time, when a number) no longer cover their config, so a grid runs those points again (a
+    finished sweep is reopened for them). W&B keywords (``project``, ``entity``) are accepted
+    and ignored.
 
     >>> result = run_agent(sweep_id, train, count=5)      # doctest: +SKIP
     """
@@ -170,8 +175,30 @@ def run_agent(
         quiet=quiet,
         name=agent_name,
         policy=policy or FailurePolicy(),
+        retry_before=_retry_cutoff(retry_failed),
     )
     return agent.loop(count, progress=progress)
+
+
+def _retry_cutoff(retry_failed: bool | float) -> float | None:
+    """``retry_failed`` as the time before which failed/crashed runs are retried, or None."""
+    if retry_failed is True:
+        return time.time()
+    if retry_failed is False or retry_failed is None:
+        return None
+    if isinstance(retry_failed, (int, float)):
+        return float(retry_failed)
+    raise SweepnbError(f"retry_failed: expected True/False or an epoch time, got {retry_failed!r}")
+
+
+def without_retried(runs: list[dict], before: float | None) -> list[dict]:
+    """The runs that cover their config: all, except (with ``retry_failed``) those that failed
+    or crashed before ``before``. A retried point that fails again then covers it (no loop)."""
+    if before is None:
+        return runs
+    return [
+        r for r in runs if not (r["state"] in RETRIED_STATES and (r.get("created") or 0) < before)
+    ]
 
 
 def _kill_delay() -> float:
@@ -213,8 +240,10 @@ class _Agent:
         quiet: bool,
         name: str | None,
         policy: FailurePolicy,
+        retry_before: float | None = None,
     ):
         self.sweep_id = parse_sweep_id(sweep_id)
+        self.retry_before = retry_before
         self.function = function
         self.store = store
         self.kill_delay = kill_delay
@@ -236,6 +265,15 @@ class _Agent:
         )
         if function is None:
             _check_program(sweep)
+        if retry_before is not None and sweep["state"] == "finished":
+            self._reopen_for_retry()
+
+    def _reopen_for_retry(self) -> None:
+        """A finished sweep with runs to retry is set running again (the user asked for it)."""
+        runs = self.store.get_runs(self.sweep_id, history=False)
+        if len(without_retried(runs, self.retry_before)) < len(runs):
+            self.store.set_sweep_state(self.sweep_id, "running")
+            self._say(f"sweep {self.sweep_id} running again to retry its failed/crashed runs")
 
     # -- main loop -----------------------------------------------------------------------------
 
@@ -330,7 +368,7 @@ class _Agent:
         from . import engine
 
         self.sweep = sweep
-        suggestions = engine.suggest(sweep["config"], runs, n=1)
+        suggestions = engine.suggest(sweep["config"], without_retried(runs, self.retry_before), n=1)
         if not suggestions:
             self.exhausted = True
             return None
