@@ -27,9 +27,10 @@ def runs_frame(cfg: dict, runs: list[dict]) -> pd.DataFrame:
 
     >>> cfg = {"metric": {"name": "loss", "goal": "minimize"},
     ...        "parameters": {"lr": {"distribution": "constant", "value": 0.1}}}
-    >>> runs_frame(cfg, [{"id": "a", "state": "finished", "config": {"lr": 0.1},
-    ...                   "history": [{"loss": 3}, {"loss": 2}], "summary": {"loss": 2}}]).loss[0]
-    2.0
+    >>> run = {"id": "a", "state": "finished", "config": {"lr": 0.1},
+    ...        "history": [{"loss": 3}, {"loss": 2}], "summary": {"loss": 2}}
+    >>> runs_frame(cfg, [run])[["id", "lr", "loss"]].to_dict("records")
+    [{'id': 'a', 'lr': 0.1, 'loss': 2.0}]
     """
     names = _param_columns(cfg)
     metric_name, goal = _metric(cfg)

@@ -1,11 +1,10 @@
 """The public Python API: create a sweep, run agents on it, read its results, change its state.
 
-    >>> import sweepnb                                                    # doctest: +SKIP
-    >>> sweep_id = sweepnb.sweep({"method": "grid", "metric": {"name": "loss"},
-    ...                           "parameters": {"x": {"values": [1, 2, 3]}}})
-    >>> sweepnb.agent(sweep_id, lambda: sweepnb.log({"loss": sweepnb.config.x ** 2}))
-    >>> sweepnb.best_run(sweep_id)["config"]
-    {'x': 1}
+    import sweepnb
+    sweep_id = sweepnb.sweep({"method": "grid", "metric": {"name": "loss"},
+                              "parameters": {"x": {"values": [1, 2, 3]}}})
+    sweepnb.agent(sweep_id, lambda: sweepnb.log({"loss": sweepnb.config.x ** 2}))
+    sweepnb.best_run(sweep_id)["config"]          # {'x': 1}
 
 Names follow W&B (``sweep``, ``agent``); W&B's ``entity``/``project`` are accepted and recorded.
 """
