@@ -392,7 +392,8 @@ class Dashboard:
         redraw now). ``runs`` None: read them from the store. Returns True if redrawn.
 
         Throttle: at most one drawing per ``refresh`` seconds, and drawing takes at most a
-        ``budget`` share of the time (a drawing that took 0.2 s waits 4 s with the default 5%)."""
+        ``budget`` share of the time (a drawing that took 0.2 s of CPU waits 4 s with the
+        default 5%)."""
         with self._lock:
             if runs is None:
                 runs, sweep_state = self.poll()
@@ -410,14 +411,17 @@ class Dashboard:
 
     @property
     def min_interval(self) -> float:
-        """Seconds between two drawings: ``refresh``, or longer when drawing is slow."""
+        """Seconds between two drawings: ``refresh``, or longer when drawing is slow (the last
+        drawing's CPU time divided by ``budget``)."""
         return max(self.refresh_interval, self._last_cost / self.budget)
 
     def _draw(self, runs: list[dict], state: str, mark: int) -> None:
-        start = time.perf_counter()
+        # the budget counts this thread's CPU time: what a drawing takes from the agents (and
+        # the GIL), not the wall time a loaded machine stretches it to
+        start, cpu = time.perf_counter(), time.thread_time()
         self.last_bundle = self.render(runs, state)
-        self._last_cost = time.perf_counter() - start
-        self.render_seconds += self._last_cost
+        self._last_cost = time.thread_time() - cpu
+        self.render_seconds += time.perf_counter() - start
         self.renders += 1
         self._fingerprint, self._last_render = mark, time.monotonic()
 
