@@ -697,9 +697,13 @@ class Store:
         stale = [
             run_id for run_id, version in listing if cache.get(run_id, {}).get("version") != version
         ]
-        for start in range(0, len(stale), _IN_CHUNK):
-            chunk = runs_table.c.id.in_(stale[start : start + _IN_CHUNK])
-            for run in self._select_runs(conn, chunk, history=history):
+        if len(stale) * 2 > len(listing):  # mostly new (a first read): one sweep-wide query
+            wheres = [runs_table.c.sweep_id == sweep_id]
+        else:
+            chunks = [stale[i : i + _IN_CHUNK] for i in range(0, len(stale), _IN_CHUNK)]
+            wheres = [runs_table.c.id.in_(chunk) for chunk in chunks]
+        for where in wheres:
+            for run in self._select_runs(conn, where, history=history):
                 cache[run["id"]] = run
         return [_copy_run(cache[run_id]) for run_id, _ in listing if run_id in cache]
 
