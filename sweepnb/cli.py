@@ -13,11 +13,14 @@ on stderr and exit with code 2, before anything is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .errors import ConfigError, SweepnbError
@@ -25,6 +28,7 @@ from .notebook.arguments import (
     add_agent_arguments,
     add_store_argument,
     add_sweep_arguments,
+    agent_options,
     jobs_count,
     positive_int,
 )
@@ -189,8 +193,29 @@ def agent_command(sweep_id: str, store: str | None) -> str:
 def cmd_agent(args: argparse.Namespace) -> int:
     from . import api
 
-    result = api.agent(args.sweep_id, None, count=args.count, n_jobs=args.jobs, store=_store(args))
+    with _sigterm_as_interrupt():
+        result = api.agent(
+            args.sweep_id, None, count=args.count, store=_store(args), **agent_options(args)
+        )
     return EXIT_INTERRUPTED if "interrupted" in result.reason else 0
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within: ``kill PID`` (SIGTERM) ends the agent like Ctrl-C, so its running run is recorded
+    ``stopped`` instead of being left ``running`` until another agent reaps it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -75,13 +75,14 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `sweepnb agent` / `%agent`: --count, --jobs, --store."""
+    """Options of `sweepnb agent` / `%agent`: --count, --jobs, --backend, --scheduler, --gpus,
+    --retry-failed, --store (`agent_options` turns them into `sweepnb.agent` keywords)."""
     parser.add_argument(
         "--count",
         type=positive_int,
         default=None,
         metavar="N",
-        help="runs per agent (default: until the sweep is done)",
+        help="runs in all, shared by the parallel agents (default: until the sweep is done)",
     )
     parser.add_argument(
         "-j",
@@ -91,4 +92,44 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="agents in parallel through joblib (loky processes by default); -1 = one per CPU",
     )
+    parser.add_argument(
+        "--backend",
+        default=None,
+        metavar="NAME",
+        help="joblib backend of the parallel agents: loky (default), threading, dask...",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the agents on this Dask scheduler (tcp://HOST:8786; implies --backend dask)",
+    )
+    parser.add_argument(
+        "--gpus",
+        default=None,
+        metavar="IDS",
+        help="CUDA_VISIBLE_DEVICES of each parallel agent, e.g. 0,1 (agent i gets the i-th)",
+    )
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="run again the grid points whose runs failed or crashed",
+    )
     add_store_argument(parser)
+
+
+def agent_options(args: argparse.Namespace) -> dict:
+    """The keywords of `sweepnb.agent` from parsed agent options (all but --count/--store).
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_agent_arguments(parser)
+    >>> agent_options(parser.parse_args(["--jobs", "2", "--gpus", "0,1"]))["gpus"]
+    '0,1'
+    """
+    return {
+        "n_jobs": args.jobs,
+        "backend": args.backend,
+        "scheduler": args.scheduler,
+        "gpus": args.gpus,
+        "retry_failed": args.retry_failed,
+    }
