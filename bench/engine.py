@@ -10,6 +10,7 @@ An ask/tell loop with ``engine.suggest`` on Branin (2-d), Hartmann6 (6-d) and a 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
@@ -114,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_timing:
         print("\nms per bayes suggestion with N finished runs (median of 5)", flush=True)
         print(timing_table(["hartmann6", "mixed"], sizes, repeats=5), flush=True)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"(load average {load} on {os.cpu_count()} CPUs: wall clock includes waiting)")
 
 
 if __name__ == "__main__":

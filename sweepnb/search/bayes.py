@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize, special, stats
 from threadpoolctl import threadpool_limits
 
 from ..metric import best_value, latest_value
@@ -274,12 +274,26 @@ class Model:
     best: float
 
 
+def standardise(y: np.ndarray) -> np.ndarray:
+    """Targets made comparable: zero mean, unit spread, then a Yeo-Johnson power transform.
+
+    The power transform (its exponent fitted by maximum likelihood) tames heavy tails, such as
+    a few runs that diverged to huge losses, which a stationary GP would otherwise chase.
+    """
+    if len(y) < 2 or np.std(y) < 1e-12:
+        return y - np.mean(y)
+    z = (y - np.mean(y)) / np.std(y)
+    if len(y) >= 4:
+        with np.errstate(all="ignore"):
+            warped, _ = stats.yeojohnson(z)
+        if np.all(np.isfinite(warped)) and np.std(warped) > 1e-12:
+            z = warped
+    return (z - np.mean(z)) / np.std(z)
+
+
 def fit(obs: Observations, rng: np.random.Generator) -> Model:
     """Fit the GP to the observed runs, then add running runs as kriging-believer fantasies."""
-    y_mean = float(np.mean(obs.y))
-    y_std = float(np.std(obs.y)) if len(obs.y) > 1 else 1.0
-    y_std = y_std if y_std > 1e-12 else 1.0
-    y = (obs.y - y_mean) / y_std
+    y = standardise(obs.y)
     idx = np.arange(len(y))
     if len(idx) > MAX_FIT_POINTS:  # the best half of the budget, the rest at random
         order = np.argsort(y)
