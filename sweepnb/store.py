@@ -174,15 +174,24 @@ def resolve_url(url: str | os.PathLike | None = None) -> str:
     )
 
 
+def _passwords(url: URL) -> list[str]:
+    # libpq also takes the password as a query parameter (?password=...)
+    found = [str(url.password)] if url.password else []
+    query = url.query.get("password")
+    found += [query] if isinstance(query, str) else list(query or ())
+    return [p for p in found if p]
+
+
 def mask_url(url: str) -> str:
     """``url`` with its password replaced by ``***`` (``postgresql://user:***@host/db``)."""
     try:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - never let masking itself leak the text
         return "<unparseable store URL>"
-    if parsed.password is None:
-        return url
-    return parsed.render_as_string(hide_password=True)
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    text = parsed.render_as_string(hide_password=parsed.password is not None)
+    return text.replace("password=%2A%2A%2A", "password=***")
 
 
 def _sqlalchemy_url(url: str) -> URL:
@@ -391,9 +400,8 @@ class Store:
         if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
             exc = exc.orig  # the driver's own message, without SQLAlchemy's SQL/background text
         text = str(exc).strip()
-        password = self._sa_url.password
-        if password:
-            text = text.replace(str(password), "***")
+        for password in _passwords(self._sa_url):
+            text = text.replace(password, "***")
         return text
 
     def _transaction(self, fn: Callable[[Connection], Any], *, write: bool) -> Any:

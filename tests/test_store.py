@@ -80,6 +80,12 @@ def test_password_is_masked_in_repr_and_str():
     assert store.url == "postgresql://alice:s3cret-pw@db.example:5432/sweeps"
 
 
+def test_password_in_the_query_string_is_masked():
+    store = Store("postgresql://alice@db.example/sweeps?password=s3cret-pw&sslmode=require")
+    assert store.display_url == "postgresql://alice@db.example/sweeps?password=***&sslmode=require"
+    assert "s3cret-pw" not in repr(store)
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
