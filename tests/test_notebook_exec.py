@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from sweepnb.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -89,3 +92,65 @@ def test_widget_builder_notebook_runs_and_creates_the_sweep(tmp_path, monkeypatc
     assert "parameters.lr" in checks
     agent_cell = cell_with(nb, "%agent {sid}")
     assert "finished" in texts(agent_cell)
+
+
+SETUP = """\
+%load_ext sweepnb
+import time
+import sweepnb
+
+def slow():
+    with sweepnb.init() as run:
+        for step in range(10):
+            sweepnb.log({"loss": run.config.x + step})
+            time.sleep(0.1)
+"""
+
+
+def stop_button_comm(kc, msg_id: str, timeout: float = 120) -> str:
+    """The comm id of the dashboard's Stop button, from the widgets the cell opened."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id or msg["msg_type"] != "comm_open":
+            continue
+        state = msg["content"]["data"].get("state", {})
+        if state.get("_model_name") == "ButtonModel" and "Stop" in state.get("description", ""):
+            return msg["content"]["comm_id"]
+    raise AssertionError("the dashboard showed no Stop button")
+
+
+def test_stop_button_works_while_the_cell_awaits_the_agents(tmp_path):
+    """`await h` keeps the kernel answering widget messages: a click on Stop ends the sweep."""
+    from jupyter_client.manager import start_new_kernel
+
+    db = tmp_path / "sweeps.db"
+    env = {**os.environ, "SWEEPNB_STORE": str(db), "PYTHONPATH": str(ROOT)}
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=env)
+    try:
+        reply = kc.execute_interactive(SETUP, timeout=120)
+        assert reply["content"]["status"] == "ok"
+        reply = kc.execute_interactive(
+            "%%sweep\nmethod: grid\nmetric: {name: loss}\n"
+            "parameters: {x: {values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}}",
+            timeout=60,
+        )
+        assert reply["content"]["status"] == "ok"
+        msg_id = kc.execute("h = %agent slow --background\nawait h")
+        button = stop_button_comm(kc, msg_id)
+        store = Store(str(db))
+        sweep_id = store.list_sweeps()[0]["id"]
+        while not any(run["state"] == "finished" for run in store.get_runs(sweep_id)):
+            time.sleep(0.1)
+        click = {"comm_id": button, "data": {"method": "custom", "content": {"event": "click"}}}
+        kc.shell_channel.send(kc.session.msg("comm_msg", click))
+        reply = kc.get_shell_msg(timeout=120)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = kc.get_shell_msg(timeout=120)
+        assert reply["content"]["status"] == "ok"
+        assert store.get_sweep(sweep_id)["state"] == "finished"
+        states = [run["state"] for run in store.get_runs(sweep_id)]
+        assert "running" not in states and len(states) < 12
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -3,7 +3,7 @@
     h = %agent train --count 8 --jobs 2     # waits; Ctrl-C pauses the sweep
     h.df, h.best, h.config                 # runs DataFrame, best run, loaded sweep config
     h = %agent train --background          # returns at once (the dashboard's Stop button works)
-    h.wait()
+    await h                                # waits without blocking widgets (or h.wait())
 
 The agents run off the kernel's main thread, which only waits: a kernel interrupt reaches it
 and is handled completely (first: pause the sweep, running runs finish; second: stop them).
@@ -96,12 +96,33 @@ class AgentHandle:
         finish, no new ones), a second stops the running runs at their next log."""
         self._main_waiting = True
         with _counted_interrupts() as interrupts:
-            handled = 0
             while self._thread.is_alive():
                 self._thread.join(0.2)
-                while handled < interrupts.count:
-                    handled += 1
-                    self._interrupt(handled)
+                self._handle_interrupts(interrupts)
+        return self._outcome()
+
+    async def wait_async(self) -> AgentHandle:
+        """`await h`: like `wait()`, but the kernel keeps handling widget messages meanwhile,
+        so the dashboard's Stop button works while the cell runs (ipykernel >= 7)."""
+        import asyncio
+
+        self._main_waiting = True
+        with _counted_interrupts() as interrupts:
+            while self._thread.is_alive():
+                await asyncio.sleep(0.2)
+                self._handle_interrupts(interrupts)
+        return self._outcome()
+
+    def __await__(self):
+        return self.wait_async().__await__()
+
+    def _handle_interrupts(self, interrupts: _InterruptCount) -> None:
+        while interrupts.handled < interrupts.count:
+            interrupts.handled += 1
+            self._interrupt(interrupts.handled)
+
+    def _outcome(self) -> AgentHandle:
+        """Once the agents ended: the dashboard's last frame, then self or the agents' error."""
         self._finish_dashboard()
         if self.error is not None and not isinstance(self.error, KeyboardInterrupt):
             raise self.error
@@ -167,7 +188,8 @@ class AgentHandle:
 
 
 class _InterruptCount:
-    count = 0
+    count = 0  # SIGINTs received
+    handled = 0  # SIGINTs acted upon
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@
     %sweep show                   # the current sweep's runs
     %sweep --pause                # --stop, --pause, --resume, --cancel [ID]
     h = %agent train --count 8 --jobs 2   # h.df, h.best
+    h = %agent train --background         # then `await h`: the Stop button works meanwhile
 
 The last sweep created or named becomes the *current sweep*, used when an ID is left out.
 Settings: `%config SweepMagics.store = "sqlite:///sweeps.db"`.
@@ -266,8 +267,8 @@ class SweepMagics(Magics):
     @argument(
         "--background",
         action="store_true",
-        help="return at once and run in the background (the dashboard's Stop button "
-        "works while it runs); use .wait() on the handle",
+        help="return the handle at once, agents running in the background; then `await h` "
+        "waits with the dashboard's Stop button working (h.wait() blocks)",
     )
     @argument(
         "--no-dashboard",
