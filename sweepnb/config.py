@@ -301,13 +301,14 @@ def _parse_json(text: str, path: Path) -> Any:
 
 
 def _key_path(path: Iterable[Any]) -> str:
-    out = ""
+    """``("parameters", "lr", "values", 2)`` -> ``parameters.lr.values[2]``; ``()`` -> ``config``."""
+    out = []
     for part in path:
         if isinstance(part, int):
-            out += f"[{part}]"
+            out.append(f"[{part}]")
         else:
-            out += f".{part}" if out else str(part)
-    return out or "config"
+            out.append(("." if out else "") + (part or "''"))
+    return "".join(out) or "config"
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -70,7 +70,21 @@ def _outcome(source):
         return _load_quietly(source)
     except ConfigError as err:
         assert err.errors and all(isinstance(e, str) and e for e in err.errors)
+        if isinstance(source, dict):
+            _assert_messages_start_with_a_key_path(err.errors, source)
         return err
+
+
+def _assert_messages_start_with_a_key_path(errors, source):
+    # a message names a key the user wrote, or one the config lacks (method, parameters, metric)
+    keys = [k or "''" for k in source if isinstance(k, str)] + [
+        "config",
+        "method",
+        "parameters",
+        "metric",
+    ]
+    for message in errors:
+        assert any(message.startswith((f"{k}:", f"{k}.", f"{k}[")) for k in keys), message
 
 
 @SETTINGS
