@@ -408,6 +408,11 @@ def test_probabilities_sum_uses_a_relative_tolerance():
         _param({"values": [1, 2], "probabilities": [0.5, 0.4999]})
 
 
+def test_probabilities_must_be_finite():
+    error = _one_error(_params({"c": {"values": [1, 2], "probabilities": [math.nan, 1.0]}}))
+    assert error == "parameters.c: probabilities [nan, 1.0] are not all finite numbers"
+
+
 def test_probabilities_must_match_values_in_length():
     assert _one_error(_params({"c": {"values": [1, 2], "probabilities": [1.0]}})) == (
         "parameters.c: 2 values but 1 probabilities (need one each)"
@@ -532,6 +537,20 @@ def test_hyperband_without_any_bracket_is_rejected(max_iter, s):
     assert error.startswith(
         f"early_terminate: max_iter {max_iter} with s {s} and eta 3 gives no bracket"
     )
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"max_iter": 27, "s": 2.5}, "early_terminate.s: 2.5 is not a whole number"),
+        ({"min_iter": 3, "eta": math.inf}, "early_terminate.eta: inf is not a finite number"),
+    ],
+)
+def test_hyperband_numbers_wandb_would_crash_on(rule, message):
+    cfg = _params(
+        {"x": {"value": 1}}, metric={"name": "l"}, early_terminate={"type": "hyperband", **rule}
+    )
+    assert _one_error(cfg) == message
 
 
 @pytest.mark.parametrize(("max_iter", "s", "eta"), [(81, 3, 3), (4, 5, 3), (5, 2, 2), (3, 1, 3)])
@@ -788,6 +807,17 @@ def test_json_file(tmp_path):
         "min": 0,
         "max": 3,
     }
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_file_with_a_byte_order_mark_loads(tmp_path, suffix):
+    path = tmp_path / f"bom{suffix}"
+    path.write_text(json.dumps(_params({"x": {"value": 1}})), encoding="utf-8-sig")
+    assert load_config(path)["parameters"]["x"]["value"] == 1
+
+
+def test_crlf_line_endings_load():
+    assert load_config(GRID_YAML.replace("\n", "\r\n")) == load_config(GRID_YAML)
 
 
 def test_json_syntax_error_names_the_file_and_line(tmp_path):
