@@ -31,6 +31,7 @@ N_REFINE_STARTS = 5
 REFINE_ITERATIONS = 50
 N_PRIOR_STARTS = 0
 MAX_FIT_POINTS = 64  # hyperparameters are fitted on at most this many runs (speed)
+MIN_PENDING_DISTANCE = 0.2  # in length scales: closer to a running point is the same point
 MAX_ENUMERATE = 20000  # discrete spaces up to this size are enumerated once candidates repeat
 TERMINAL_IMPUTED = ("failed", "crashed")
 
@@ -268,10 +269,19 @@ def observe(cfg: dict, space: Space, runs: list[dict]) -> Observations:
 
 @dataclass
 class Model:
-    """A fitted GP with the standardisation of y and the incumbent (best standardised y)."""
+    """A fitted GP on standardised y, the incumbent (best y) and the pending (fantasy) points."""
 
     gp: GP
     best: float
+    pending: np.ndarray
+
+    def far_from_pending(self, X: np.ndarray) -> np.ndarray:
+        """Mask of the rows of X that are not next to a pending point (in length scales)."""
+        if len(self.pending) == 0:
+            return np.ones(len(X), dtype=bool)
+        ls = self.gp.h.lengthscales
+        diff = (X[:, None, :] - self.pending[None, :, :]) / ls
+        return np.min(np.sum(diff * diff, axis=-1), axis=1) > MIN_PENDING_DISTANCE**2
 
 
 def standardise(y: np.ndarray) -> np.ndarray:
@@ -302,9 +312,20 @@ def fit(obs: Observations, rng: np.random.Generator) -> Model:
         idx = np.r_[order[:keep], rest]
     hypers: Hypers = fit_hypers(obs.X[idx], y[idx])
     gp = GP(obs.X, y, hypers)
+    model = Model(gp, float(np.min(y)), np.zeros((0, obs.X.shape[1])))
     for x in obs.pending:
-        gp = gp.with_point(x, float(gp.predict(x[None, :])[0][0]))
-    return Model(gp, float(np.min(y)))
+        model = believe(model, x)
+    return model
+
+
+def believe(model: Model, x: np.ndarray) -> Model:
+    """Kriging believer: the model with ``x`` observed at its predicted mean (a fantasy).
+
+    The incumbent includes fantasies, so a point next to a pending one promises nothing more.
+    """
+    believed = float(model.gp.predict(x[None, :])[0][0])
+    pending = np.vstack([model.pending, x[None, :]])
+    return Model(model.gp.with_point(x, believed), min(model.best, believed), pending)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,7 +424,9 @@ def propose(space: Space, obs: Observations, model: Model, seen: set, rng) -> np
     refined = space.snap(_refine(space, model, starts))
     cand = np.vstack([refined, cand])
     score = np.r_[acquisition(model, refined), score]
-    for i in np.argsort(-score, kind="stable"):
+    # a candidate next to a running one is what a parallel agent is already doing
+    apart = model.far_from_pending(cand)
+    for i in np.argsort(-np.where(apart, score, score - 1e6), kind="stable"):
         if space.key(cand[i]) not in seen:
             return cand[i]
     size = space.size()
@@ -448,9 +471,8 @@ def _suggest(cfg: dict, space: Space, runs: list[dict], n: int, rng) -> list[dic
             x = _random_point(space, seen, rng)
         else:
             x = propose(space, obs, model, seen, rng)
-            if i < n - 1:  # kriging believer: the rest of the batch sees this one as done
-                believed = float(model.gp.predict(x[None, :])[0][0])
-                model = Model(model.gp.with_point(x, believed), model.best)
+            if i < n - 1:  # the rest of the batch sees this one as done
+                model = believe(model, x)
         seen.add(space.key(x))
         out.append(space.decode(x))
     return out
