@@ -124,6 +124,11 @@ DISTRIBUTIONS: tuple[str, ...] = tuple(f for f in _parameter_forms() if f != "ne
 #: The forms tried, in order, when ``distribution`` is omitted.
 _INFERABLE = tuple(f for f in DISTRIBUTIONS if "distribution" not in _definition(f)["required"])
 
+#: Every key a distribution form knows.
+_PARAMETER_KEYS = list(
+    dict.fromkeys(k for f in DISTRIBUTIONS for k in _definition(f)["properties"])
+)
+
 #: A parameter name (checked at every depth), the schema's ``propertyNames`` pattern.
 _NAME_RE = re.compile(_definition("parameters")["propertyNames"]["pattern"])
 
@@ -316,11 +321,16 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _did_you_mean(word: Any, choices: Iterable[str]) -> str:
+def _close_match(word: Any, choices: Iterable[str]) -> str | None:
     if not isinstance(word, str):
-        return ""
+        return None
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else None
+
+
+def _did_you_mean(word: Any, choices: Iterable[str]) -> str:
+    match = _close_match(word, choices)
+    return f" (did you mean {match!r}?)" if match else ""
 
 
 def _quoted(keys: Iterable[Any]) -> str:
@@ -566,16 +576,20 @@ def _form_problems(spec: dict[str, Any], form: str, explicit: bool) -> list[str]
     definition = _definition(form)
     known = list(definition["properties"])
     unknown = [k for k in spec if k not in known]
-    free = [k for k in known if k not in spec]
-    hints = {k: _did_you_mean(k, free) for k in unknown}
+    # a guessed form may be the wrong guess: suggest any parameter key then
+    vocabulary = known if explicit else _PARAMETER_KEYS
+    free = [k for k in vocabulary if k not in spec]
+    meant = {k: _close_match(k, free) for k in unknown}
     parts = []
     if unknown:
-        keys = ", ".join(f"{k!r}{hints[k]}" for k in unknown)
+        keys = ", ".join(
+            f"{k!r}" + (f" (did you mean {meant[k]!r}?)" if meant[k] else "") for k in unknown
+        )
         suffix = f" for distribution {form!r}" if explicit else ""
         parts.append(f"unknown key{'s' if len(unknown) > 1 else ''} {keys}{suffix}")
     needed = [k for k in definition["required"] if k != "distribution"]
     absent = [k for k in needed if k not in spec]
-    if any(f"{k!r}?" not in "".join(hints.values()) for k in absent):
+    if any(k not in meant.values() for k in absent):  # a typo'd key already says what is missing
         parts.append(f"distribution {form!r} needs {' and '.join(needed)}")
     for err in _form_validator(form).iter_errors(spec):
         if err.validator not in ("additionalProperties", "required"):

@@ -307,6 +307,12 @@ def test_misspelled_key_in_a_parameter_gives_one_message():
     )
 
 
+def test_misspelled_key_is_matched_against_every_parameter_key():
+    assert _one_error(_params({"c": {"values": [1, 2], "probabilites": [0.5, 0.5]}})) == (
+        "parameters.c: unknown key 'probabilites' (did you mean 'probabilities'?)"
+    )
+
+
 def test_distribution_without_its_required_keys():
     assert _one_error(_params({"lr": {"distribution": "uniform"}})) == (
         "parameters.lr: distribution 'uniform' needs min and max"
