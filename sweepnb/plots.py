@@ -25,6 +25,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.ticker import LogLocator, NullLocator
 
 from .importance import ImportanceData, importance_data, swept_params
 from .importance import metric_of as _metric_of
@@ -294,8 +295,9 @@ def parallel_coordinates_data(
     return ParallelData(metric, goal, axes, values, y, [str(i) for i in runs["id"]], n_total)
 
 
-def draw_parallel_coordinates(data: ParallelData, fig: Canvas) -> None:
-    """Draw one polyline per run over the axes, coloured by the metric, best run highlighted."""
+def draw_parallel_coordinates(data: ParallelData, fig: Canvas, *, colorbar: bool = True) -> None:
+    """Draw one polyline per run over the axes, coloured by the metric, best run highlighted
+    (``colorbar`` False: the metric's own axis is the only scale)."""
     if not len(data.ids):
         _message(fig, f"no run has logged {data.metric!r} yet")
         return
@@ -332,7 +334,8 @@ def draw_parallel_coordinates(data: ParallelData, fig: Canvas) -> None:
     )
     ax.set_title(f"parallel coordinates ({shown})", fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.08), frameon=False)
-    fig.colorbar(lines, ax=ax, label=data.metric, pad=0.01)
+    if colorbar:
+        fig.colorbar(lines, ax=ax, label=data.metric, pad=0.01)
 
 
 def parallel_coordinates(
@@ -455,6 +458,8 @@ def draw_scatter(data: ScatterData, fig: Canvas, *, columns: int = 4) -> None:
         ax.scatter(x, data.y, s=9, c=colors, linewidths=0, alpha=0.8)
         if panel.kind == "log" and (panel.x > 0).any():
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(numticks=4))
+            ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks cost more than the points
         elif panel.kind == "categorical":
             ax.set_xticks(range(len(panel.labels)), panel.labels, fontsize=7, rotation=30)
         else:

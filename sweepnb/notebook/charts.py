@@ -23,6 +23,7 @@ from .. import plots
 
 TERMINAL = ("finished", "failed", "crashed", "stopped")
 WIDTH = 12.0  # inches; every row of tiles is this wide
+SCATTER_COLUMNS = 4
 RENDER_LOCK = threading.Lock()  # matplotlib is not thread-safe: one drawing at a time
 
 
@@ -45,7 +46,7 @@ class Charts:
     """
 
     def __init__(
-        self, *, dpi: int = 72, max_lines: int = 150, max_curves: int = 30, max_scatter: int = 6
+        self, *, dpi: int = 72, max_lines: int = 150, max_curves: int = 30, max_scatter: int = 4
     ):
         self.dpi = dpi
         self.max_lines = max_lines
@@ -98,7 +99,7 @@ class Charts:
         parallel = self._tile(
             "parallel", key, (WIDTH, 3.2), lambda f: _parallel(f, ended, cfg, self.max_lines)
         )
-        rows = math.ceil(max(1, len(scatter.panels)) / 3)
+        rows = math.ceil(max(1, len(scatter.panels)) / SCATTER_COLUMNS)
         if curves.has_steps:
             right = self._tile(
                 "curves", _curves_key(curves), (WIDTH / 2, 3), lambda f: _curves(f, curves)
@@ -152,9 +153,8 @@ def _history(fig: Figure, ended: pd.DataFrame, cfg: dict) -> None:
 
 
 def _parallel(fig: Figure, ended: pd.DataFrame, cfg: dict, max_lines: int) -> None:
-    plots.draw_parallel_coordinates(
-        plots.parallel_coordinates_data(ended, cfg, max_lines=max_lines), fig
-    )
+    data = plots.parallel_coordinates_data(ended, cfg, max_lines=max_lines)
+    plots.draw_parallel_coordinates(data, fig, colorbar=False)  # the metric axis is the scale
     fig.subplots_adjust(left=0.03, right=0.99, bottom=0.2, top=0.88)
 
 
@@ -169,7 +169,7 @@ def _importance(fig: Figure, importance: plots.ImportanceData) -> None:
 
 
 def _scatter(fig: Figure, scatter: plots.ScatterData, rows: int) -> None:
-    plots.draw_scatter(scatter, fig, columns=3)
+    plots.draw_scatter(scatter, fig, columns=SCATTER_COLUMNS)
     fig.subplots_adjust(
         left=0.08, right=0.98, bottom=0.2 / rows, top=1 - 0.14 / rows, wspace=0.1, hspace=0.5
     )
