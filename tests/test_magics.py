@@ -393,3 +393,13 @@ def test_trailing_semicolon_hides_the_returned_value(ip, db):
     result.raise_error()
     assert result.result is None
     assert [run["state"] for run in Store(db).get_runs(sid)] == ["finished", "finished"]
+
+
+def test_agent_passes_the_shared_cli_options_through(ip):
+    """--backend (one of the options `sweepnb agent` shares) reaches `sweepnb.agent`."""
+    ip.run_cell_magic("sweep", "", GRID_YAML)
+    run_ok(ip, TRAIN)
+    handle = ip.run_line_magic("agent", "train --jobs 2 --backend threading --no-dashboard")
+    frame = handle.df
+    assert set(frame["state"]) == {"finished"} and len(frame) == 3
+    assert set(frame["pid"]) == {os.getpid()}  # threads of this process, not loky workers

@@ -27,6 +27,8 @@ def open_store(store: Any):
 class AgentHandle:
     """What `%agent` returns: the agents' thread, then `.df`, `.best` and `.result`.
 
+    `options` are more `sweepnb.agent` keywords (`n_jobs`, `backend`, `scheduler`, `gpus`...).
+
     The agents run in a background thread so the kernel's main thread only waits (a kernel
     interrupt reaches it) and, with `--background`, is free for the dashboard's Stop button.
     """
@@ -37,14 +39,14 @@ class AgentHandle:
         function,
         *,
         count: int | None = None,
-        n_jobs: int = 1,
         store: Any = None,
+        options: dict | None = None,
     ):
         self.sweep_id = sweep_id
         self.function = function
         self.count = count
-        self.n_jobs = n_jobs
         self.store = store
+        self.options = dict(options or {})  # other `sweepnb.agent` keywords: n_jobs, backend...
         self.result: Any = None
         self.error: BaseException | None = None
         self.dashboard: Any = None
@@ -68,10 +70,10 @@ class AgentHandle:
                 self.sweep_id,
                 self.function,
                 count=self.count,
-                n_jobs=self.n_jobs,
                 store=self.store,
                 quiet=self.dashboard is not None,
                 progress=False,
+                **self.options,
             )
         except BaseException as exc:  # noqa: BLE001 (re-raised in the waiting thread)
             self.error = exc

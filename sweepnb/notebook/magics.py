@@ -296,7 +296,8 @@ class SweepMagics(Magics):
         open_store(store).get_sweep(sweep_id)  # an unknown id fails here, before anything starts
         self.current = sweep_id
         function = self._function(args.names[-1])
-        handle = AgentHandle(sweep_id, function, count=args.count, n_jobs=args.jobs, store=store)
+        options = shared.agent_options(args)
+        handle = AgentHandle(sweep_id, function, count=args.count, store=store, options=options)
         handle.start(dashboard=args.dashboard)
         if not args.background:
             handle.wait()
