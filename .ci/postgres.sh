@@ -8,7 +8,8 @@
 # Installs Debian's postgresql when no initdb is found. The cluster lives in a temp dir owned by
 # the `postgres` user (PostgreSQL refuses to run as root), listens on 127.0.0.1 on a free port,
 # and has a database and a user with a password (password auth over TCP, like a real server).
-# Everything but the export lines goes to stderr.
+# Everything but the export lines goes to stderr. With SWEEPNB_PG_WATCH_PID=PID set, the cluster
+# also stops by itself once process PID has exited (the pytest fixture uses this).
 set -euo pipefail
 
 STATE_FILE="${TMPDIR:-/tmp}/sweepnb-postgres.current"
@@ -90,6 +91,11 @@ start_cluster() {
 CREATE USER sweepnb WITH PASSWORD '$password' CREATEDB;
 CREATE DATABASE sweepnb OWNER sweepnb;
 SQL
+    if [ -n "${SWEEPNB_PG_WATCH_PID:-}" ]; then
+        # stop the cluster once that process (e.g. a pytest session) is gone, even if killed
+        setsid bash -c "while kill -0 $SWEEPNB_PG_WATCH_PID 2>/dev/null; do sleep 2; done; \
+            exec bash '$0' --stop '$dir'" </dev/null >/dev/null 2>&1 &
+    fi
     echo "$dir" >"$STATE_FILE"
     log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (files in $dir)"
     echo "export SWEEPNB_TEST_POSTGRES=postgresql://sweepnb:$password@127.0.0.1:$port/sweepnb"

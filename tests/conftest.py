@@ -35,7 +35,13 @@ def _start_postgres() -> tuple[str, str]:
     """Run .ci/postgres.sh; return (url, cluster dir) from the export lines it prints."""
     try:
         done = subprocess.run(
-            ["bash", str(POSTGRES_SCRIPT)], check=False, capture_output=True, text=True, timeout=300
+            ["bash", str(POSTGRES_SCRIPT)],
+            # the script stops the cluster itself if this process dies without its teardown
+            env={**os.environ, "SWEEPNB_PG_WATCH_PID": str(os.getpid())},
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RuntimeError(f"{POSTGRES_SCRIPT.name} could not run: {exc}") from None
@@ -50,18 +56,6 @@ def _start_postgres() -> tuple[str, str]:
     return exports["SWEEPNB_TEST_POSTGRES"], exports["SWEEPNB_TEST_POSTGRES_DIR"]
 
 
-def _stop_when_gone(pid: int, cluster_dir: str) -> None:
-    """Stop the cluster even if this pytest process is killed before its teardown runs."""
-    watch = f"while kill -0 {pid} 2>/dev/null; do sleep 2; done; exec bash {POSTGRES_SCRIPT} --stop"
-    subprocess.Popen(
-        ["bash", "-c", f"{watch} {cluster_dir}"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
 @pytest.fixture(scope="session")
 def _pg_server() -> Iterator[tuple[str | None, str]]:
     """(url or None, why not) for the whole session; a server we started is stopped at the end."""
@@ -74,7 +68,6 @@ def _pg_server() -> Iterator[tuple[str | None, str]]:
     except RuntimeError as exc:
         yield None, str(exc)
         return
-    _stop_when_gone(os.getpid(), cluster_dir)
     try:
         yield url, ""
     finally:
