@@ -14,10 +14,17 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..store import Store
+    from .dashboard import Dashboard
 
 
-def open_store(store: Any):
+def open_store(store: Any) -> Store:
     """A Store from a URL, a path or None (the default store); a Store is returned as is."""
     from ..store import Store
 
@@ -36,7 +43,7 @@ class AgentHandle:
     def __init__(
         self,
         sweep_id: str,
-        function,
+        function: Callable | None,
         *,
         count: int | None = None,
         store: Any = None,
@@ -115,7 +122,7 @@ class AgentHandle:
                 self._handle_interrupts(interrupts)
         return self._outcome()
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, None, AgentHandle]:
         return self.wait_async().__await__()
 
     def _handle_interrupts(self, interrupts: _InterruptCount) -> None:
@@ -161,7 +168,7 @@ class AgentHandle:
         api.stop(self.sweep_id, store=self.store)
 
     @property
-    def df(self):
+    def df(self) -> pd.DataFrame:
         """The sweep's runs as a DataFrame (`sweepnb.runs`)."""
         from .. import api
 
@@ -173,7 +180,7 @@ class AgentHandle:
         return open_store(self.store).get_sweep(self.sweep_id)["config"]
 
     @property
-    def best(self):
+    def best(self) -> dict | None:
         """The sweep's best run so far (`sweepnb.best_run`)."""
         from .. import api
 
@@ -213,7 +220,7 @@ def _counted_interrupts():
         signal.signal(signal.SIGINT, previous)
 
 
-def _start_dashboard(sweep_id: str, store: Any, count: int | None):
+def _start_dashboard(sweep_id: str, store: Any, count: int | None) -> Dashboard:
     """Show the live dashboard of `sweep_id` and start its refresh thread."""
     from .dashboard import Dashboard
 

@@ -22,10 +22,12 @@ Errors in what the user typed are one-line `UsageError`s, never tracebacks.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -36,6 +38,12 @@ from traitlets import Unicode
 from ..errors import ConfigError, SweepnbError, SweepNotFound
 from . import arguments as shared
 from .handle import AgentHandle, open_store
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from ..store import Store
 
 try:  # IPython >= 8.11: a trailing ';' hides the returned value, as for any expression
     from IPython.core.magic import output_can_be_silenced
@@ -52,14 +60,14 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*$")
 class shared_arguments(ArgDecorator):
     """Add the options the `sweepnb` command defines (`add_sweep_arguments`, ...) to a magic."""
 
-    def __init__(self, add_arguments):
+    def __init__(self, add_arguments: Callable[[argparse.ArgumentParser], None]):
         self.add_arguments = add_arguments
 
-    def add_to_parser(self, parser, group):
+    def add_to_parser(self, parser: argparse.ArgumentParser, group: Any) -> None:
         self.add_arguments(parser)
 
 
-def friendly_errors(func):
+def friendly_errors(func: Callable) -> Callable:
     """Turn sweepnb's own errors into one-line UsageErrors (no traceback in the notebook)."""
 
     def wrapper(*args, **kwargs):
@@ -91,7 +99,7 @@ class SweepMagics(Magics):
         None, allow_none=True, help="store URL or path (default: $SWEEPNB_STORE or ./.sweepnb)"
     ).tag(config=True)
 
-    def __init__(self, shell=None, **kwargs):
+    def __init__(self, shell: Any = None, **kwargs: Any):
         super().__init__(shell=shell, **kwargs)
         self.current: str | None = None
         self.builders: list = []  # forms shown, newest last (kept so their callbacks live)
@@ -117,7 +125,7 @@ class SweepMagics(Magics):
     @output_can_be_silenced
     @line_cell_magic
     @friendly_errors
-    def sweep(self, line: str, cell: str | None = None):
+    def sweep(self, line: str, cell: str | None = None) -> Any:
         """Create, list, show or change sweeps; with no argument, open the config form.
 
         A cell body (`%%sweep`) is the config, as YAML or a Python dict. A created sweep
@@ -219,14 +227,14 @@ class SweepMagics(Magics):
         state = open_store(store).get_sweep(sweep_id)["state"]
         print(f"Sweep {sweep_id}: {action} requested, state is now {state}")
 
-    def _sweep_command(self, command: str, rest: list[str], store: Any):
+    def _sweep_command(self, command: str, rest: list[str], store: Any) -> Any:
         if command == "ls":
             if rest:
                 raise UsageError(f"%sweep ls takes no argument, got {' '.join(rest)!r}")
             return sweeps_table(open_store(store))
         return self._show(_only_id(rest), store)
 
-    def _show(self, sweep_id: str | None, store: Any):
+    def _show(self, sweep_id: str | None, store: Any) -> pd.DataFrame:
         from .. import api
 
         sweep_id = self._sweep_id(sweep_id)
@@ -236,7 +244,7 @@ class SweepMagics(Magics):
         print(sweep_summary(sweep, frame))
         return frame
 
-    def _open_form(self, config: Any, store: Any):
+    def _open_form(self, config: Any, store: Any) -> None:
         from .builder import SweepBuilder
 
         def became_current(sweep_id: str) -> None:
@@ -280,7 +288,7 @@ class SweepMagics(Magics):
     @output_can_be_silenced
     @line_magic
     @friendly_errors
-    def agent(self, line: str):
+    def agent(self, line: str) -> AgentHandle:
         """Run agents of the current (or given) sweep in the notebook; returns a handle
         with `.df` (the runs DataFrame) and `.best` (the best run).
 
@@ -303,7 +311,7 @@ class SweepMagics(Magics):
             handle.wait()
         return handle
 
-    def _function(self, name: str):
+    def _function(self, name: str) -> Callable:
         name = _unquote(name)
         found, value = self._lookup(name) if _IDENTIFIER.match(name) else (False, None)
         if not found:
@@ -319,7 +327,7 @@ class SweepMagics(Magics):
 _LS_COLUMNS = ["id", "name", "method", "state", "runs", "finished", "running", "failed", "created"]
 
 
-def sweeps_table(store: Any):
+def sweeps_table(store: Store) -> pd.DataFrame:
     """`%sweep ls`: one row per sweep, newest last, with its run counts by state."""
     import pandas as pd
 
@@ -407,14 +415,14 @@ def _looks_like_id(token: str) -> bool:
 # ------------------------------------------------------------------------------ extension
 
 
-def load_ipython_extension(ipython) -> None:
+def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register the magics; loading again replaces the previous registration."""
     if "SweepMagics" in ipython.magics_manager.registry:
         unload_ipython_extension(ipython)
     ipython.register_magics(SweepMagics(shell=ipython))
 
 
-def unload_ipython_extension(ipython) -> None:
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """Remove the magics (and their settings object) from the shell."""
     manager = ipython.magics_manager
     instance = manager.registry.pop("SweepMagics", None)
