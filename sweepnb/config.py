@@ -48,11 +48,30 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
 import yaml
 
 from sweepnb.errors import ConfigError, SweepnbWarning
+
+
+def _import_jsonschema():
+    # `import jsonschema` pulls in rfc3987_syntax for the "iri" format, which builds a grammar
+    # for ~3 s. We check no formats, and every agent worker and program run imports this module,
+    # so hide that optional package while jsonschema loads (jsonschema skips the format if absent).
+    import sys
+
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import jsonschema
+        return jsonschema
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    try:
+        import jsonschema
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return jsonschema
+
+
+jsonschema = _import_jsonschema()
 
 __all__ = [
     "DEPRECATED_DISTRIBUTIONS",
