@@ -398,3 +398,11 @@ def test_hyperband_errors_appear_beside_early_termination(form, field, text, mes
     assert message in form.errors["early_terminate"]
     assert html.escape(message, quote=True) in form.field_errors["early_terminate"].value
     assert form.create_button.disabled
+
+
+def test_form_prefilled_from_a_loaded_config_loads_back_the_same():
+    """`%sweep --edit ID` starts from the stored (defaults-filled) config."""
+    loaded = load_config(EDITED)
+    form = SweepBuilder(loaded)
+    assert [r.kind.value for r in form.rows] == ["log", "values", "yaml", "yaml"]
+    assert load_config(form.config()) == loaded
