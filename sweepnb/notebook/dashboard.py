@@ -181,12 +181,19 @@ def _best_run(runs: list[dict], metric: str | None, goal: str) -> tuple[dict, fl
 
 
 def fingerprint(runs: list[dict], sweep_state: str) -> int:
-    """Changes whenever a run starts, ends, logs or updates its summary (cheap: no history scan)."""
+    """Changes whenever a run starts, ends, logs or updates its summary. Cheap: the store's
+    per-run ``version`` stands for the history when present, so run dicts read without history
+    give the same fingerprint."""
     return hash(
         (
             sweep_state,
             tuple(
-                (r.get("id"), r.get("state"), len(r.get("history") or ()), repr(r.get("summary")))
+                (
+                    r.get("id"),
+                    r.get("state"),
+                    r["version"] if "version" in r else len(r.get("history") or ()),
+                    repr(r.get("summary")),
+                )
                 for r in runs
             ),
         )
@@ -356,6 +363,7 @@ class Dashboard:
         self._note = ""
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
+        self._light: list[dict] = []  # the runs (without history) of the last poll
 
     # -- data ------------------------------------------------------------------------------
 
@@ -395,19 +403,34 @@ class Dashboard:
         ``budget`` share of the time (a drawing that took 0.2 s of CPU waits 4 s with the
         default 5%)."""
         with self._lock:
-            if runs is None:
-                runs, sweep_state = self.poll()
+            if runs is None:  # a light read first: histories only when there is something to draw
+                light, sweep_state = self._poll_light()
+                mark = fingerprint(light, sweep_state)
+            else:
+                mark = fingerprint(runs, sweep_state or self._sweep["state"])
             state = sweep_state or self._sweep["state"]
-            mark = fingerprint(runs, state)
             if not force and mark == self._fingerprint:
                 return False
             if not force and time.monotonic() - self._last_render < self.min_interval:
                 return False  # the next tick (or stop()) draws it
+            if runs is None:
+                runs = self.store.get_runs(self.sweep_id)
             self._draw(runs, state, mark)
             self._publish(self.last_bundle)
             if state not in ACTIVE_SWEEP and self._button is not None:
                 self._button.disabled, self._button.description = True, f"sweep {state}"
             return True
+
+    def _poll_light(self) -> tuple[list[dict], str]:
+        self._sweep = self.store.get_sweep(self.sweep_id)
+        self._light = self.store.get_runs(self.sweep_id, history=False)
+        return self._light, self._sweep["state"]
+
+    def _ended(self) -> bool:
+        """The sweep is over: not running or paused, and no run is running."""
+        return self._sweep["state"] not in ACTIVE_SWEEP and all(
+            r.get("state") != "running" for r in self._light
+        )
 
     @property
     def min_interval(self) -> float:
@@ -443,25 +466,26 @@ class Dashboard:
     def _watch(self) -> None:
         while not self._halt.wait(max(self.refresh_interval, 0.05)):
             try:
-                runs, state = self.poll()
-                self.update(runs, sweep_state=state)
+                self.update()
             except Exception as exc:  # noqa: BLE001 - a watcher must not die on a busy store
                 self._note = f"dashboard: {type(exc).__name__}: {exc}"
                 continue
-            if state not in ACTIVE_SWEEP and all(r.get("state") != "running" for r in runs):
-                self.update(
-                    runs, sweep_state=state, force=self._fingerprint != fingerprint(runs, state)
-                )
+            if self._ended():
+                self._final()
                 return
+
+    def _final(self) -> None:
+        """Draw the state once more if it changed since the last drawing (throttle ignored)."""
+        light, state = self._poll_light()
+        if fingerprint(light, state) != self._fingerprint:
+            self.update(force=True)
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the polling thread and draw the final state (a no-op redraw if nothing changed)."""
         self._halt.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
-        runs, state = self.poll()
-        if fingerprint(runs, state) != self._fingerprint:
-            self.update(runs, sweep_state=state, force=True)
+        self._final()
 
     def wait(self, timeout: float | None = None) -> Dashboard:
         """Block until the polling thread has ended (the sweep is over)."""
@@ -549,7 +573,7 @@ def dashboard(
     >>> dash.wait()                             # block until the sweep is over
     """
     dash = Dashboard(sweep_id, store, refresh=refresh, count=count).show()
-    runs = dash.store.get_runs(sweep_id, history=False)
-    if dash._sweep["state"] in ACTIVE_SWEEP or any(r["state"] == "running" for r in runs):
+    dash._poll_light()
+    if not dash._ended():
         dash.start()
     return dash
