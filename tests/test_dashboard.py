@@ -154,6 +154,16 @@ def test_fingerprint_moves_when_a_run_logs_or_changes_state():
     assert fingerprint(runs, "finished") != base
 
 
+def test_fingerprint_of_runs_read_without_history_matches_the_full_read(store, sweep):
+    (run_id,) = add_runs(store, sweep, 1, state="running")
+    light, full = store.get_runs(sweep, history=False), store.get_runs(sweep)
+    assert fingerprint(light, "running") == fingerprint(full, "running")
+    store.log(run_id, [{"loss": 0.1}])  # a light poll sees the log through the run's version
+    assert fingerprint(store.get_runs(sweep, history=False), "running") != fingerprint(
+        light, "running"
+    )
+
+
 def test_best_table_lists_the_top_runs_by_goal(store, sweep):
     add_runs(store, sweep, 6)
     cfg = store.get_sweep(sweep)["config"]
