@@ -140,7 +140,9 @@ def test_stop_button_works_while_the_cell_awaits_the_agents(tmp_path):
         button = stop_button_comm(kc, msg_id)
         store = Store(str(db))
         sweep_id = store.list_sweeps()[0]["id"]
+        deadline = time.monotonic() + 120
         while not any(run["state"] == "finished" for run in store.get_runs(sweep_id)):
+            assert time.monotonic() < deadline, "no run finished"
             time.sleep(0.1)
         click = {"comm_id": button, "data": {"method": "custom", "content": {"event": "click"}}}
         kc.shell_channel.send(kc.session.msg("comm_msg", click))
