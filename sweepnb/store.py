@@ -167,11 +167,30 @@ def resolve_url(url: str | os.PathLike | None = None) -> str:
             )
         return "sqlite:///" + str(Path(path).expanduser().absolute())
     if base in ("postgresql", "postgres"):
+        _check_postgres_url(rest)
         return "postgresql://" + rest
     raise StoreError(
         f"store: unsupported URL scheme {scheme!r}; use a path, sqlite:///PATH or "
         "postgresql://user:pass@host/db"
     )
+
+
+def _check_postgres_url(rest: str) -> None:
+    """StoreError for a PostgreSQL URL that would be misread; never echoes the URL's text
+    (a misread URL is exactly where a password ends up in the host or port)."""
+    netloc = rest.split("/", 1)[0]
+    if netloc.count("@") > 1:
+        raise StoreError(
+            "store: the PostgreSQL URL has more than one '@'; write an '@' in the user name "
+            "or password as %40 (postgresql://user:pa%40ss@host/db)"
+        )
+    try:
+        make_url("postgresql://" + rest).port  # noqa: B018 - parsing the port is the check
+    except (ValueError, sa.exc.ArgumentError):
+        raise StoreError(
+            "store: cannot read the PostgreSQL URL (is the port a number?); expected "
+            "postgresql://user:pass@host[:port]/db, with special characters URL-encoded"
+        ) from None
 
 
 def _passwords(url: URL) -> list[str]:

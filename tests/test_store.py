@@ -86,6 +86,21 @@ def test_password_in_the_query_string_is_masked():
     assert "s3cret-pw" not in repr(store)
 
 
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("postgresql://alice:s3cret-pw@db.example:port5432/sweeps", "is the port a number"),
+        ("postgresql://alice:s3cret-pw@[::1/sweeps", "is the port a number"),
+        # an unencoded '@' in the password: SQLAlchemy would read 'pw@db.example' as the host
+        ("postgresql://alice:s3cret@pw@db.example/sweeps", "as %40"),
+    ],
+)
+def test_a_misread_postgres_url_is_a_store_error_without_its_text(url, says):
+    with pytest.raises(StoreError, match=re.escape(says)) as info:
+        Store(url)
+    assert "s3cret" not in str(info.value) and "pw@" not in str(info.value)
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
