@@ -363,3 +363,43 @@ def test_after_sigkill_of_the_cli_agent_the_next_agent_crashes_its_run_and_resum
     assert main(["agent", sid, "--store", str(db), "--retry-failed"]) == 0
     again = [r for r in store.get_runs(sid) if r["config"]["x"] == 2]
     assert [r["state"] for r in again] == ["crashed", "finished"]
+
+
+# -- credentials -----------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_cli_messages_never_show_the_postgresql_password(fresh_pg_url, tmp_path, capsys):
+    from urllib.parse import urlsplit
+
+    from sweepnb.cli import main
+
+    password = urlsplit(fresh_pg_url).password
+    assert password
+    program = tmp_path / "train.py"
+    program.write_text("print('training')\n")
+    config = tmp_path / "sweep.yaml"
+    config.write_text(f"method: grid\nprogram: {program}\nparameters:\n  x:\n    values: [1, 2]\n")
+    unreachable = fresh_pg_url.replace(
+        f"@{urlsplit(fresh_pg_url).netloc.split('@')[1]}", "@127.0.0.1:9"
+    )
+    outputs = []
+
+    def cli(*argv: str) -> int:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        outputs.append(out + err)
+        return code
+
+    assert cli("sweep", str(config), "--store", fresh_pg_url) == 0
+    sid = outputs[-1].split("Created sweep with ID: ")[1].split()[0]
+    user = urlsplit(fresh_pg_url).username
+    assert f"postgresql://{user}:***@" in outputs[-1]  # the agent command, masked
+    assert cli("agent", sid, "--count", "1", "--store", fresh_pg_url) == 0
+    assert cli("ls", "--store", fresh_pg_url) == 0
+    assert cli("show", sid, "--store", fresh_pg_url) == 0
+    assert cli("sweep", "--pause", sid, "--store", fresh_pg_url) == 0
+    assert cli("agent", "nosuchid", "--store", fresh_pg_url) == 2
+    assert cli("agent", sid, "--store", unreachable) == 2
+    assert "127.0.0.1:9" in outputs[-1]  # the error says where it could not connect...
+    assert not [text for text in outputs if password in text]  # ...but never the password
