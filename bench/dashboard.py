@@ -11,6 +11,7 @@
 
     python bench/dashboard.py                 # both parts
     python bench/dashboard.py --quick         # 50 and 200 runs, a 200-run sweep of short runs
+    python bench/dashboard.py --only-sweep    # part 2 only
 
 Prints a table; CPU times are given too because wall times on a shared machine vary with load.
 """
@@ -194,15 +195,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=10, help="values each sweep run logs")
     parser.add_argument("--step-seconds", type=float, default=0.05, help="time between them")
     parser.add_argument("--skip-sweep", action="store_true", help="only time the refreshes")
+    parser.add_argument("--only-sweep", action="store_true", help="only run the 200-run sweep")
     args = parser.parse_args(argv)
     sizes = [50, 200] if args.quick else [50, 200, 1000]
-    print("one full dashboard refresh (median of", args.repeats, "; target <= 250 ms at 1,000)")
-    print(f"{'runs':>6} {'cold ms':>9} {'cpu':>7} {'warm ms':>9} {'cpu':>7} {'draw cpu':>10}")
-    for row in refresh_times(sizes, args.repeats):
-        print(
-            f"{row['runs']:>6} {row['cold_ms']:>9.0f} {row['cold_cpu_ms']:>7.0f} "
-            f"{row['warm_ms']:>9.0f} {row['warm_cpu_ms']:>7.0f} {row['draw_cpu_ms']:>10.0f}"
-        )
+    if not args.only_sweep:
+        print("one full dashboard refresh (median of", args.repeats, "; target <= 250 ms at 1,000)")
+        print(f"{'runs':>6} {'cold ms':>9} {'cpu':>7} {'warm ms':>9} {'cpu':>7} {'draw cpu':>10}")
+        for row in refresh_times(sizes, args.repeats):
+            print(
+                f"{row['runs']:>6} {row['cold_ms']:>9.0f} {row['cold_cpu_ms']:>7.0f} "
+                f"{row['warm_ms']:>9.0f} {row['warm_cpu_ms']:>7.0f} {row['draw_cpu_ms']:>10.0f}"
+            )
     if args.skip_sweep:
         return
     steps, step_seconds = (5, 0.02) if args.quick else (args.steps, args.step_seconds)
