@@ -22,7 +22,7 @@ import pytest
 
 import sweepnb
 from sweepnb.errors import SweepnbError
-from sweepnb.parallel import parse_gpus
+from sweepnb.parallel import MAX_BARREN_RESTARTS, parse_gpus
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
 
@@ -143,6 +143,19 @@ def test_a_worker_killed_mid_run_crashes_its_run_and_the_sweep_goes_on(store, tm
     assert store.get_sweep(sid)["state"] == "finished"
 
 
+def test_agents_give_up_when_every_run_kills_its_worker(store):
+    sid = sweepnb.sweep(grid(20), store=store)
+
+    def train():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    result = sweepnb.agent(sid, train, n_jobs=2, store=store, quiet=True)
+    assert "gave up" in result.reason
+    runs = store.get_runs(sid)
+    assert runs and all(r["state"] == "crashed" for r in runs)
+    assert len(runs) <= 2 * MAX_BARREN_RESTARTS  # at most one run per agent per attempt
+
+
 def test_an_agent_that_only_fails_is_stopped_and_the_other_finishes_the_grid(store):
     sid = sweepnb.sweep(grid(10), store=store)
     url = store.url
@@ -246,6 +259,30 @@ def test_dask_backend_without_a_scheduler_or_client_is_a_clear_error(store):
     sid = sweepnb.sweep(grid(2), store=store)
     with pytest.raises(SweepnbError, match="scheduler"):
         sweepnb.agent(sid, _log_pid, n_jobs=2, backend="dask", store=store)
+
+
+def test_a_dask_worker_killed_mid_run_crashes_its_run_and_the_other_agent_goes_on(
+    dask_cluster, store, tmp_path
+):
+    marker = tmp_path / "killed"
+    sid = sweepnb.sweep(grid(6), store=store)
+
+    def train(config):
+        sweepnb.log({"loss": float(config.x)})
+        if config.x == 1 and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.1)
+
+    sweepnb.agent(
+        sid, train, n_jobs=2, scheduler=dask_cluster.scheduler_address, store=store, quiet=True
+    )
+    runs = store.get_runs(sid)
+    (killed,) = [r for r in runs if r["config"]["x"] == 1]
+    assert killed["state"] == "crashed" and "process is gone" in killed["error"]
+    # Dask restarts the worker and reschedules its agent; the other worker is left alone
+    assert sorted(r["config"]["x"] for r in runs) == list(range(6))
+    assert all(r["state"] == "finished" for r in runs if r["id"] != killed["id"])
 
 
 # -- the CLI agent in a subprocess: sweep control and being killed -------------------------------
