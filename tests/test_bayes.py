@@ -197,3 +197,16 @@ def test_fewer_than_two_observations_is_random_but_valid(state):
     cfg = bayes({"x": {"min": 0.0, "max": 1.0}})
     (config,) = suggest(cfg, [run({"x": 0.5}, None, state)], seed=0)
     assert 0.0 <= config["x"] <= 1.0
+
+
+def test_targets_keep_their_order_and_a_diverged_run_stops_dominating():
+    from sweepnb.search.bayes import standardise
+
+    y = np.r_[np.linspace(0.1, 1.0, 12), 1e4]
+    z = standardise(y)
+    assert np.all(np.diff(z) > 0)
+    assert abs(np.mean(z)) < 1e-9 and np.std(z) == pytest.approx(1.0)
+    plain = (y - y.mean()) / y.std()
+    # plain standardising squeezes the good runs into 0.003 sd; here they keep a wide spread
+    assert np.ptp(plain[:12]) < 0.01
+    assert np.ptp(z[:12]) > 1.0

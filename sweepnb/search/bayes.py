@@ -1,10 +1,12 @@
 """Bayesian search: a Gaussian process with expected improvement, in four steps.
 
-encode  runs -> points in [0, 1]^D (numbers through their CDF, so log distributions live in log
-        space; categoricals one-hot; integers at the centre of their bin) and targets y
+encode  runs -> points in [0, 1]^D (``space.py``: numbers through their CDF, so log
+        distributions live in log space; categoricals one-hot; integers at their bin's centre)
+        and targets y
         (each run's best metric; failed/crashed runs imputed per ``metric.impute``; running runs
         become fantasies unless ``metric.impute_while_running`` says otherwise)
-fit     MAP hyperparameters of a Matern 5/2 ARD GP on standardised y (``gp.py``)
+fit     MAP hyperparameters of a Matern 5/2 ARD GP (``gp.py``) on standardised, power-
+        transformed y
 propose expected improvement maximised over prior samples + samples around the best runs,
         refined by L-BFGS-B on the continuous columns; points already tried are skipped while
         unseen ones remain; a batch (and running runs) use kriging-believer fantasies
@@ -13,7 +15,6 @@ decode  a point back to a nested run config of plain Python values
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 
@@ -22,8 +23,8 @@ from scipy import optimize, special, stats
 from threadpoolctl import threadpool_limits
 
 from ..metric import best_value, latest_value
-from ..params import MISSING, Param, flatten, nest, value_at, value_key
 from .gp import GP, Hypers, fit_hypers
+from .space import Space
 
 N_PRIOR_CANDIDATES = (1000, 500)  # below / above 100 observed runs (speed)
 N_LOCAL_CANDIDATES = (500, 300)
@@ -37,152 +38,7 @@ TERMINAL_IMPUTED = ("failed", "crashed")
 
 
 # ---------------------------------------------------------------------------------------------
-# encode
-
-
-@dataclass
-class Space:
-    """The searchable parameters and their columns in the encoded unit cube."""
-
-    params: list[Param]
-    constants: list[Param]
-    slices: list[slice]
-    dim: int
-    order: list[tuple[str, ...]]
-
-    @classmethod
-    def of(cls, cfg: dict) -> Space:
-        """The space of a loaded config (constants kept aside)."""
-        all_params = flatten(cfg)
-        params = [p for p in all_params if not p.is_constant]
-        slices, start = [], 0
-        for p in params:
-            width = len(p.values) if p.is_categorical else 1
-            slices.append(slice(start, start + width))
-            start += width
-        constants = [p for p in all_params if p.is_constant]
-        return cls(params, constants, slices, start, [p.path for p in all_params])
-
-    @property
-    def float_columns(self) -> np.ndarray:
-        """Columns of continuous (not quantized, not categorical) parameters."""
-        cols = [
-            s.start
-            for p, s in zip(self.params, self.slices)
-            if not p.is_categorical and not p.is_quantized
-        ]
-        return np.array(cols, dtype=int)
-
-    def encode_many(self, configs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-        """Run configs as points of the unit cube, and a mask of those that could be encoded.
-
-        A config cannot be encoded when a value is missing, not a number for a numeric
-        parameter, or not one of a categorical's values.
-        """
-        X = np.zeros((len(configs), self.dim))
-        ok = np.ones(len(configs), dtype=bool)
-        for p, s in zip(self.params, self.slices):
-            raw = [value_at(c, p.path, MISSING) for c in configs]
-            if p.is_categorical:
-                lookup = {}
-                for i, v in enumerate(p.values):
-                    lookup.setdefault(value_key(v), i)
-                for row, v in enumerate(raw):
-                    i = None if v is MISSING else lookup.get(value_key(v))
-                    if i is None:
-                        ok[row] = False
-                    else:
-                        X[row, s.start + i] = 1.0
-                continue
-            numeric = np.array([_as_number(v) for v in raw])
-            ok &= np.isfinite(numeric)
-            numeric = np.where(np.isfinite(numeric), numeric, 0.0)
-            if p.distribution == "int_uniform":
-                lo, hi = p.spec["min"], p.spec["max"]
-                X[:, s.start] = np.clip((np.round(numeric) - lo + 0.5) / (hi - lo + 1), 0.0, 1.0)
-            else:
-                X[:, s.start] = p.cdf(numeric)
-        return X, ok
-
-    def sample(self, m: int, rng: np.random.Generator) -> np.ndarray:
-        """``m`` points drawn from the prior (categoricals by their probabilities)."""
-        X = rng.random((m, self.dim))
-        for p, s in zip(self.params, self.slices):
-            if p.is_categorical:
-                X[:, s] = 0.0
-                idx = rng.choice(len(p.values), size=m, p=p.probabilities)
-                X[np.arange(m), s.start + idx] = 1.0
-        return self.snap(X)
-
-    def snap(self, X: np.ndarray) -> np.ndarray:
-        """Move quantized columns onto values a run can actually take (decode then encode)."""
-        X = X.copy()
-        for p, s in zip(self.params, self.slices):
-            if p.distribution == "int_uniform":
-                lo, hi = p.spec["min"], p.spec["max"]
-                k = p.ppf_numeric(X[:, s.start])
-                X[:, s.start] = (k - lo + 0.5) / (hi - lo + 1)
-            elif p.is_quantized:
-                X[:, s.start] = p.cdf(p.ppf_numeric(X[:, s.start]))
-        return X
-
-    def decode_flat(self, x: np.ndarray) -> dict:
-        """A point back to ``{path: plain value}`` for every parameter, constants included."""
-        flat = {}
-        for p, s in zip(self.params, self.slices):
-            if p.is_categorical:
-                flat[p.path] = p.to_value(float(np.argmax(x[s])))
-            else:
-                flat[p.path] = p.to_value(float(p.ppf_numeric(x[s.start])))
-        for p in self.constants:
-            flat[p.path] = p.to_value(0.0)
-        return flat
-
-    def decode(self, x: np.ndarray) -> dict:
-        """A point back to a nested run config, parameters in W&B's order."""
-        flat = self.decode_flat(x)
-        return nest({path: flat[path] for path in self.order})
-
-    def key(self, x: np.ndarray) -> tuple:
-        """Identity of the configuration a point decodes to (for "never propose twice")."""
-        flat = self.decode_flat(x)
-        return tuple(value_key(flat[p.path]) for p in self.params)
-
-    def key_of_config(self, config: dict) -> tuple:
-        """Identity of a run's configuration, comparable with :meth:`key`."""
-        return tuple(value_key(value_at(config, p.path)) for p in self.params)
-
-    def size(self) -> int | None:
-        """Number of distinct configurations when every parameter is finite and discrete."""
-        total = 1
-        for p in self.params:
-            if p.is_categorical:
-                total *= len(p.values)
-            elif p.distribution == "int_uniform":
-                total *= p.spec["max"] - p.spec["min"] + 1
-            elif p.distribution in ("q_uniform", "q_log_uniform_values", "q_log_uniform", "q_beta"):
-                total *= len(self._lattice(p))
-            else:
-                return None
-        return total
-
-    def _lattice(self, p: Param) -> np.ndarray:
-        u = np.linspace(0.0, 1.0, 4097)
-        return np.unique(p.ppf_numeric(u))
-
-    def enumerate(self) -> np.ndarray:
-        """Every configuration of a finite discrete space, encoded (call only if size() is small)."""
-        columns = []
-        for p, s in zip(self.params, self.slices):
-            width = s.stop - s.start
-            if p.is_categorical:
-                columns.append([np.eye(width)[i] for i in range(width)])
-            elif p.distribution == "int_uniform":
-                n = p.spec["max"] - p.spec["min"] + 1
-                columns.append([np.array([(i + 0.5) / n]) for i in range(n)])
-            else:
-                columns.append([np.array([float(p.cdf(v))]) for v in self._lattice(p)])
-        return np.array([np.concatenate(c) for c in itertools.product(*columns)])
+# encode (the space itself is in space.py)
 
 
 @dataclass
@@ -193,12 +49,6 @@ class Observations:
     y: np.ndarray
     pending: np.ndarray
     seen: set
-
-
-def _as_number(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        return math.nan
-    return float(value)
 
 
 def _impute(run: dict, name: str, goal: str, strategy: str, worst: float | None) -> float | None:
@@ -287,15 +137,20 @@ class Model:
 def standardise(y: np.ndarray) -> np.ndarray:
     """Targets made comparable: zero mean, unit spread, then a Yeo-Johnson power transform.
 
-    The power transform (its exponent fitted by maximum likelihood) tames heavy tails, such as
-    a few runs that diverged to huge losses, which a stationary GP would otherwise chase.
+    The power transform (exponent fitted by maximum likelihood, capped at 1) tames a heavy tail
+    of bad values, such as runs that diverged to huge losses, which a stationary GP would
+    otherwise spend its length scales on. y is always minimised here.
     """
     if len(y) < 2 or np.std(y) < 1e-12:
         return y - np.mean(y)
-    z = (y - np.mean(y)) / np.std(y)
+    # a robust scale first, so that one huge value does not squash all the others together
+    q1, median, q3 = np.percentile(y, [25, 50, 75])
+    z = (y - median) / (q3 - q1 if q3 - q1 > 1e-12 else np.std(y))
     if len(y) >= 4:
         with np.errstate(all="ignore"):
-            warped, _ = stats.yeojohnson(z)
+            # exponent <= 1: squeeze a long tail of bad values, never the few good ones
+            lmbda = min(float(stats.yeojohnson_normmax(z)), 1.0)
+            warped = stats.yeojohnson(z, lmbda)
         if np.all(np.isfinite(warped)) and np.std(warped) > 1e-12:
             z = warped
     return (z - np.mean(z)) / np.std(z)
