@@ -40,28 +40,36 @@ import json
 import math
 import os
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import yaml
 
 from sweepnb.errors import ConfigError, SweepnbWarning
 
+if TYPE_CHECKING:
+    import jsonschema
 
-def _import_jsonschema():
-    # `import jsonschema` pulls in rfc3987_syntax for the "iri" format, which builds a grammar
-    # for ~3 s. We check no formats, and every agent worker and program run imports this module,
-    # so hide that optional package while jsonschema loads (jsonschema skips the format if absent).
-    import sys
 
+@cache
+def _jsonschema() -> ModuleType:
+    """The ``jsonschema`` module, imported on first validation.
+
+    Importing it costs ~0.1 s, and every agent worker and program run imports sweepnb (and so
+    this module) without validating anything. Its optional ``rfc3987_syntax`` builds a grammar
+    for ~3 s more; we check no formats, so it is hidden while jsonschema loads (jsonschema then
+    skips that format).
+    """
     if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
         import jsonschema
+
         return jsonschema
     sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
     try:
@@ -70,8 +78,6 @@ def _import_jsonschema():
         del sys.modules["rfc3987_syntax"]
     return jsonschema
 
-
-jsonschema = _import_jsonschema()
 
 __all__ = [
     "DEPRECATED_DISTRIBUTIONS",
@@ -151,13 +157,17 @@ _PARAMETER_KEYS = list(
 #: A parameter name (checked at every depth), the schema's ``propertyNames`` pattern.
 _NAME_RE = re.compile(_definition("parameters")["propertyNames"]["pattern"])
 
-_FORMATS = jsonschema.FormatChecker(formats=())
 
+@cache
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = _jsonschema().FormatChecker(formats=())
 
-@_FORMATS.checks("integer")
-def _not_a_float(value: object) -> bool:
-    # JSON Schema's "integer" type accepts 2.0; W&B infers int_uniform only from Python ints.
-    return not isinstance(value, float)
+    @checker.checks("integer")
+    def _not_a_float(value: object) -> bool:
+        # JSON Schema's "integer" type accepts 2.0; W&B infers int_uniform only from Python ints.
+        return not isinstance(value, float)
+
+    return checker
 
 
 @lru_cache(maxsize=1)
@@ -166,12 +176,13 @@ def _outline_validator() -> jsonschema.Draft7Validator:
     parameter against the schema's own forms, and explains a failure in one message."""
     outline = deepcopy(_schema())
     outline["properties"]["parameters"] = {"type": "object", "minProperties": 1}
-    return jsonschema.Draft7Validator(outline, format_checker=_FORMATS)
+    return _jsonschema().Draft7Validator(outline, format_checker=_format_checker())
 
 
 @cache
 def _form_validator(form: str) -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(_schema()["definitions"][form], format_checker=_FORMATS)
+    definition = _schema()["definitions"][form]
+    return _jsonschema().Draft7Validator(definition, format_checker=_format_checker())
 
 
 def _defaults(definition: dict[str, Any]) -> dict[str, Any]:
@@ -391,10 +402,9 @@ def _plain(value: Any, path: tuple, errors: list[str]) -> Any:
         return out
     if isinstance(value, (list, tuple)):
         return [_plain(item, (*path, i), errors) for i, item in enumerate(value)]
-    if isinstance(value, np.ndarray):
+    if type(value).__module__.partition(".")[0] == "numpy" and hasattr(value, "tolist"):
+        # a numpy array or scalar (checked by name: numpy is not imported for this)
         return _plain(value.tolist(), path, errors)
-    if isinstance(value, np.generic):
-        value = value.item()
     for kind in (bool, int, float, str):
         if isinstance(value, kind):
             return kind(value)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -251,6 +253,16 @@ def test_tuples_and_numpy_values_become_plain_python():
     values = cfg["parameters"]["x"]["values"]
     assert values == [0.5, 3] and [type(v) for v in values] == [float, int]
     assert cfg["parameters"]["y"]["value"] == [0, 1]
+
+
+def test_importing_sweepnb_does_not_load_the_validator_or_numpy():
+    # every agent worker and program run imports sweepnb; only load_config needs jsonschema
+    code = (
+        "import sys, sweepnb, sweepnb.config; "
+        "print(sorted(m for m in ('jsonschema', 'numpy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 # ---------------------------------------------------------------------------------------------
