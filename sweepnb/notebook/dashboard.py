@@ -453,8 +453,8 @@ class Dashboard:
         return self.update()
 
     def start(self) -> Dashboard:
-        """Poll the store every ``refresh`` seconds in a background thread until the sweep has
-        ended and no run is running (or :meth:`stop`)."""
+        """Poll the store every ``refresh`` seconds (less often while drawing is throttled) in a
+        background thread until the sweep has ended and no run is running (or :meth:`stop`)."""
         if self._thread is None or not self._thread.is_alive():
             self._halt.clear()
             self._thread = threading.Thread(
@@ -464,7 +464,8 @@ class Dashboard:
         return self
 
     def _watch(self) -> None:
-        while not self._halt.wait(max(self.refresh_interval, 0.05)):
+        # no poll while the throttle would not let a drawing happen anyway
+        while not self._halt.wait(self._next_poll()):
             try:
                 self.update()
             except Exception as exc:  # noqa: BLE001 - a watcher must not die on a busy store
@@ -473,6 +474,10 @@ class Dashboard:
             if self._ended():
                 self._final()
                 return
+
+    def _next_poll(self) -> float:
+        wait = self._last_render + self.min_interval - time.monotonic()
+        return max(self.refresh_interval, wait, 0.05)
 
     def _final(self) -> None:
         """Draw the state once more if it changed since the last drawing (throttle ignored)."""
