@@ -367,9 +367,10 @@ def test_bool_bounds_are_not_numbers():
     )
 
 
-def test_int_uniform_needs_integer_bounds():
-    error = _one_error(_params({"n": {"distribution": "int_uniform", "min": 1.0, "max": 3}}))
-    assert error == "parameters.n: min 1.0 is not an integer"
+@pytest.mark.parametrize("low", [1.0, 1.5])
+def test_int_uniform_needs_integer_bounds(low):
+    error = _one_error(_params({"n": {"distribution": "int_uniform", "min": low, "max": 3}}))
+    assert error == f"parameters.n: min {low} is not an integer"
 
 
 def test_settings_without_distribution_ask_for_one():
