@@ -102,6 +102,9 @@ DEPRECATED_DISTRIBUTIONS = {
     "inv_log_uniform": "inv_log_uniform_values",
 }
 
+#: The most values one grid parameter may have (int_uniform / q_uniform ranges are listed).
+MAX_GRID_VALUES = 1_000_000
+
 _NUMERIC_SETTINGS = ("min", "max", "mu", "sigma", "a", "b", "q")
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -692,6 +695,11 @@ def _method_problems(cfg: dict[str, Any], walk: _Walk) -> list[str]:
                     f"{_key_path(path)}: distribution {form!r} cannot be used with method grid "
                     "(a grid needs values, value, int_uniform or q_uniform)"
                 )
+            elif (count := _grid_count(_spec_at(cfg, path), form)) > MAX_GRID_VALUES:
+                problems.append(
+                    f"{_key_path(path)}: {count:.3g} grid values are more than a grid can "
+                    f"enumerate ({MAX_GRID_VALUES:,}); raise q or narrow min and max"
+                )
     if method == "bayes":
         if "metric" not in cfg:
             problems.append(
@@ -702,6 +710,25 @@ def _method_problems(cfg: dict[str, Any], walk: _Walk) -> list[str]:
                 "parameters: method bayes needs at least one parameter that is not constant"
             )
     return problems
+
+
+def _spec_at(cfg: dict[str, Any], path: tuple) -> dict[str, Any]:
+    spec: Any = cfg
+    for key in path:
+        spec = spec[key]
+    return spec
+
+
+def _grid_count(spec: dict[str, Any], form: str) -> float:
+    """How many values a grid takes from a parameter (int_uniform inclusive, q_uniform arange)."""
+    try:
+        if form == "int_uniform":
+            return float(spec["max"] - spec["min"] + 1)
+        if form == "q_uniform":
+            return (spec["max"] - spec["min"]) / spec.get("q", 1.0)
+    except OverflowError:  # ints beyond float range
+        return math.inf
+    return 0.0
 
 
 def _early_terminate_problems(cfg: dict[str, Any]) -> list[str]:

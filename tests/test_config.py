@@ -474,6 +474,25 @@ def test_grid_rejects_probabilities():
     assert error.startswith("parameters.c: probabilities cannot be used with method grid")
 
 
+@pytest.mark.parametrize(
+    "spec, count",
+    [
+        ({"distribution": "int_uniform", "min": 0, "max": 10**12}, "1e+12"),
+        ({"distribution": "q_uniform", "min": 0, "max": 1, "q": 1e-7}, "1e+07"),
+        ({"distribution": "int_uniform", "min": 0, "max": 10**400}, "inf"),
+    ],
+)
+def test_grid_refuses_a_range_too_long_to_enumerate(spec, count):
+    # listing 10**12 values would end in a MemoryError at the first suggestion
+    error = _one_error(_params({"n": spec}, method="grid"))
+    assert error.startswith(f"parameters.n: {count} grid values are more than a grid can enumerate")
+
+
+def test_grid_takes_a_range_of_a_million_values():
+    spec = {"distribution": "int_uniform", "min": 1, "max": 10**6}
+    assert load_config(_params({"n": spec}, method="grid"))["parameters"]["n"] == spec
+
+
 def test_grid_accepts_discrete_parameters_at_any_depth():
     cfg = _params(
         {
