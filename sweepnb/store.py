@@ -94,7 +94,7 @@ runs_table = sa.Table(
     sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
     sa.Column("stop_reason", sa.Text),
     sa.Column("project", sa.Text),
-    sa.Column("notes", sa.Text),
+    sa.Column("notes", sa.Text),  # reserved (schema version 1 has it): nothing writes it yet
     # bumped by every update, so a reader can tell which runs changed since it last looked
     sa.Column("version", sa.Integer, nullable=False, default=0),
 )
@@ -827,15 +827,6 @@ class Store:
         def write(conn: Connection) -> None:
             self._run_row(conn, run_id)
             _update_run(conn, runs_table.c.id == run_id, stop_requested=True, stop_reason=text)
-
-        self._write(write)
-
-    def set_run_notes(self, run_id: str, notes: str | None) -> None:
-        """Attach free text to a run (shown by ``show`` and the dashboard)."""
-
-        def write(conn: Connection) -> None:
-            self._run_row(conn, run_id)
-            _update_run(conn, runs_table.c.id == run_id, notes=notes)
 
         self._write(write)
 
