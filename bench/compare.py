@@ -533,6 +533,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     parser.add_argument("--no-timing", action="store_true", help="skip the ms-per-suggestion run")
     parser.add_argument(
+        "--timing-only", action="store_true", help="only the ms-per-suggestion run (see --reuse)"
+    )
+    parser.add_argument(
         "--reuse",
         type=Path,
         default=None,
@@ -545,6 +548,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.seeds = 3 if args.quick else 10
     if args.seeds < 1 or args.jobs < 1:
         parser.error("--seeds and -j must be at least 1")
+    if args.timing_only and args.no_timing:
+        parser.error("--timing-only and --no-timing exclude each other")
     return args
 
 
@@ -563,7 +568,8 @@ def main(argv: Sequence[str] | None = None) -> str:
     points = (10, 25) if args.quick else TIMING_POINTS
     engines, notes = _runnable(args.engines)
     n_iter = max(checkpoints)
-    tasks = [(e, p, s, n_iter) for e in engines for p in args.problems for s in range(args.seeds)]
+    seeds = [] if args.timing_only else range(args.seeds)
+    tasks = [(e, p, s, n_iter) for e in engines for p in args.problems for s in seeds]
     timing_tasks = (
         []
         if args.no_timing
@@ -582,7 +588,8 @@ def main(argv: Sequence[str] | None = None) -> str:
     (args.out / "compare.md").write_text(text)
     saved = {"results": [asdict(r) for r in results], "timing": [asdict(r) for r in timing]}
     (args.out / "compare.json").write_text(json.dumps(saved))
-    plot(results, args.out / "compare.png")
+    if results:
+        plot(results, args.out / "compare.png")
     print(text)
     return text
 
@@ -611,8 +618,9 @@ def _reuse(
     """Add the earlier run's loops of engines not run now (selected problems only)."""
     old_results, old_timing = load_results(args.reuse, n_iter)
     fresh = set(args.engines)
-    old_results = [r for r in old_results if r.engine not in fresh and r.problem in args.problems]
-    old_timing = [r for r in old_timing if r.engine not in fresh]
+    rerun = set() if args.timing_only else fresh
+    old_results = [r for r in old_results if r.engine not in rerun and r.problem in args.problems]
+    old_timing = [r for r in old_timing if args.no_timing or r.engine not in fresh]
     reused = sorted({r.engine for r in old_results + old_timing})
     if reused:
         notes.append(f"{', '.join(reused)}: figures reused from {args.reuse}")
