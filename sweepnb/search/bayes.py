@@ -19,17 +19,19 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 from threadpoolctl import threadpool_limits
 
 from ..metric import best_value, latest_value
 from .gp import GP, Hypers, fit_hypers
 from .space import Space
 
-N_PRIOR_CANDIDATES = (1000, 500)  # below / above 100 observed runs (speed)
+# (below, from) BIG observed runs: fewer candidates and shorter refinement on big sweeps (speed)
+BIG = 100
+N_PRIOR_CANDIDATES = (1000, 500)
 N_LOCAL_CANDIDATES = (500, 300)
-N_REFINE_STARTS = 5
-REFINE_ITERATIONS = 50
+N_REFINE_STARTS = (5, 3)
+REFINE_ITERATIONS = (50, 25)
 N_PRIOR_STARTS = 0
 MAX_FIT_POINTS = 64  # hyperparameters are fitted on at most this many runs (speed)
 MIN_PENDING_DISTANCE = 0.2  # in length scales: closer to a running point is the same point
@@ -148,12 +150,27 @@ def standardise(y: np.ndarray) -> np.ndarray:
     z = (y - median) / (q3 - q1 if q3 - q1 > 1e-12 else np.std(y))
     if len(y) >= 4:
         with np.errstate(all="ignore"):
-            # exponent <= 1: squeeze a long tail of bad values, never the few good ones
-            lmbda = min(float(stats.yeojohnson_normmax(z)), 1.0)
-            warped = stats.yeojohnson(z, lmbda)
+            warped = _yeo_johnson(z)
         if np.all(np.isfinite(warped)) and np.std(warped) > 1e-12:
             z = warped
     return (z - np.mean(z)) / np.std(z)
+
+
+_LAMBDAS = np.linspace(-2.0, 1.0, 25)  # exponents <= 1: squeeze bad values, never good ones
+
+
+def _yeo_johnson(z: np.ndarray) -> np.ndarray:
+    """Yeo-Johnson transform of z with the maximum-likelihood exponent from a grid <= 1."""
+    lam = _LAMBDAS[:, None]
+    pos, neg = np.maximum(z, 0.0), np.maximum(-z, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = np.where(np.abs(lam) < 1e-9, np.log1p(pos), ((pos + 1.0) ** lam - 1.0) / lam)
+    down = ((neg + 1.0) ** (2.0 - lam) - 1.0) / (2.0 - lam)
+    psi = np.where(z >= 0, up, -down)  # one row per exponent
+    loglik = -0.5 * len(z) * np.log(np.var(psi, axis=1)) + (_LAMBDAS - 1.0) * np.sum(
+        np.sign(z) * np.log1p(np.abs(z))
+    )
+    return psi[int(np.nanargmax(loglik))]
 
 
 def fit(obs: Observations, rng: np.random.Generator) -> Model:
@@ -218,7 +235,7 @@ def acquisition(model: Model, X: np.ndarray) -> np.ndarray:
 
 
 def _candidates(space: Space, obs: Observations, model: Model, rng) -> np.ndarray:
-    big = len(obs.y) >= 100
+    big = len(obs.y) >= BIG
     prior = space.sample(N_PRIOR_CANDIDATES[big], rng)
     if len(obs.y) == 0:
         return prior
@@ -239,7 +256,7 @@ def _candidates(space: Space, obs: Observations, model: Model, rng) -> np.ndarra
     return np.vstack([prior, space.snap(local)])
 
 
-def _refine(space: Space, model: Model, starts: np.ndarray) -> np.ndarray:
+def _refine(space: Space, model: Model, starts: np.ndarray, iterations: int) -> np.ndarray:
     """L-BFGS-B on the continuous columns of each start (the others held), log EI ascent."""
     cols = space.float_columns
     if len(cols) == 0 or len(starts) == 0:
@@ -260,7 +277,7 @@ def _refine(space: Space, model: Model, starts: np.ndarray) -> np.ndarray:
         jac=True,
         method="L-BFGS-B",
         bounds=[(0.0, 1.0)] * (len(base) * len(cols)),
-        options={"maxiter": REFINE_ITERATIONS, "ftol": 1e-6},
+        options={"maxiter": iterations, "ftol": 1e-6},
     )
     out = base.copy()
     out[:, cols] = res.x.reshape(len(base), len(cols))
@@ -271,12 +288,13 @@ def propose(space: Space, obs: Observations, model: Model, seen: set, rng) -> np
     """The unseen point with the highest expected improvement (a repeat only if none is left)."""
     cand = _candidates(space, obs, model, rng)
     score = acquisition(model, cand)
-    n_prior = N_PRIOR_CANDIDATES[len(obs.y) >= 100]
+    big = len(obs.y) >= BIG
+    n_prior, n_starts = N_PRIOR_CANDIDATES[big], N_REFINE_STARTS[big]
     # refine the best candidates overall, and the best prior ones (other regions of the space)
     best_prior = np.argsort(-score[:n_prior])[:N_PRIOR_STARTS]
-    rest = np.setdiff1d(np.argsort(-score)[: N_REFINE_STARTS + N_PRIOR_STARTS], best_prior)
-    starts = cand[np.r_[rest[np.argsort(-score[rest])][:N_REFINE_STARTS], best_prior]]
-    refined = space.snap(_refine(space, model, starts))
+    rest = np.setdiff1d(np.argsort(-score)[: n_starts + N_PRIOR_STARTS], best_prior)
+    starts = cand[np.r_[rest[np.argsort(-score[rest])][:n_starts], best_prior]]
+    refined = space.snap(_refine(space, model, starts, REFINE_ITERATIONS[big]))
     cand = np.vstack([refined, cand])
     score = np.r_[acquisition(model, refined), score]
     # a candidate next to a running one is what a parallel agent is already doing
