@@ -143,8 +143,8 @@ def standardise(y: np.ndarray) -> np.ndarray:
     of bad values, such as runs that diverged to huge losses, which a stationary GP would
     otherwise spend its length scales on. y is always minimised here.
     """
-    if len(y) < 2 or np.std(y) < 1e-12:
-        return y - np.mean(y)
+    if len(y) < 2 or np.std(y) <= 1e-9 * max(1.0, float(np.max(np.abs(y)))):
+        return np.zeros_like(y)  # nothing to learn from the values (yet)
     # a robust scale first, so that one huge value does not squash all the others together
     q1, median, q3 = np.percentile(y, [25, 50, 75])
     z = (y - median) / (q3 - q1 if q3 - q1 > 1e-12 else np.std(y))
@@ -153,7 +153,8 @@ def standardise(y: np.ndarray) -> np.ndarray:
             warped = _yeo_johnson(z)
         if np.all(np.isfinite(warped)) and np.std(warped) > 1e-12:
             z = warped
-    return (z - np.mean(z)) / np.std(z)
+    spread = np.std(z)
+    return (z - np.mean(z)) / spread if spread > 0 else np.zeros_like(z)
 
 
 _LAMBDAS = np.linspace(-2.0, 1.0, 25)  # exponents <= 1: squeeze bad values, never good ones
