@@ -7,8 +7,10 @@ times: bare, through ``joblib.Parallel(n_jobs=2)``, and as a sweep (a grid of ``
 points, one ``sweepnb.log`` per run, SQLite store) with ``sweepnb.agent(n_jobs=1)`` and
 ``n_jobs=2`` (loky); then the same on a Dask ``LocalCluster`` of 2 worker processes. Workers are
 warmed up first (process start and imports are paid once per session, not per sweep). Each
-figure is the best of ``--repeat`` tries (the machine may be shared). Targets (issue 5):
-speedup >= 1.8 with 2 jobs on 2 cores; sweepnb / plain joblib time ratio >= 0.9.
+figure is the best of ``--repeat`` tries. CPU seconds (this process and its children, so
+the workers too) are printed beside wall seconds: on a shared, busy machine wall times mostly
+measure the queue, while the CPU overhead of a no-op sweep predicts the idle-machine figures.
+Targets (issue 5): speedup >= 1.8 with 2 jobs on 2 cores; plain joblib / sweepnb time >= 0.9.
 """
 
 from __future__ import annotations
@@ -102,12 +104,12 @@ def sweep_time(store: str, runs: int, loops: int, repeat: int, **agent_kw) -> tu
 Timing = tuple[float, float]  # (wall, CPU) seconds
 
 
-def report(label: str, times: dict[str, Timing], runs: int) -> None:
+def report(label: str, times: dict[str, Timing], runs: int, ms: float) -> None:
     """Wall and CPU seconds of each mode, then the two target figures (wall and CPU based)."""
     print(f"\n== {label} ==")
-    print(f"{'':34s} {'wall s':>8s} {'CPU s':>8s} {'CPU ms/run':>11s}")
+    print(f"{'':40s} {'wall s':>8s} {'CPU s':>8s} {'CPU ms/run':>11s}")
     for name, (wall, cpu) in times.items():
-        print(f"{name:34s} {wall:8.2f} {cpu:8.2f} {cpu / runs * 1e3:11.1f}")
+        print(f"{name:40s} {wall:8.2f} {cpu:8.2f} {cpu / runs * 1e3:11.1f}")
     bare_w, bare_c = times["bare, 2 jobs"]
     one_w, two_w = times["sweepnb.agent, 1 job"][0], times["sweepnb.agent, 2 jobs"][0]
     two_c = times["sweepnb.agent, 2 jobs"][1]
@@ -119,9 +121,16 @@ def report(label: str, times: dict[str, Timing], runs: int) -> None:
         "(target >= 0.9; the CPU ratio is what an idle machine would show: the sweepnb overhead "
         f"is {(two_c - bare_c) / runs * 1e3:.1f} ms CPU per run)"
     )
+    one = times["sweepnb.agent, 1 job, no-op function"][1] / runs * 1e3
+    two = times["sweepnb.agent, 2 jobs, no-op function"][1] / runs * 1e3
+    print(
+        f"overhead with a no-op function: {one:.1f} ms CPU per run (1 job), {two:.1f} (2 jobs)"
+        f" -> on an idle machine: ratio to bare ~ {ms / (ms + two):.2f}, "
+        f"speedup 2 jobs / 1 job ~ {2 * (ms + one) / (ms + two):.2f}"
+    )
 
 
-def bench_loky(store: str, runs: int, loops: int, repeat: int) -> None:
+def bench_loky(store: str, runs: int, loops: int, repeat: int, ms: float) -> None:
     sweep_time(store, 4, 1, 1, n_jobs=2)  # warm up the loky workers (start, imports)
     times = {
         "bare, sequential": best_of(repeat, lambda: [work(loops) for _ in range(runs)]),
@@ -131,11 +140,13 @@ def bench_loky(store: str, runs: int, loops: int, repeat: int) -> None:
         ),
         "sweepnb.agent, 1 job": sweep_time(store, runs, loops, repeat),
         "sweepnb.agent, 2 jobs": sweep_time(store, runs, loops, repeat, n_jobs=2),
+        "sweepnb.agent, 1 job, no-op function": sweep_time(store, runs, 0, repeat),
+        "sweepnb.agent, 2 jobs, no-op function": sweep_time(store, runs, 0, repeat, n_jobs=2),
     }
-    report("loky processes (this machine)", times, runs)
+    report("loky processes (this machine)", times, runs, ms)
 
 
-def bench_dask(store: str, runs: int, loops: int, repeat: int) -> None:
+def bench_dask(store: str, runs: int, loops: int, repeat: int, ms: float) -> None:
     import logging
 
     import distributed
@@ -163,8 +174,14 @@ def bench_dask(store: str, runs: int, loops: int, repeat: int) -> None:
             "sweepnb.agent, 2 jobs": sweep_time(
                 store, runs, loops, repeat, n_jobs=2, scheduler=address
             ),
+            "sweepnb.agent, 1 job, no-op function": sweep_time(
+                store, runs, 0, repeat, scheduler=address
+            ),
+            "sweepnb.agent, 2 jobs, no-op function": sweep_time(
+                store, runs, 0, repeat, n_jobs=2, scheduler=address
+            ),
         }
-    report("Dask LocalCluster, 2 worker processes", times, runs)
+    report("Dask LocalCluster, 2 worker processes", times, runs, ms)
 
 
 def main() -> None:
@@ -181,9 +198,9 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         store = os.path.join(tmp, "sweeps.db")
-        bench_loky(store, args.runs, loops, args.repeat)
+        bench_loky(store, args.runs, loops, args.repeat, args.ms)
         if not args.no_dask:
-            bench_dask(store, args.runs, loops, args.repeat)
+            bench_dask(store, args.runs, loops, args.repeat, args.ms)
 
 
 if __name__ == "__main__":
