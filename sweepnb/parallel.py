@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .agent_loop import AgentResult, parse_sweep_id, run_agent
+from .agent_loop import AgentResult, FailurePolicy, parse_sweep_id, run_agent
 from .errors import SweepnbError
 
 MAX_BARREN_RESTARTS = 3  # worker deaths in a row with no run ending in between, then give up
@@ -54,11 +54,13 @@ def _load_function(payload: bytes) -> _CloudFunction:
 
 @dataclass(frozen=True)
 class AgentPlan:
-    """One parallel agent: its name (``<group>-<i>``), its share of ``count``, its GPU(s)."""
+    """One parallel agent: its name (``<group>-<i>``), its share of ``count``, its GPU(s), and
+    the Dask event that tells it to stop (a task running on a cluster cannot be interrupted)."""
 
     name: str
     count: int | None
     gpu: str | None = None
+    stop_event: str | None = None
 
 
 def split_count(count: int | None, n_jobs: int) -> list[int | None]:
@@ -102,14 +104,16 @@ def parse_gpus(gpus: str | int | Sequence[Any] | None) -> list[str]:
     return parsed
 
 
-def plan_agents(group: str, count: int | None, n_jobs: int, gpus: list[str]) -> list[AgentPlan]:
+def plan_agents(
+    group: str, count: int | None, n_jobs: int, gpus: list[str], stop_event: str | None = None
+) -> list[AgentPlan]:
     """The agents of one call: agent ``i`` gets ``gpus[i % len(gpus)]``.
 
     >>> [(p.name, p.count, p.gpu) for p in plan_agents("g", 3, 2, ["0", "1"])]
     [('g-0', 2, '0'), ('g-1', 1, '1')]
     """
     return [
-        AgentPlan(f"{group}-{i}", c, gpus[i % len(gpus)] if gpus else None)
+        AgentPlan(f"{group}-{i}", c, gpus[i % len(gpus)] if gpus else None, stop_event)
         for i, c in enumerate(split_count(count, n_jobs))
     ]
 
@@ -151,10 +155,13 @@ def run_agents(
         if gpu_list and n_jobs > 1:
             _check_process_backend()
         group = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
-        plans = plan_agents(group, count, n_jobs, gpu_list)
+        stop_event = f"sweepnb-stop-{group}" if _on_dask() else None
+        plans = plan_agents(group, count, n_jobs, gpu_list, stop_event)
         try:
             reasons = _run_with_restarts(sweep_id, function, plans, store, kw)
         except KeyboardInterrupt:
+            if stop_event is not None:
+                _set_dask_event(stop_event)
             stop_group_runs(store, sweep_id, group)
             raise
     return group_result(store, sweep_id, group, reasons)
@@ -212,6 +219,45 @@ def _effective_jobs(n_jobs: int) -> int:
     import joblib
 
     return joblib.effective_n_jobs(n_jobs) if n_jobs == -1 else n_jobs
+
+
+def _on_dask() -> bool:
+    from joblib.parallel import get_active_backend
+
+    return type(get_active_backend()[0]).__name__ == "DaskDistributedBackend"
+
+
+def _set_dask_event(name: str) -> None:
+    import distributed
+
+    try:
+        distributed.Event(name).set()
+    except Exception as err:  # noqa: BLE001 (Ctrl-C must still end the parent's wait)
+        print(f"sweepnb: could not tell the Dask agents to stop: {err}", file=sys.stderr)
+
+
+class StopEventPolicy(FailurePolicy):
+    """W&B's failure policy, and: stop once the parent set the Dask event ``name`` (after
+    Ctrl-C; the parent has already ended the agents' running runs ``stopped``)."""
+
+    def __init__(self, name: str, **kw: Any):
+        super().__init__(**kw)
+        self.name = name
+
+    def record(self, failed: bool) -> str | None:
+        why = super().record(failed)
+        if why is None and _dask_event_is_set(self.name):
+            return "the agents were interrupted (Ctrl-C in the process that started them)"
+        return why
+
+
+def _dask_event_is_set(name: str) -> bool:
+    import distributed
+
+    try:
+        return distributed.Event(name).is_set()
+    except Exception:  # noqa: BLE001 (no scheduler reachable: nothing told us to stop)
+        return False
 
 
 def _check_process_backend() -> None:
@@ -311,6 +357,8 @@ def _agent_job(
         count = max(0, count - _runs_of(store, sweep_id, plan.name))
     if count == 0:
         return AgentResult(sweep_id, reason=f"count {plan.count} reached")
+    if plan.stop_event is not None and kw.get("policy") is None:
+        kw = {**kw, "policy": StopEventPolicy(plan.stop_event)}
     with gpu_env(plan.gpu):
         return run_agent(
             sweep_id, function.function, count, store=store, agent_name=plan.name, **kw

@@ -255,6 +255,34 @@ def test_joblib_dask_config_under_a_client_runs_the_agents_on_the_cluster(dask_c
     assert os.getpid() not in {r["summary"]["pid"] for r in runs}
 
 
+def test_ctrl_c_in_the_parent_stops_the_agents_running_on_a_dask_cluster(dask_cluster, store):
+    import _thread
+
+    sid = sweepnb.sweep(grid(200), store=store)
+
+    def train(config):
+        for _ in range(20):
+            sweepnb.log({"loss": float(config.x)})
+            time.sleep(0.05)
+
+    def interrupt_after_a_run() -> None:
+        wait_for("a finished run", lambda: any(r["state"] == "finished" for r in runs()))
+        _thread.interrupt_main()
+
+    def runs() -> list[dict]:
+        return store.get_runs(sid, history=False)
+
+    threading.Thread(target=interrupt_after_a_run, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        sweepnb.agent(
+            sid, train, n_jobs=2, scheduler=dask_cluster.scheduler_address, store=store, quiet=True
+        )
+    wait_for("the agents on the cluster to stop", lambda: not running_run(store, sid))
+    stopped = [r for r in runs() if r["state"] == "stopped"]
+    assert stopped and all("interrupted" in r["error"] for r in stopped)
+    assert len(runs()) < 20  # the agents ended: they did not go on through the grid
+
+
 def test_dask_backend_without_a_scheduler_or_client_is_a_clear_error(store):
     sid = sweepnb.sweep(grid(2), store=store)
     with pytest.raises(SweepnbError, match="scheduler"):
