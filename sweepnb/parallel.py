@@ -140,8 +140,9 @@ def run_agents(
     ``backend``: a joblib backend name (``"loky"``, ``"threading"``, ``"dask"``...; default:
     whatever ``joblib.parallel_config`` says). ``scheduler``: a Dask scheduler address (implies
     ``backend="dask"``). ``gpus``: ``"0,1"`` gives agent ``i`` ``CUDA_VISIBLE_DEVICES=gpus[i %
-    len(gpus)]`` (process backends only). Other keywords go to ``run_agent``. Returns what the
-    agents did, read back from the store (so runs of restarted agents count too).
+    len(gpus)]`` (process backends only; with ``n_jobs=1``, one agent per GPU entry). Other
+    keywords go to ``run_agent``. Returns what the agents did, read back from the store (so
+    runs of restarted agents count too).
     """
     if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise SweepnbError(f"n_jobs: must be >= 1 or -1 (one agent per CPU), got {n_jobs!r}")
@@ -151,7 +152,7 @@ def run_agents(
     if kw.get("retry_failed") is True:  # one cutoff for all agents: their own failures count
         kw["retry_failed"] = time.time()
     with joblib_backend(backend, scheduler):
-        n_jobs = _effective_jobs(n_jobs)
+        n_jobs = len(gpu_list) if n_jobs == 1 and gpu_list else _effective_jobs(n_jobs)
         if gpu_list and n_jobs > 1:
             _check_process_backend()
         group = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"

@@ -92,9 +92,10 @@ def test_each_parallel_agent_gets_its_own_cuda_visible_devices(store):
         time.sleep(0.05)
         sweepnb.log({"loss": 0.0, "gpu": os.environ.get("CUDA_VISIBLE_DEVICES")})
 
-    sweepnb.agent(sid, train, n_jobs=2, gpus="3,5", store=store, quiet=True)
+    sweepnb.agent(sid, train, gpus="3,5", store=store, quiet=True)  # one agent per GPU id
     runs = store.get_runs(sid)
     assert len(runs) == 6
+    assert {r["agent"].rsplit("-", 1)[1] for r in runs} <= {"0", "1"}
     expected = {"0": "3", "1": "5"}  # agent i (name ends with -i) gets the i-th id
     assert all(r["summary"]["gpu"] == expected[r["agent"].rsplit("-", 1)[1]] for r in runs)
     assert os.environ.get("CUDA_VISIBLE_DEVICES") == before

@@ -108,7 +108,8 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
         "--gpus",
         default=None,
         metavar="IDS",
-        help="CUDA_VISIBLE_DEVICES of each parallel agent, e.g. 0,1 (agent i gets the i-th)",
+        help="CUDA_VISIBLE_DEVICES of each parallel agent, e.g. 0,1 (agent i gets the i-th; "
+        "without --jobs, one agent per id)",
     )
     parser.add_argument(
         "--retry-failed",
