@@ -144,6 +144,33 @@ def test_a_worker_killed_mid_run_crashes_its_run_and_the_sweep_goes_on(store, tm
     assert store.get_sweep(sid)["state"] == "finished"
 
 
+def test_after_a_kernel_interrupt_no_run_is_left_running_and_the_next_agent_resumes(store):
+    import _thread
+
+    sid = sweepnb.sweep(grid(30), store=store)
+
+    def slow(config):
+        for _ in range(10):
+            sweepnb.log({"loss": float(config.x)})
+            time.sleep(0.05)
+
+    def interrupt_after_a_run() -> None:
+        wait_for(
+            "a finished run",
+            lambda: any(r["state"] == "finished" for r in store.get_runs(sid, history=False)),
+        )
+        _thread.interrupt_main()  # what Jupyter's "interrupt the kernel" does
+
+    threading.Thread(target=interrupt_after_a_run, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        sweepnb.agent(sid, slow, n_jobs=2, store=store, quiet=True)
+    assert running_run(store, sid) is None
+    interrupted = [r for r in store.get_runs(sid) if r["state"] == "stopped"]
+    assert interrupted and all("KeyboardInterrupt" in r["error"] for r in interrupted)
+    sweepnb.agent(sid, lambda: sweepnb.log({"loss": 0.0}), n_jobs=2, store=store, quiet=True)
+    assert sorted(r["config"]["x"] for r in store.get_runs(sid)) == list(range(30))
+
+
 def test_agents_give_up_when_every_run_kills_its_worker(store):
     sid = sweepnb.sweep(grid(20), store=store)
 
