@@ -32,7 +32,6 @@ N_PRIOR_CANDIDATES = (1000, 500)
 N_LOCAL_CANDIDATES = (500, 300)
 N_REFINE_STARTS = (5, 3)
 REFINE_ITERATIONS = (50, 25)
-N_PRIOR_STARTS = 0
 MAX_FIT_POINTS = 64  # hyperparameters are fitted on at most this many runs (speed)
 MIN_PENDING_DISTANCE = 0.2  # in length scales: closer to a running point is the same point
 MAX_ENUMERATE = 20000  # discrete spaces up to this size are enumerated once candidates repeat
@@ -290,11 +289,7 @@ def propose(space: Space, obs: Observations, model: Model, seen: set, rng) -> np
     cand = _candidates(space, obs, model, rng)
     score = acquisition(model, cand)
     big = len(obs.y) >= BIG
-    n_prior, n_starts = N_PRIOR_CANDIDATES[big], N_REFINE_STARTS[big]
-    # refine the best candidates overall, and the best prior ones (other regions of the space)
-    best_prior = np.argsort(-score[:n_prior])[:N_PRIOR_STARTS]
-    rest = np.setdiff1d(np.argsort(-score)[: n_starts + N_PRIOR_STARTS], best_prior)
-    starts = cand[np.r_[rest[np.argsort(-score[rest])][:n_starts], best_prior]]
+    starts = cand[np.argsort(-score)[: N_REFINE_STARTS[big]]]
     refined = space.snap(_refine(space, model, starts, REFINE_ITERATIONS[big]))
     cand = np.vstack([refined, cand])
     score = np.r_[acquisition(model, refined), score]
