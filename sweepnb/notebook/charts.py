@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .. import plots
+from . import panels
 
 TERMINAL = ("finished", "failed", "crashed", "stopped")
 WIDTH = 12.0  # inches; every row of tiles is this wide
@@ -148,28 +149,22 @@ def _stack(rows: list[list[np.ndarray]]) -> np.ndarray:
 
 
 def _history(fig: Figure, ended: pd.DataFrame, cfg: dict) -> None:
-    plots.draw_history(plots.history_data(ended, cfg), fig)
-    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.16, top=0.88)
+    panels.history(fig, plots.history_data(ended, cfg))
 
 
 def _parallel(fig: Figure, ended: pd.DataFrame, cfg: dict, max_lines: int) -> None:
-    data = plots.parallel_coordinates_data(ended, cfg, max_lines=max_lines)
-    plots.draw_parallel_coordinates(data, fig, colorbar=False)  # the metric axis is the scale
-    fig.subplots_adjust(left=0.03, right=0.99, bottom=0.2, top=0.88)
+    panels.parallel_coordinates(
+        fig, plots.parallel_coordinates_data(ended, cfg, max_lines=max_lines)
+    )
 
 
 def _curves(fig: Figure, curves: plots.CurvesData) -> None:
-    plots.draw_learning_curves(curves, fig)
-    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.16, top=0.88)
+    panels.learning_curves(fig, curves)
 
 
 def _importance(fig: Figure, importance: plots.ImportanceData) -> None:
-    plots.draw_importance(importance, fig)
-    fig.subplots_adjust(left=0.3, right=0.95, bottom=0.14, top=0.8, wspace=0.3)
+    panels.importance(fig, importance)
 
 
 def _scatter(fig: Figure, scatter: plots.ScatterData, rows: int) -> None:
-    plots.draw_scatter(scatter, fig, columns=SCATTER_COLUMNS)
-    fig.subplots_adjust(
-        left=0.08, right=0.98, bottom=0.2 / rows, top=1 - 0.14 / rows, wspace=0.1, hspace=0.5
-    )
+    panels.scatter(fig, scatter, columns=SCATTER_COLUMNS)

@@ -1,0 +1,339 @@
+"""The dashboard's panels, drawn light: one Axes per panel and no matplotlib tick machinery.
+
+Matplotlib's axis ticks (a ``Tick`` per tick, each with its lines and labels, every label measured
+for the layout) cost more than the data: 50-100 ms per Axes. The live view draws its few tick
+labels as plain text and its grid as one ``LineCollection`` at fixed positions, and puts several
+small charts (the metric against each parameter; importance beside correlation) side by side in
+ONE Axes. ``sweepnb.plots`` keeps the full figures; both draw the same data objects
+(``plots.*_data``), so what the dashboard shows is what the public charts show.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .. import plots
+
+FONT = 7
+GRID = "0.9"
+Rect = tuple[float, float, float, float]
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _axes(fig: Figure, rect: Rect) -> Axes:
+    """An Axes at a fixed place whose x and y axes are not drawn (we label them ourselves)."""
+    ax = fig.add_axes(rect)
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)
+    return ax
+
+
+def _limits(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi == lo:
+        half = abs(lo) * 0.1 or 0.5
+        return lo - half, hi + half
+    span = hi - lo
+    return lo - pad * span, hi + pad * span
+
+
+def _ticks(lo: float, hi: float, nbins: int = 4, integer: bool = False) -> np.ndarray:
+    ticks = MaxNLocator(nbins, integer=integer).tick_values(lo, hi)
+    return ticks[(ticks >= lo) & (ticks <= hi)]
+
+
+def _fmt(value: float, log: bool = False) -> str:
+    return f"{10**value:.3g}" if log else f"{value:.4g}"
+
+
+def _y_labels(ax: Axes, ticks: np.ndarray, *, x: float = 0.0, grid: bool = True) -> None:
+    """Tick labels left of axes-x ``x`` at data-y ``ticks``, and light grid lines."""
+    trans = ax.get_yaxis_transform()  # x in axes units, y in data
+    for t in ticks:
+        ax.text(x - 0.01, t, _fmt(t), transform=trans, ha="right", va="center", fontsize=FONT)
+    if grid and len(ticks):
+        lines = [[(0, t), (1, t)] for t in ticks]
+        ax.add_collection(
+            LineCollection(lines, transform=trans, colors=GRID, lw=0.7, zorder=0), autolim=False
+        )
+
+
+def _x_labels(ax: Axes, ticks, labels, *, rotation: float = 0) -> None:
+    """Labels below the Axes at data-x ``ticks``."""
+    trans = ax.get_xaxis_transform()  # x in data, y in axes units
+    for t, label in zip(ticks, labels):
+        ax.text(
+            t,
+            -0.03,
+            label,
+            transform=trans,
+            ha="right" if rotation else "center",
+            va="top",
+            fontsize=FONT,
+            rotation=rotation,
+            rotation_mode="anchor" if rotation else "default",
+        )
+
+
+def _title(ax: Axes, text: str, *, y: float = 1.03) -> None:
+    ax.text(0.5, y, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
+
+
+def _legend(ax: Axes, entries: list[tuple[str, str]], *, loc: str = "right") -> None:
+    """Coloured names stacked in a corner (a matplotlib legend measures every entry twice)."""
+    x, ha = (0.99, "right") if loc == "right" else (0.01, "left")
+    for i, (label, color) in enumerate(entries):
+        ax.text(
+            x, 0.97 - 0.08 * i, f"\u25cf {label}", transform=ax.transAxes, ha=ha, va="top",
+            fontsize=FONT, color=color, zorder=5,
+        )  # fmt: skip
+
+
+def message(fig: Figure, text: str) -> None:
+    """A panel that only says why there is nothing to draw."""
+    fig.text(0.5, 0.5, text, ha="center", va="center", color="0.4")
+
+
+def _state_style(state: str) -> tuple[str, str]:
+    return plots.STATE_STYLE.get(state, ("tab:purple", "o"))
+
+
+# --------------------------------------------------------------------------- panels
+
+
+def history(fig: Figure, data: plots.HistoryData) -> None:
+    """The metric per run (colour and marker by state) and the best-so-far step line."""
+    if not np.isfinite(data.y).any():
+        message(fig, f"no run has logged {data.metric!r} yet")
+        return
+    ax = _axes(fig, (0.1, 0.16, 0.87, 0.72))
+    states = np.array(data.states)
+    legend = []
+    for state in dict.fromkeys(data.states):
+        color, marker = _state_style(state)
+        mask = states == state
+        ax.scatter(data.x[mask], data.y[mask], s=12, c=color, marker=marker, lw=0.8, zorder=2)
+        legend.append((state, color))
+    ax.plot(data.x, data.best, drawstyle="steps-post", color="black", lw=1.2, zorder=3)
+    xlo, xhi = 0.5, len(data.x) + 0.5
+    ylo, yhi = _limits(data.y)
+    ax.set_xlim(xlo, xhi)
+    ax.set_ylim(ylo, yhi)
+    xt = _ticks(xlo, xhi, 5, integer=True)
+    _x_labels(ax, xt, [f"{t:.0f}" for t in xt])
+    _y_labels(ax, _ticks(ylo, yhi))
+    fig.text(0.535, 0.01, "run", ha="center", va="bottom", fontsize=8)
+    fig.text(0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
+    _title(ax, f"{data.metric} per run ({data.goal})")
+    _legend(ax, [*legend, ("best so far", "black")])
+
+
+def parallel_coordinates(fig: Figure, data: plots.ParallelData) -> None:
+    """A line per run over the axes coloured by the metric, the best run in black on top."""
+    if not len(data.ids):
+        message(fig, f"no run has logged {data.metric!r} yet")
+        return
+    ax = _axes(fig, (0.03, 0.2, 0.96, 0.68))
+    k = len(data.axes)
+    xs = np.arange(k, dtype=float)
+    segments = np.stack([np.broadcast_to(xs, data.values.shape), data.values], axis=-1)
+    finite = data.metric_values[np.isfinite(data.metric_values)]
+    lines = LineCollection(
+        segments,
+        array=data.metric_values,
+        cmap="viridis" if data.goal == "maximize" else "viridis_r",
+        norm=Normalize(float(finite.min()), float(finite.max())),
+        lw=0.9,
+        alpha=0.7,
+    )
+    ax.add_collection(lines, autolim=False)
+    ax.plot(xs, data.values[-1], color="black", lw=2.2, zorder=3)
+    ax.add_collection(
+        LineCollection([[(x, 0), (x, 1)] for x in xs], colors="0.3", lw=0.8, zorder=1),
+        autolim=False,
+    )
+    for x, axis in zip(xs, data.axes):
+        for pos, label in zip(axis.ticks, axis.labels):
+            ax.text(x + 0.02, pos, label, fontsize=FONT, va="center", color="0.15", zorder=4)
+    ax.set_xlim(-0.1, k - 0.6 if k > 1 else 0.6)
+    ax.set_ylim(-0.05, 1.05)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    names = [a.name + (" (log)" if a.kind == "log" else "") for a in data.axes]
+    _x_labels(ax, xs, names)
+    shown = (
+        f"best {len(data.ids)} of {data.n_total} runs"
+        if data.n_total > len(data.ids)
+        else f"{data.n_total} runs"
+    )
+    _title(ax, f"parallel coordinates ({shown})")
+    ax.text(0, -0.2, f"\u2014 best: {data.ids[-1]}", transform=ax.transAxes, fontsize=FONT)
+
+
+def _bar_section(ax: Axes, ys, widths, *, left: float, colors, title: str) -> None:
+    ax.barh(ys, widths, left=left, height=0.7, color=colors)
+    ax.text(left if left else 0.5, len(ys) - 0.2, title, ha="center", va="bottom", fontsize=9)
+
+
+def importance(fig: Figure, data: plots.ImportanceData) -> None:
+    """Forest importance (x in [0, 1]) beside Pearson correlation (centred at 1.75) in ONE Axes."""
+    if not data.names:
+        message(fig, "no swept parameter to rank")
+        return
+    ax = _axes(fig, (0.3, 0.14, 0.65, 0.66))
+    n, centre = len(data.names), 1.75
+    ys = np.arange(n)[::-1]
+    if np.isfinite(data.importance).any():
+        _bar_section(
+            ax, ys, np.nan_to_num(data.importance), left=0, colors="tab:blue", title="importance"
+        )
+    else:
+        ax.text(0.5, (n - 1) / 2, f"needs {data.min_runs} runs\nwith {data.metric!r}",
+                ha="center", va="center", color="0.4", fontsize=8)  # fmt: skip
+        ax.text(0.5, n - 0.2, "importance", ha="center", va="bottom", fontsize=9)
+    corr = np.nan_to_num(data.correlation)
+    colors = np.where(corr >= 0, "tab:green", "tab:red")
+    _bar_section(ax, ys, corr / 2, left=centre, colors=colors, title="correlation")
+    ax.add_collection(
+        LineCollection([[(centre, -0.6), (centre, n - 0.4)]], colors="0.3", lw=0.8), autolim=False
+    )
+    for y, r, name, label in zip(ys, corr, data.names, data.correlation_labels):
+        ax.text(-0.03, y, name, ha="right", va="center", fontsize=8)
+        if label != name:  # a categorical: say which value the correlation is of
+            ax.text(centre + (0.01 if r < 0 else -0.01), y, label.split("=", 1)[1],
+                    ha="left" if r < 0 else "right", va="center", fontsize=FONT, color="0.2")  # fmt: skip
+    ax.set_xlim(-0.02, centre + 0.52)
+    ax.set_ylim(-0.6, n - 0.4)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    _x_labels(ax, [0, 0.5, 1, centre - 0.5, centre, centre + 0.5], ["0", ".5", "1", "-1", "0", "1"])
+    fig.text(0.5, 0.97, f"parameter importance for {data.metric} ({data.n_runs} runs)",
+             ha="center", va="top", fontsize=10)  # fmt: skip
+
+
+def _scatter_x(panel) -> tuple[np.ndarray, float, float, np.ndarray, list[str]]:
+    """x values of a panel, its limits, and its tick positions and labels (log: in log10)."""
+    if panel.kind == "categorical":
+        n = max(1, len(panel.labels))
+        return panel.x, -0.5, n - 0.5, np.arange(len(panel.labels)), list(panel.labels)
+    x = panel.x
+    if panel.kind == "log":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(x > 0, np.log10(np.where(x > 0, x, 1.0)), np.nan)
+    lo, hi = _limits(x)
+    ticks = _ticks(lo, hi, 3, integer=panel.kind == "log")
+    return x, lo, hi, ticks, [_fmt(t, panel.kind == "log") for t in ticks]
+
+
+def _box(c: int, lo: float, hi: float) -> list[tuple[float, float]]:
+    left, right = c + 0.06, c + 0.94
+    return [(left, lo), (right, lo), (right, hi), (left, hi), (left, lo)]
+
+
+def _scatter_row(ax: Axes, data: plots.ScatterData, row: list, colors: list[str]) -> None:
+    """The panels of one row: x of panel c scaled into [c + 0.06, c + 0.94], shared y."""
+    ylo, yhi = ax.get_ylim()
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(data.y))
+    name_y = -0.45 / (ax.get_position().height * ax.figure.get_figheight())  # 0.45 in below
+    xs, boxes = [], []
+    for c, panel in enumerate(row):
+        x, lo, hi, ticks, labels = _scatter_x(panel)
+        if panel.kind == "categorical":
+            x = x + jitter
+
+        def scale(v, lo=lo, hi=hi, c=c):
+            return c + 0.06 + 0.88 * (np.asarray(v, dtype=float) - lo) / (hi - lo)
+
+        xs.append(scale(x))
+        boxes.append(_box(c, ylo, yhi))
+        _x_labels(ax, scale(ticks), labels, rotation=30 if panel.kind == "categorical" else 0)
+        trans = ax.get_xaxis_transform()
+        ax.text(c + 0.5, name_y, panel.name, transform=trans, ha="center", va="top", fontsize=8)
+    y = np.tile(data.y, len(row))
+    ax.scatter(np.concatenate(xs), y, s=9, c=colors * len(row), lw=0, alpha=0.8)
+    ax.add_collection(LineCollection(boxes, colors="0.2", lw=0.8), autolim=False)
+
+
+def scatter(fig: Figure, data: plots.ScatterData, *, columns: int = 4) -> None:
+    """The metric against each parameter: ``columns`` panels per row, each row ONE Axes whose
+    x runs 0..columns; the metric axis is shared."""
+    if not data.panels:
+        message(fig, "no swept parameter to plot")
+        return
+    rows = math.ceil(len(data.panels) / columns)
+    colors = [_state_style(s)[0] for s in data.states]
+    ylo, yhi = _limits(data.y)
+    inches = fig.get_figheight()
+    row_height = (inches - 0.45) / rows  # 0.45 in for the title
+    for r in range(rows):
+        top = inches - 0.45 - r * row_height - 0.1
+        bottom = top - row_height + 0.7  # room for tick labels and the parameter's name
+        ax = _axes(fig, (0.08, bottom / inches, 0.9, (top - bottom) / inches))
+        ax.set_axis_off()
+        ax.set_xlim(0, columns)
+        ax.set_ylim(ylo, yhi)
+        _scatter_row(ax, data, data.panels[r * columns : (r + 1) * columns], colors)
+        _y_labels(ax, _ticks(ylo, yhi), x=0.06 / columns)
+        ax.text(-0.01, 0.5, data.metric, transform=ax.transAxes, rotation=90, ha="right",
+                va="center", fontsize=8)  # fmt: skip
+    fig.text(0.5, 0.98, f"{data.metric} against each parameter", ha="center", va="top", fontsize=10)
+
+
+def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
+    """Curves coloured by state, stopped runs ending in a cross, hyperband bands and thresholds."""
+    if not data.has_steps:
+        message(fig, f"no learning curves: runs log {data.metric!r} once")
+        return
+    ax = _axes(fig, (0.1, 0.16, 0.87, 0.72))
+    by_state: dict[str, list[np.ndarray]] = {}
+    for curve in data.curves:
+        by_state.setdefault(curve.state, []).append(np.column_stack([curve.x, curve.y]))
+    legend = []
+    for state, segments in by_state.items():
+        color = _state_style(state)[0]
+        ax.add_collection(LineCollection(segments, colors=color, lw=1, alpha=0.7), autolim=False)
+        legend.append((state, color))
+    x = np.concatenate([c.x for c in data.curves])
+    y = np.concatenate([c.y for c in data.curves])
+    ends = np.array([[c.x[-1], c.y[-1]] for c in data.curves if c.state == "stopped"])
+    if len(ends):
+        ax.scatter(ends[:, 0], ends[:, 1], marker="x", c="tab:red", s=20, lw=1, zorder=3)
+        legend.append(("stopped here", "tab:red"))
+    if data.thresholds:
+        t = np.array(data.thresholds)
+        ax.scatter(t[:, 0], t[:, 1], marker="_", c="black", s=200, lw=2, zorder=4)
+        legend.append(("band threshold", "black"))
+        y = np.concatenate([y, t[:, 1]])
+    xlo, xhi = _limits(x, pad=0.02)
+    ylo, yhi = _limits(y)
+    if data.bands:
+        bands = [[(b, ylo), (b, yhi)] for b in data.bands]
+        ax.add_collection(
+            LineCollection(bands, colors="0.5", lw=0.9, linestyles=":"), autolim=False
+        )
+    ax.set_xlim(xlo, xhi)
+    ax.set_ylim(ylo, yhi)
+    xt = _ticks(xlo, xhi, 5)
+    _x_labels(ax, xt, [_fmt(t) for t in xt])
+    _y_labels(ax, _ticks(ylo, yhi))
+    fig.text(0.535, 0.01, data.xlabel, ha="center", va="bottom", fontsize=8)
+    fig.text(0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
+    shown = (
+        f"{len(data.curves)} of {data.n_total} runs"
+        if data.n_total > len(data.curves)
+        else f"{data.n_total} runs"
+    )
+    _title(ax, f"learning curves ({shown})")
+    _legend(ax, legend)
