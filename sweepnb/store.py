@@ -31,21 +31,19 @@ import string
 import threading
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine
 
 from .errors import StoreError, SweepNotFound
+from .store_db import create_engine, mask_url, passwords, resolve_url, sqlalchemy_url
 
 SCHEMA_VERSION = 1
-DEFAULT_PATH = Path(".sweepnb") / "sweeps.db"
 SWEEP_STATES = ("running", "paused", "finished", "cancelled")
 RUN_STATES = ("running", "finished", "failed", "crashed", "stopped")
 TERMINAL_RUN_STATES = ("finished", "failed", "crashed", "stopped")
 MAX_ERROR_CHARS = 20_000
-SQLITE_BUSY_TIMEOUT_S = 30.0
 _IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -110,7 +108,7 @@ history_table = sa.Table(
 )
 
 # ---------------------------------------------------------------------------------------------
-# JSON, ids, URLs
+# JSON, ids
 # ---------------------------------------------------------------------------------------------
 
 
@@ -141,83 +139,6 @@ def from_json(text: str | None) -> Any:
 def new_id() -> str:
     """A fresh id: 8 characters from ``[a-z0-9]``, like W&B's."""
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
-
-
-def resolve_url(url: str | os.PathLike | None = None) -> str:
-    """The store URL the user means: ``url``, else ``$SWEEPNB_STORE``, else ``./.sweepnb/sweeps.db``.
-
-    Paths (and ``sqlite:///`` URLs) become absolute ``sqlite:////…`` URLs so child processes
-    started elsewhere open the same file. ``postgres://`` is spelled ``postgresql://``.
-    """
-    if url is None:
-        url = os.environ.get("SWEEPNB_STORE") or str(DEFAULT_PATH)
-    text = os.fspath(url).strip()
-    if not text:
-        raise StoreError("store: empty store URL")
-    if "://" not in text:
-        return "sqlite:///" + str(Path(text).expanduser().absolute())
-    scheme, rest = text.split("://", 1)
-    base = scheme.split("+", 1)[0].lower()
-    if base == "sqlite":
-        path = rest.removeprefix("/")
-        if path in ("", ":memory:"):
-            raise StoreError(
-                "store: an in-memory SQLite database cannot be shared between agents; "
-                "give a file path"
-            )
-        return "sqlite:///" + str(Path(path).expanduser().absolute())
-    if base in ("postgresql", "postgres"):
-        _check_postgres_url(rest)
-        return "postgresql://" + rest
-    raise StoreError(
-        f"store: unsupported URL scheme {scheme!r}; use a path, sqlite:///PATH or "
-        "postgresql://user:pass@host/db"
-    )
-
-
-def _check_postgres_url(rest: str) -> None:
-    """StoreError for a PostgreSQL URL that would be misread; never echoes the URL's text
-    (a misread URL is exactly where a password ends up in the host or port)."""
-    netloc = rest.split("/", 1)[0]
-    if netloc.count("@") > 1:
-        raise StoreError(
-            "store: the PostgreSQL URL has more than one '@'; write an '@' in the user name "
-            "or password as %40 (postgresql://user:pa%40ss@host/db)"
-        )
-    try:
-        make_url("postgresql://" + rest).port  # noqa: B018 - parsing the port is the check
-    except (ValueError, sa.exc.ArgumentError):
-        raise StoreError(
-            "store: cannot read the PostgreSQL URL (is the port a number?); expected "
-            "postgresql://user:pass@host[:port]/db, with special characters URL-encoded"
-        ) from None
-
-
-def _passwords(url: URL) -> list[str]:
-    # libpq also takes the password as a query parameter (?password=...)
-    found = [str(url.password)] if url.password else []
-    query = url.query.get("password")
-    found += [query] if isinstance(query, str) else list(query or ())
-    return [p for p in found if p]
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (``postgresql://user:***@host/db``)."""
-    try:
-        parsed = make_url(url)
-    except Exception:  # noqa: BLE001 - never let masking itself leak the text
-        return "<unparseable store URL>"
-    if "password" in parsed.query:
-        parsed = parsed.update_query_dict({"password": "***"})
-    text = parsed.render_as_string(hide_password=parsed.password is not None)
-    return text.replace("password=%2A%2A%2A", "password=***")
-
-
-def _sqlalchemy_url(url: str) -> URL:
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,42 +202,6 @@ def _check_state(state: str, allowed: Iterable[str], argument: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Engine creation (per process)
-# ---------------------------------------------------------------------------------------------
-
-
-def _sqlite_engine(url: URL) -> Engine:
-    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
-        # take transaction control away from the sqlite3 module so that we emit BEGIN ourselves
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = NORMAL")
-        cur.execute("PRAGMA foreign_keys = ON")
-        cur.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        # writers take the write lock up front: a deferred transaction that reads and then
-        # writes can fail with "database is locked" without waiting for the busy timeout
-        immediate = conn.get_execution_options().get("sweepnb_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
-
-
-def _create_engine(url: URL) -> Engine:
-    if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    return sa.create_engine(url, pool_pre_ping=True)
-
-
-# ---------------------------------------------------------------------------------------------
 # The store
 # ---------------------------------------------------------------------------------------------
 
@@ -329,13 +214,13 @@ class Store:
     Picklable (by URL; the child re-connects lazily) and safe to use after ``fork``.
 
     >>> store = Store("/tmp/example.db")                          # doctest: +SKIP
-    >>> sid = store.create_sweep({"method": "random", "parameters": {"x": {"values": [1]}}})
+    >>> sid = store.create_sweep({"method": "random", "parameters": {"x": {"values": [1]}}})  # doctest: +SKIP
     """
 
     def __init__(self, url: str | os.PathLike | None = None):
         self.url: str = resolve_url(url)
         self.display_url: str = mask_url(self.url)
-        self._sa_url = _sqlalchemy_url(self.url)
+        self._sa_url = sqlalchemy_url(self.url)
         self._engine_obj: Engine | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -405,7 +290,7 @@ class Store:
     def _open_engine(self) -> Engine:
         engine = None
         try:
-            engine = _create_engine(self._sa_url)
+            engine = create_engine(self._sa_url)
             self._prepare_schema(engine)
         except (StoreError, sa.exc.SQLAlchemyError, OSError) as exc:
             if engine is not None:
@@ -419,7 +304,7 @@ class Store:
         if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
             exc = exc.orig  # the driver's own message, without SQLAlchemy's SQL/background text
         text = str(exc).strip()
-        for password in _passwords(self._sa_url):
+        for password in passwords(self._sa_url):
             text = text.replace(password, "***")
         return text
 

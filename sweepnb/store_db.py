@@ -1,0 +1,132 @@
+"""Store URLs and database connections: which database a store URL means, its password kept
+out of every message, and a per-process SQLAlchemy engine set up for many agents at once.
+
+>>> mask_url("postgresql://alice:s3cret@db.example/sweeps")
+'postgresql://alice:***@db.example/sweeps'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from .errors import StoreError
+
+__all__ = ["create_engine", "mask_url", "passwords", "resolve_url", "sqlalchemy_url"]
+
+DEFAULT_PATH = Path(".sweepnb") / "sweeps.db"
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+def resolve_url(url: str | os.PathLike | None = None) -> str:
+    """The store URL the user means: ``url``, else ``$SWEEPNB_STORE``, else ``./.sweepnb/sweeps.db``.
+
+    Paths (and ``sqlite:///`` URLs) become absolute ``sqlite:////…`` URLs so child processes
+    started elsewhere open the same file. ``postgres://`` is spelled ``postgresql://``.
+    """
+    if url is None:
+        url = os.environ.get("SWEEPNB_STORE") or str(DEFAULT_PATH)
+    text = os.fspath(url).strip()
+    if not text:
+        raise StoreError("store: empty store URL")
+    if "://" not in text:
+        return "sqlite:///" + str(Path(text).expanduser().absolute())
+    scheme, rest = text.split("://", 1)
+    base = scheme.split("+", 1)[0].lower()
+    if base == "sqlite":
+        path = rest.removeprefix("/")
+        if path in ("", ":memory:"):
+            raise StoreError(
+                "store: an in-memory SQLite database cannot be shared between agents; "
+                "give a file path"
+            )
+        return "sqlite:///" + str(Path(path).expanduser().absolute())
+    if base in ("postgresql", "postgres"):
+        _check_postgres_url(rest)
+        return "postgresql://" + rest
+    raise StoreError(
+        f"store: unsupported URL scheme {scheme!r}; use a path, sqlite:///PATH or "
+        "postgresql://user:pass@host/db"
+    )
+
+
+def _check_postgres_url(rest: str) -> None:
+    """StoreError for a PostgreSQL URL that would be misread; never echoes the URL's text
+    (a misread URL is exactly where a password ends up in the host or port)."""
+    netloc = rest.split("/", 1)[0]
+    if netloc.count("@") > 1:
+        raise StoreError(
+            "store: the PostgreSQL URL has more than one '@'; write an '@' in the user name "
+            "or password as %40 (postgresql://user:pa%40ss@host/db)"
+        )
+    try:
+        make_url("postgresql://" + rest).port  # noqa: B018 - parsing the port is the check
+    except (ValueError, sa.exc.ArgumentError):
+        raise StoreError(
+            "store: cannot read the PostgreSQL URL (is the port a number?); expected "
+            "postgresql://user:pass@host[:port]/db, with special characters URL-encoded"
+        ) from None
+
+
+def passwords(url: URL) -> list[str]:
+    """Every password in ``url``, to cut out of driver messages."""
+    # libpq also takes the password as a query parameter (?password=...)
+    found = [str(url.password)] if url.password else []
+    query = url.query.get("password")
+    found += [query] if isinstance(query, str) else list(query or ())
+    return [p for p in found if p]
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (``postgresql://user:***@host/db``)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - never let masking itself leak the text
+        return "<unparseable store URL>"
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    text = parsed.render_as_string(hide_password=parsed.password is not None)
+    return text.replace("password=%2A%2A%2A", "password=***")
+
+
+def sqlalchemy_url(url: str) -> URL:
+    """The SQLAlchemy URL of a resolved store URL (PostgreSQL through psycopg 3)."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # take transaction control away from the sqlite3 module so that we emit BEGIN ourselves
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # writers take the write lock up front: a deferred transaction that reads and then
+        # writes can fail with "database is locked" without waiting for the busy timeout
+        immediate = conn.get_execution_options().get("sweepnb_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def create_engine(url: URL) -> Engine:
+    """A SQLAlchemy engine for this process: SQLite in WAL with a busy timeout, or PostgreSQL."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return sa.create_engine(url, pool_pre_ping=True)
