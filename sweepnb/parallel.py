@@ -357,13 +357,17 @@ def _agent_job(
     if count is not None:  # a restarted agent does only what it has not done yet
         count = max(0, count - _runs_of(store, sweep_id, plan.name))
     if count == 0:
+        store.close()
         return AgentResult(sweep_id, reason=f"count {plan.count} reached")
     if plan.stop_event is not None and kw.get("policy") is None:
         kw = {**kw, "policy": StopEventPolicy(plan.stop_event)}
-    with gpu_env(plan.gpu):
-        return run_agent(
-            sweep_id, function.function, count, store=store, agent_name=plan.name, **kw
-        )
+    try:
+        with gpu_env(plan.gpu):
+            return run_agent(
+                sweep_id, function.function, count, store=store, agent_name=plan.name, **kw
+            )
+    finally:
+        store.close()  # workers live on (loky reuses them): leave no connection behind
 
 
 def _runs_of(store: Any, sweep_id: str, agent: str) -> int:
