@@ -17,6 +17,7 @@ reschedules an agent whose worker died the same way.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import sys
@@ -29,6 +30,7 @@ from typing import Any
 from .agent_loop import AgentResult, FailurePolicy, parse_sweep_id, run_agent
 from .errors import SweepnbError
 
+STOP_EVENT_INTERVAL = 1.0  # seconds between two looks at the Dask stop event by an agent
 MAX_BARREN_RESTARTS = 3  # worker deaths in a row with no run ending in between, then give up
 ENDED_NORMALLY = ("finished", "failed", "stopped")  # a run that ended on its own (not crashed)
 
@@ -241,15 +243,24 @@ class StopEventPolicy(FailurePolicy):
     """W&B's failure policy, and: stop once the parent set the Dask event ``name`` (after
     Ctrl-C; the parent has already ended the agents' running runs ``stopped``)."""
 
-    def __init__(self, name: str, **kw: Any):
+    def __init__(self, name: str, interval: float = STOP_EVENT_INTERVAL, **kw: Any):
         super().__init__(**kw)
-        self.name = name
+        self.name, self.interval = name, interval
+        self._last_check = -math.inf
 
     def record(self, failed: bool) -> str | None:
         why = super().record(failed)
-        if why is None and _dask_event_is_set(self.name):
+        if why is None and self._is_time() and _dask_event_is_set(self.name):
             return "the agents were interrupted (Ctrl-C in the process that started them)"
         return why
+
+    def _is_time(self) -> bool:
+        """At most one round trip to the scheduler per ``interval`` seconds."""
+        now = time.monotonic()
+        if now - self._last_check < self.interval:
+            return False
+        self._last_check = now
+        return True
 
 
 def _dask_event_is_set(name: str) -> bool:
