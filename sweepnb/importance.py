@@ -152,12 +152,19 @@ def _correlations(n: int, features, owner, labels, y) -> tuple[np.ndarray, list[
     return corr, corr_labels
 
 
-def _forest_importance(n: int, features, owner, y, n_estimators: int, seed: int) -> np.ndarray:
+def _forest_importance(
+    n: int, features, owner, y, n_estimators: int, seed: int, max_samples: int | None
+) -> np.ndarray:
     from sklearn.ensemble import RandomForestRegressor
 
     if features.shape[1] == 0 or np.ptp(y) == 0:
         return np.full(n, np.nan) if np.ptp(y) == 0 else np.zeros(n)
-    forest = RandomForestRegressor(n_estimators=n_estimators, random_state=seed, n_jobs=1)
+    forest = RandomForestRegressor(
+        n_estimators=n_estimators,
+        random_state=seed,
+        n_jobs=1,
+        max_samples=None if max_samples is None or max_samples >= len(y) else max_samples,
+    )
     forest.fit(features, y)
     summed = np.bincount(owner, weights=forest.feature_importances_, minlength=n)
     total = summed.sum()
@@ -172,11 +179,14 @@ def importance_data(
     min_runs: int = 5,
     n_estimators: int = 50,
     seed: int = 0,
+    max_samples: int | None = None,
 ) -> ImportanceData:
     """Importance (random forest) and correlation (Pearson) of each swept parameter for the metric.
 
     Runs without a metric value are left out. Below ``min_runs`` such runs the importances are NaN
-    (a forest on a handful of points ranks noise); correlations need two runs.
+    (a forest on a handful of points ranks noise); correlations need two runs. ``max_samples``:
+    each tree is fitted on a bootstrap sample of at most that many runs (None: as many as there
+    are runs), which bounds the forest's time on large sweeps.
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(
@@ -184,6 +194,10 @@ def importance_data(
         )
     if min_runs < 2:
         raise ValueError(f"min_runs: must be at least 2, got {min_runs}")
+    if max_samples is not None and (
+        not isinstance(max_samples, int) or isinstance(max_samples, bool) or max_samples < 2
+    ):
+        raise ValueError(f"max_samples: must be an int of at least 2 or None, got {max_samples!r}")
     metric, goal = metric_of(cfg, metric)
     y_all = (
         pd.to_numeric(df[metric], errors="coerce").to_numpy(dtype=float)
@@ -197,7 +211,7 @@ def importance_data(
     corr, corr_labels = _correlations(n, features, owner, labels, y)
     corr_labels = [lab or p.name for lab, p in zip(corr_labels, params)]
     imp = (
-        _forest_importance(n, features, owner, y, n_estimators, seed)
+        _forest_importance(n, features, owner, y, n_estimators, seed, max_samples)
         if len(y) >= min_runs
         else np.full(n, np.nan)
     )

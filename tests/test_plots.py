@@ -253,6 +253,21 @@ def test_importance_is_reproducible(cfg, df):
     assert np.array_equal(a.importance, b.importance)
 
 
+def test_importance_on_bounded_samples_keeps_the_ranking_and_differs_from_the_full_forest(cfg):
+    big = runs_frame(cfg, make_runs(300, seed=3))
+    full = importance_data(big, cfg, n_estimators=25)
+    bounded = importance_data(big, cfg, n_estimators=25, max_samples=64)
+    assert bounded.names[0] == full.names[0] == "lr"
+    assert np.nansum(bounded.importance) == pytest.approx(1.0)
+    assert not np.array_equal(bounded.importance, full.importance)  # the trees did see less
+
+
+def test_importance_max_samples_above_the_run_count_uses_every_run(cfg, df):
+    a = importance_data(df, cfg, max_samples=10_000)
+    b = importance_data(df, cfg)
+    assert np.array_equal(a.importance, b.importance)
+
+
 def test_importance_figure_has_a_bar_per_parameter_in_both_panels(cfg, df):
     fig = plots.importance(df, cfg)
     imp_ax, corr_ax = fig.axes
@@ -378,6 +393,7 @@ def test_the_metric_can_be_chosen(cfg, df):
         ),
         (lambda cfg, df: plots.history(df.drop(columns="id"), cfg), "df: .* no 'id' column"),
         (lambda cfg, df: importance_data(df, cfg, min_runs=1), "min_runs"),
+        (lambda cfg, df: importance_data(df, cfg, max_samples=0.5), "max_samples"),
     ],
 )
 def test_bad_arguments_are_named(cfg, df, call, message):

@@ -101,6 +101,13 @@ def _legend(ax: Axes, entries: list[tuple[str, str]], *, loc: str = "right") -> 
         )  # fmt: skip
 
 
+def _points(ax: Axes, x, y, color: str, marker: str, *, size: float, **style) -> None:
+    """Same-coloured markers as a Line2D without line: Agg stamps one marker bitmap (a scatter
+    draws every point as its own path)."""
+    edge = 1.0 if marker in ("x", "+", "_") else 0.0
+    ax.plot(x, y, ls="none", marker=marker, ms=size, color=color, mew=edge, **style)
+
+
 def message(fig: Figure, text: str) -> None:
     """A panel that only says why there is nothing to draw."""
     fig.text(0.5, 0.5, text, ha="center", va="center", color="0.4")
@@ -124,7 +131,7 @@ def history(fig: Figure, data: plots.HistoryData) -> None:
     for state in dict.fromkeys(data.states):
         color, marker = _state_style(state)
         mask = states == state
-        ax.scatter(data.x[mask], data.y[mask], s=12, c=color, marker=marker, lw=0.8, zorder=2)
+        _points(ax, data.x[mask], data.y[mask], color, marker, size=4.5, zorder=2)
         legend.append((state, color))
     ax.plot(data.x, data.best, drawstyle="steps-post", color="black", lw=1.2, zorder=3)
     xlo, xhi = 0.5, len(data.x) + 0.5
@@ -242,7 +249,7 @@ def _box(c: int, lo: float, hi: float) -> list[tuple[float, float]]:
     return [(left, lo), (right, lo), (right, hi), (left, hi), (left, lo)]
 
 
-def _scatter_row(ax: Axes, data: plots.ScatterData, row: list, colors: list[str]) -> None:
+def _scatter_row(ax: Axes, data: plots.ScatterData, row: list) -> None:
     """The panels of one row: x of panel c scaled into [c + 0.06, c + 0.94], shared y."""
     ylo, yhi = ax.get_ylim()
     jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(data.y))
@@ -261,8 +268,11 @@ def _scatter_row(ax: Axes, data: plots.ScatterData, row: list, colors: list[str]
         _x_labels(ax, scale(ticks), labels, rotation=30 if panel.kind == "categorical" else 0)
         trans = ax.get_xaxis_transform()
         ax.text(c + 0.5, name_y, panel.name, transform=trans, ha="center", va="top", fontsize=8)
-    y = np.tile(data.y, len(row))
-    ax.scatter(np.concatenate(xs), y, s=9, c=colors * len(row), lw=0, alpha=0.8)
+    x, y = np.concatenate(xs), np.tile(data.y, len(row))
+    states = np.tile(np.array(data.states), len(row))
+    for state in dict.fromkeys(data.states):
+        mask = states == state
+        _points(ax, x[mask], y[mask], _state_style(state)[0], "o", size=3.5, alpha=0.8)
     ax.add_collection(LineCollection(boxes, colors="0.2", lw=0.8), autolim=False)
 
 
@@ -273,7 +283,6 @@ def scatter(fig: Figure, data: plots.ScatterData, *, columns: int = 4) -> None:
         message(fig, "no swept parameter to plot")
         return
     rows = math.ceil(len(data.panels) / columns)
-    colors = [_state_style(s)[0] for s in data.states]
     ylo, yhi = _limits(data.y)
     inches = fig.get_figheight()
     row_height = (inches - 0.45) / rows  # 0.45 in for the title
@@ -284,7 +293,7 @@ def scatter(fig: Figure, data: plots.ScatterData, *, columns: int = 4) -> None:
         ax.set_axis_off()
         ax.set_xlim(0, columns)
         ax.set_ylim(ylo, yhi)
-        _scatter_row(ax, data, data.panels[r * columns : (r + 1) * columns], colors)
+        _scatter_row(ax, data, data.panels[r * columns : (r + 1) * columns])
         _y_labels(ax, _ticks(ylo, yhi), x=0.06 / columns)
         ax.text(-0.01, 0.5, data.metric, transform=ax.transAxes, rotation=90, ha="right",
                 va="center", fontsize=8)  # fmt: skip
@@ -309,11 +318,11 @@ def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
     y = np.concatenate([c.y for c in data.curves])
     ends = np.array([[c.x[-1], c.y[-1]] for c in data.curves if c.state == "stopped"])
     if len(ends):
-        ax.scatter(ends[:, 0], ends[:, 1], marker="x", c="tab:red", s=20, lw=1, zorder=3)
+        _points(ax, ends[:, 0], ends[:, 1], "tab:red", "x", size=5, zorder=3)
         legend.append(("stopped here", "tab:red"))
     if data.thresholds:
         t = np.array(data.thresholds)
-        ax.scatter(t[:, 0], t[:, 1], marker="_", c="black", s=200, lw=2, zorder=4)
+        ax.plot(t[:, 0], t[:, 1], "_", color="black", ms=14, mew=2, zorder=4)
         legend.append(("band threshold", "black"))
         y = np.concatenate([y, t[:, 1]])
     xlo, xhi = _limits(x, pad=0.02)
