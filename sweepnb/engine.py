@@ -12,6 +12,8 @@ No I/O, no clock, no global random state; a store, an agent or a notebook drive 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from . import search
@@ -19,6 +21,25 @@ from .config import load_config
 from .metric import best_value
 
 __all__ = ["is_done", "load_config", "should_stop", "suggest"]
+
+
+_LOADED: dict[str, dict] = {}
+
+
+def _load(cfg: dict | str) -> dict:
+    # Agents call suggest once per run with the same config: validate it once per process
+    # (and warn about deprecated distributions once), not on every call.
+    if not isinstance(cfg, dict):
+        return load_config(cfg)
+    try:
+        key = json.dumps(cfg, sort_keys=True, allow_nan=True)
+    except (TypeError, ValueError):
+        return load_config(cfg)
+    if key not in _LOADED:
+        if len(_LOADED) >= 64:
+            _LOADED.clear()
+        _LOADED[key] = load_config(cfg)
+    return _LOADED[key]
 
 
 def _rng(cfg: dict, runs: list[dict], seed: int | None) -> np.random.Generator:
@@ -64,7 +85,7 @@ def suggest(cfg: dict | str, runs: list[dict], n: int = 1, seed: int | None = No
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n: expected a non-negative integer, got {n!r}")
-    cfg = load_config(cfg)
+    cfg = _load(cfg)
     runs = list(runs or [])
     if is_done(cfg, runs):
         return []
@@ -79,4 +100,4 @@ def should_stop(cfg: dict | str, runs: list[dict]) -> list[str]:
     """Ids of running runs that the config's ``early_terminate`` rule says to stop."""
     from .stopping import should_stop as rule_should_stop  # imported late: a sibling module
 
-    return rule_should_stop(load_config(cfg), list(runs or []))
+    return rule_should_stop(_load(cfg), list(runs or []))
