@@ -114,6 +114,7 @@ def test_four_agents_share_one_store(any_store):
     all_claimed = [run_id for ids in claimed.values() for run_id in ids]
     assert len(runs) == RUN_CAP  # run_cap reached, never exceeded
     assert sorted(all_claimed) == sorted(r["id"] for r in runs)  # no run handed out twice
+    assert sum(1 for ids in claimed.values() if ids) >= 2  # the claims really did race
     points = [r["config"]["x"] for r in runs]
     assert len(set(points)) == RUN_CAP  # no grid point twice
     assert all(r["config"] == POINTS[r["config"]["x"]] for r in runs)
