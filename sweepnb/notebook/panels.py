@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .. import plots
+from .labels import Label
 
 FONT = 7
 GRID = "0.9"
@@ -27,6 +28,19 @@ Rect = tuple[float, float, float, float]
 
 
 # --------------------------------------------------------------------------- small helpers
+
+
+def _text(parent: Axes | Figure, x: float, y: float, text: str, **style) -> None:
+    """A label as a cached bitmap (see labels.py): ``Text``-like ``transform`` (default: the
+    Axes' data or the Figure's fraction), ``fontsize``, ``color``, ``ha``, ``va``, ``rotation``,
+    ``zorder``. Several lines fall back to matplotlib's ``Text``."""
+    if "\n" in text:
+        parent.text(x, y, text, **style)
+        return
+    default = parent.transData if isinstance(parent, Axes) else parent.transFigure
+    transform = style.pop("transform", default)
+    size = style.pop("fontsize", FONT)
+    parent.add_artist(Label(x, y, text, transform=transform, size=size, **style))
 
 
 def _axes(fig: Figure, rect: Rect) -> Axes:
@@ -62,7 +76,7 @@ def _y_labels(ax: Axes, ticks: np.ndarray, *, x: float = 0.0, grid: bool = True)
     """Tick labels left of axes-x ``x`` at data-y ``ticks``, and light grid lines."""
     trans = ax.get_yaxis_transform()  # x in axes units, y in data
     for t in ticks:
-        ax.text(x - 0.01, t, _fmt(t), transform=trans, ha="right", va="center", fontsize=FONT)
+        _text(ax, x - 0.01, t, _fmt(t), transform=trans, ha="right", va="center", fontsize=FONT)
     if grid and len(ticks):
         lines = [[(0, t), (1, t)] for t in ticks]
         ax.add_collection(
@@ -74,7 +88,8 @@ def _x_labels(ax: Axes, ticks, labels, *, rotation: float = 0) -> None:
     """Labels below the Axes at data-x ``ticks``."""
     trans = ax.get_xaxis_transform()  # x in data, y in axes units
     for t, label in zip(ticks, labels):
-        ax.text(
+        _text(
+            ax,
             t,
             -0.03,
             label,
@@ -83,19 +98,18 @@ def _x_labels(ax: Axes, ticks, labels, *, rotation: float = 0) -> None:
             va="top",
             fontsize=FONT,
             rotation=rotation,
-            rotation_mode="anchor" if rotation else "default",
         )
 
 
 def _title(ax: Axes, text: str, *, y: float = 1.03) -> None:
-    ax.text(0.5, y, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
+    _text(ax, 0.5, y, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
 
 
 def _legend(ax: Axes, entries: list[tuple[str, str]], *, loc: str = "right") -> None:
     """Coloured names stacked in a corner (a matplotlib legend measures every entry twice)."""
     x, ha = (0.99, "right") if loc == "right" else (0.01, "left")
     for i, (label, color) in enumerate(entries):
-        ax.text(
+        _text(ax, 
             x, 0.97 - 0.08 * i, f"\u25cf {label}", transform=ax.transAxes, ha=ha, va="top",
             fontsize=FONT, color=color, zorder=5,
         )  # fmt: skip
@@ -110,7 +124,7 @@ def _points(ax: Axes, x, y, color: str, marker: str, *, size: float, **style) ->
 
 def message(fig: Figure, text: str) -> None:
     """A panel that only says why there is nothing to draw."""
-    fig.text(0.5, 0.5, text, ha="center", va="center", color="0.4")
+    _text(fig, 0.5, 0.5, text, ha="center", va="center", color="0.4")
 
 
 def _state_style(state: str) -> tuple[str, str]:
@@ -141,8 +155,8 @@ def history(fig: Figure, data: plots.HistoryData) -> None:
     xt = _ticks(xlo, xhi, 5, integer=True)
     _x_labels(ax, xt, [f"{t:.0f}" for t in xt])
     _y_labels(ax, _ticks(ylo, yhi))
-    fig.text(0.535, 0.01, "run", ha="center", va="bottom", fontsize=8)
-    fig.text(0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
+    _text(fig, 0.535, 0.01, "run", ha="center", va="bottom", fontsize=8)
+    _text(fig, 0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
     _title(ax, f"{data.metric} per run ({data.goal})")
     _legend(ax, [*legend, ("best so far", "black")])
 
@@ -173,7 +187,7 @@ def parallel_coordinates(fig: Figure, data: plots.ParallelData) -> None:
     )
     for x, axis in zip(xs, data.axes):
         for pos, label in zip(axis.ticks, axis.labels):
-            ax.text(x + 0.02, pos, label, fontsize=FONT, va="center", color="0.15", zorder=4)
+            _text(ax, x + 0.02, pos, label, fontsize=FONT, va="center", color="0.15", zorder=4)
     ax.set_xlim(-0.1, k - 0.6 if k > 1 else 0.6)
     ax.set_ylim(-0.05, 1.05)
     for side in ("left", "right", "top"):
@@ -186,12 +200,12 @@ def parallel_coordinates(fig: Figure, data: plots.ParallelData) -> None:
         else f"{data.n_total} runs"
     )
     _title(ax, f"parallel coordinates ({shown})")
-    ax.text(0, -0.2, f"\u2014 best: {data.ids[-1]}", transform=ax.transAxes, fontsize=FONT)
+    _text(ax, 0, -0.2, f"\u2014 best: {data.ids[-1]}", transform=ax.transAxes, fontsize=FONT)
 
 
 def _bar_section(ax: Axes, ys, widths, *, left: float, colors, title: str) -> None:
     ax.barh(ys, widths, left=left, height=0.7, color=colors)
-    ax.text(left if left else 0.5, len(ys) - 0.2, title, ha="center", va="bottom", fontsize=9)
+    _text(ax, left if left else 0.5, len(ys) - 0.2, title, ha="center", va="bottom", fontsize=9)
 
 
 def importance(fig: Figure, data: plots.ImportanceData) -> None:
@@ -207,9 +221,9 @@ def importance(fig: Figure, data: plots.ImportanceData) -> None:
             ax, ys, np.nan_to_num(data.importance), left=0, colors="tab:blue", title="importance"
         )
     else:
-        ax.text(0.5, (n - 1) / 2, f"needs {data.min_runs} runs\nwith {data.metric!r}",
+        _text(ax, 0.5, (n - 1) / 2, f"needs {data.min_runs} runs\nwith {data.metric!r}",
                 ha="center", va="center", color="0.4", fontsize=8)  # fmt: skip
-        ax.text(0.5, n - 0.2, "importance", ha="center", va="bottom", fontsize=9)
+        _text(ax, 0.5, n - 0.2, "importance", ha="center", va="bottom", fontsize=9)
     corr = np.nan_to_num(data.correlation)
     colors = np.where(corr >= 0, "tab:green", "tab:red")
     _bar_section(ax, ys, corr / 2, left=centre, colors=colors, title="correlation")
@@ -217,16 +231,18 @@ def importance(fig: Figure, data: plots.ImportanceData) -> None:
         LineCollection([[(centre, -0.6), (centre, n - 0.4)]], colors="0.3", lw=0.8), autolim=False
     )
     for y, r, name, label in zip(ys, corr, data.names, data.correlation_labels):
-        ax.text(-0.03, y, name, ha="right", va="center", fontsize=8)
+        _text(ax, -0.03, y, name, ha="right", va="center", fontsize=8)
         if label != name:  # a categorical: say which value the correlation is of
-            ax.text(centre + (0.01 if r < 0 else -0.01), y, label.split("=", 1)[1],
+            _text(ax, centre + (0.01 if r < 0 else -0.01), y, label.split("=", 1)[1],
                     ha="left" if r < 0 else "right", va="center", fontsize=FONT, color="0.2")  # fmt: skip
     ax.set_xlim(-0.02, centre + 0.52)
     ax.set_ylim(-0.6, n - 0.4)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    _x_labels(ax, [0, 0.5, 1, centre - 0.5, centre, centre + 0.5], ["0", ".5", "1", "-1", "0", "1"])
-    fig.text(0.5, 0.97, f"parameter importance for {data.metric} ({data.n_runs} runs)",
+    _x_labels(
+        ax, [0, 0.5, 1, centre - 0.5, centre, centre + 0.5], ["0", "0.5", "1", "-1", "0", "1"]
+    )
+    _text(fig, 0.5, 0.97, f"parameter importance for {data.metric} ({data.n_runs} runs)",
              ha="center", va="top", fontsize=10)  # fmt: skip
 
 
@@ -267,7 +283,7 @@ def _scatter_row(ax: Axes, data: plots.ScatterData, row: list) -> None:
         boxes.append(_box(c, ylo, yhi))
         _x_labels(ax, scale(ticks), labels, rotation=30 if panel.kind == "categorical" else 0)
         trans = ax.get_xaxis_transform()
-        ax.text(c + 0.5, name_y, panel.name, transform=trans, ha="center", va="top", fontsize=8)
+        _text(ax, c + 0.5, name_y, panel.name, transform=trans, ha="center", va="top", fontsize=8)
     x, y = np.concatenate(xs), np.tile(data.y, len(row))
     states = np.tile(np.array(data.states), len(row))
     for state in dict.fromkeys(data.states):
@@ -295,9 +311,11 @@ def scatter(fig: Figure, data: plots.ScatterData, *, columns: int = 4) -> None:
         ax.set_ylim(ylo, yhi)
         _scatter_row(ax, data, data.panels[r * columns : (r + 1) * columns])
         _y_labels(ax, _ticks(ylo, yhi), x=0.06 / columns)
-        ax.text(-0.01, 0.5, data.metric, transform=ax.transAxes, rotation=90, ha="right",
+        _text(ax, -0.01, 0.5, data.metric, transform=ax.transAxes, rotation=90, ha="right",
                 va="center", fontsize=8)  # fmt: skip
-    fig.text(0.5, 0.98, f"{data.metric} against each parameter", ha="center", va="top", fontsize=10)
+    _text(
+        fig, 0.5, 0.98, f"{data.metric} against each parameter", ha="center", va="top", fontsize=10
+    )
 
 
 def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
@@ -337,8 +355,8 @@ def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
     xt = _ticks(xlo, xhi, 5)
     _x_labels(ax, xt, [_fmt(t) for t in xt])
     _y_labels(ax, _ticks(ylo, yhi))
-    fig.text(0.535, 0.01, data.xlabel, ha="center", va="bottom", fontsize=8)
-    fig.text(0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
+    _text(fig, 0.535, 0.01, data.xlabel, ha="center", va="bottom", fontsize=8)
+    _text(fig, 0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
     shown = (
         f"{len(data.curves)} of {data.n_total} runs"
         if data.n_total > len(data.curves)
