@@ -30,9 +30,16 @@ SCATTER_COLUMNS = 4
 RENDER_LOCK = threading.Lock()  # matplotlib is not thread-safe: one drawing at a time
 
 
+def _column_key(column: pd.Series) -> bytes | tuple:
+    if pd.api.types.is_numeric_dtype(column):
+        return column.to_numpy(dtype=float).tobytes()  # NaN has one byte pattern, unlike hash()
+    return tuple(map(str, column))
+
+
 def _frame_key(df: pd.DataFrame, columns: list[str]) -> int:
+    """Changes when any value of these columns (those present) changes."""
     present = [c for c in columns if c in df.columns]
-    return int(pd.util.hash_pandas_object(df[present].astype(str), index=False).sum()) ^ len(df)
+    return hash((len(df), tuple(present), *(_column_key(df[c]) for c in present)))
 
 
 def _curves_key(data: plots.CurvesData) -> tuple:
@@ -82,8 +89,9 @@ class Charts:
 
     def _importance_data(self, ended: pd.DataFrame, cfg: dict, key: int) -> plots.ImportanceData:
         if self._importance is None or self._importance[0] != key:
-            # a small forest on bounded samples: ~30 ms at 1,000 runs, the ranking holds
-            data = plots.importance_data(ended, cfg, n_estimators=25, max_samples=256)
+            # a small forest on bounded samples: ~25 ms at 1,000 runs (vs ~100 for 30 trees on
+            # every run); over seeds the importances move by < 0.01
+            data = plots.importance_data(ended, cfg, n_estimators=20, max_samples=200)
             self._importance = (key, data)
         return self._importance[1]
 
@@ -129,7 +137,7 @@ class Charts:
         """The chart as PNG bytes (panels whose data did not change are reused)."""
         from PIL import Image
 
-        with RENDER_LOCK, _gc_paused():
+        with RENDER_LOCK, gc_paused():
             self.last_drawn = []
             rows = self._panels(df, cfg, runs)
         image = _stack(rows)
@@ -139,7 +147,7 @@ class Charts:
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while drawing: matplotlib makes thousands of small objects,
     and with a sweep's runs in memory each collection walks them all (10-20% of a drawing).
     Collection resumes (if it was on) as soon as the drawing ends."""

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import plots
 from ..metric import best_value
-from .charts import TERMINAL, Charts
+from .charts import TERMINAL, Charts, gc_paused
 
 ACTIVE_SWEEP = ("running", "paused")
 
@@ -442,7 +442,8 @@ class Dashboard:
         # the budget counts this thread's CPU time: what a drawing takes from the agents (and
         # the GIL), not the wall time a loaded machine stretches it to
         start, cpu = time.perf_counter(), time.thread_time()
-        self.last_bundle = self.render(runs, state)
+        with gc_paused():  # the frame, table and chart make many short-lived objects
+            self.last_bundle = self.render(runs, state)
         self._last_cost = time.thread_time() - cpu
         self.render_seconds += time.perf_counter() - start
         self.renders += 1
