@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import base64
+import gc
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-from sweepnb import api
+from sweepnb import api, plots
 from sweepnb.analysis import runs_frame
 from sweepnb.config import load_config
 from sweepnb.notebook import dashboard as dash_mod
-from sweepnb.notebook.charts import Charts
+from sweepnb.notebook import labels, panels
+from sweepnb.notebook.charts import Charts, _frame_key, gc_paused
 from sweepnb.notebook.dashboard import Dashboard, best_table, fingerprint, planned_runs, progress
+from sweepnb.notebook.labels import Label
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -242,6 +249,84 @@ def test_runs_logging_once_get_importance_beside_the_history(store, sweep):
     runs = store.get_runs(sweep)
     charts.png(runs_frame(cfg, runs), cfg, runs)
     assert sorted(charts.last_drawn) == ["history", "importance-top", "parallel", "scatter-wide"]
+
+
+def _ink(fig) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (top down) and columns of the dark pixels of a drawn figure."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[:, :, :3].min(axis=2)
+    return np.nonzero(pixels < 128)
+
+
+@pytest.mark.parametrize(
+    ("ha", "va", "right_of", "above"),
+    [("left", "bottom", True, True), ("right", "top", False, False)],
+)
+def test_a_label_is_drawn_on_the_side_its_alignment_says(ha, va, right_of, above):
+    fig = Figure(figsize=(2, 1), dpi=100)  # 200 x 100 pixels, the anchor at (100, 50)
+    fig.add_artist(Label(0.5, 0.5, "0.0125", transform=fig.transFigure, size=9, ha=ha, va=va))
+    rows, columns = _ink(fig)
+    assert len(rows) > 20
+    assert (columns >= 99).all() if right_of else (columns <= 101).all()
+    assert (rows <= 51).all() if above else (rows >= 49).all()
+
+
+def test_a_label_string_is_rasterised_once_per_size():
+    first = labels._mask("lr (log)", 7.0, 0.0, 72.0)
+    assert labels._mask("lr (log)", 7.0, 0.0, 72.0) is first
+    bigger = labels._mask("lr (log)", 10.0, 0.0, 72.0)
+    assert bigger[0].shape[1] > first[0].shape[1]
+
+
+def test_a_label_with_an_unknown_alignment_is_refused():
+    with pytest.raises(ValueError, match="ha/va"):
+        Label(0, 0, "x", transform=Figure().transFigure, ha="middle")
+
+
+def test_collection_is_paused_while_drawing_and_its_state_restored():
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # a collector switched off by the user stays off
+    finally:
+        gc.enable()
+
+
+def test_the_frame_key_sees_a_changed_value_but_not_a_new_nan_object():
+    df = pd.DataFrame({"id": ["a", "b"], "loss": [1.0, float("nan")], "opt": ["sgd", None]})
+    key = _frame_key(df, ["id", "loss", "opt", "absent"])
+    assert _frame_key(df.copy(), ["id", "loss", "opt", "absent"]) == key
+    changed = df.assign(loss=[1.5, float("nan")])
+    assert _frame_key(changed, ["id", "loss", "opt"]) != key
+
+
+def test_the_scatter_panel_draws_every_run_once_per_parameter_without_axis_ticks(store, sweep):
+    add_runs(store, sweep, 6)
+    cfg = store.get_sweep(sweep)["config"]
+    data = plots.scatter_data(runs_frame(cfg, store.get_runs(sweep)), cfg)
+    fig = Figure(figsize=(8, 4))
+    panels.scatter(fig, data)
+    (ax,) = fig.axes
+    assert sum(len(line.get_xdata()) for line in ax.lines) == 6 * len(data.panels)
+    assert not ax.xaxis.get_visible() and not ax.yaxis.get_visible()
+    names = {a.text for a in ax.artists if isinstance(a, Label)}
+    assert {"lr", "optimizer", "sgd", "adam"} <= names
+
+
+def test_the_importance_panel_has_a_bar_per_parameter_in_each_section(store, sweep):
+    add_runs(store, sweep, 6)
+    cfg = store.get_sweep(sweep)["config"]
+    data = plots.importance_data(runs_frame(cfg, store.get_runs(sweep)), cfg)
+    fig = Figure(figsize=(4, 4))
+    panels.importance(fig, data)
+    (ax,) = fig.axes
+    assert len(ax.patches) == 2 * len(data.names)
 
 
 # --------------------------------------------------------------------------- refreshing
