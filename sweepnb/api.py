@@ -154,6 +154,22 @@ def resume(sweep_id: str, store: Any = None) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _check_agent_arguments(function: Any, count: Any, n_jobs: Any) -> None:
+    # Refuse bad arguments before any run is claimed: a non-callable function would otherwise
+    # turn every run it claims into a failed one.
+    if function is not None and not callable(function):
+        raise TypeError(f"function: expected a callable or None, got {type(function).__name__}")
+    for name, value, low in (("count", count, 0), ("n_jobs", n_jobs, None)):
+        if value is None and name == "count":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name}: expected an integer, got {value!r}")
+        if low is not None and value < low:
+            raise ValueError(f"{name}: must be >= {low}, got {value}")
+    if n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs: must be >= 1 or -1 (one per CPU), got {n_jobs}")
+
+
 def agent(
     sweep_id: str,
     function: Callable | None = None,
@@ -180,6 +196,7 @@ def agent(
 
         >>> sweepnb.agent(sweep_id, train, count=20, n_jobs=2)        # doctest: +SKIP
     """
+    _check_agent_arguments(function, count, n_jobs)
     if retry_failed:
         kw["retry_failed"] = retry_failed
     if n_jobs == 1 and backend is None and scheduler is None and gpus is None:

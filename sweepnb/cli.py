@@ -181,7 +181,10 @@ def agent_command(sweep_id: str, store: str | None) -> str:
 
     parts = ["sweepnb", "agent", sweep_id]
     if store is not None or os.environ.get("SWEEPNB_STORE"):
-        parts += ["--store", mask_url(resolve_url(store))]
+        url = resolve_url(store)
+        if mask_url(url) != url:  # never print a password: point at the environment instead
+            return shlex.join(parts) + ' --store "$SWEEPNB_STORE"   # the same store URL'
+        parts += ["--store", url]
     return shlex.join(parts)
 
 
@@ -289,7 +292,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     if not runs:
         return 0
     frame = runs_frame(cfg, runs)
-    frame["note"] = [_note(run) for run in runs]
+    # a column name with a space cannot clash with a parameter name (W&B's name pattern)
+    frame["why it ended"] = [_note(run) for run in runs]
     if metric.get("name") in frame:
         frame = frame.sort_values(
             metric["name"],

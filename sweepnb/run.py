@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import copy
 import math
+import numbers
 import os
 import threading
 import time
@@ -220,6 +221,8 @@ class Run:
         if self._pending:
             data, self._pending = {**self._pending, **data}, {}
         if step is not None:
+            if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+                raise TypeError(f"log(step=...): expected a non-negative integer, got {step!r}")
             if step < self._step - 1:
                 warnings.warn(
                     f"log(step={step}) is below the run's current step {self._step - 1}; "

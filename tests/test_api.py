@@ -232,3 +232,19 @@ def test_after_ctrl_c_the_runs_of_the_interrupted_agents_end_stopped(store):
     assert stop_group_runs(store, sid, "host-42") == [ours]
     assert store.get_run(ours)["state"] == "stopped"
     assert store.get_run(other)["state"] == "running"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"function": "train"}, TypeError, "function"),
+        ({"count": "3"}, TypeError, "count"),
+        ({"count": -1}, ValueError, "count"),
+        ({"n_jobs": 0}, ValueError, "n_jobs"),
+    ],
+)
+def test_agent_refuses_bad_arguments_before_claiming_a_run(store, kwargs, error, name):
+    sweep_id = sweepnb.sweep(GRID, store=store)
+    with pytest.raises(error, match=name):
+        sweepnb.agent(sweep_id, **{"function": square, **kwargs}, store=store)
+    assert store.get_runs(sweep_id) == []

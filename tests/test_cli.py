@@ -232,3 +232,12 @@ def test_update_replaces_the_config_and_prior_run_copies_runs(capsys, finished, 
     copied = sweepnb.Store(db).get_runs(new_id)
     assert [r["config"]["x"] for r in copied] == [2]  # the finished run, not the failed one
     assert sweepnb.Store(db).get_sweep(new_id)["config"]["program"] == str(tmp_path / "train.py")
+
+
+def test_the_printed_agent_command_never_shows_a_password():
+    from sweepnb.cli import agent_command
+
+    command = agent_command("abcd1234", "postgresql://me:s3cret@db.example/sweeps")
+    assert "s3cret" not in command
+    assert '--store "$SWEEPNB_STORE"' in command
+    assert agent_command("abcd1234", "sqlite:////tmp/x.db").endswith("--store sqlite:////tmp/x.db")

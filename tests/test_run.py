@@ -206,3 +206,11 @@ def test_wandb_run_attributes_answer_for_the_active_run(store):
         assert wandb.run.should_stop is False
     with pytest.raises(SweepnbError, match="no active run"):
         _ = wandb.run.id
+
+
+@pytest.mark.parametrize("step", ["3", 1.5, -1, True])
+def test_log_refuses_a_step_that_is_not_a_non_negative_integer_and_names_it(store, step):
+    run = sweepnb.init(store=store)
+    with pytest.raises(TypeError, match=r"step"):
+        sweepnb.log({"loss": 1.0}, step=step)
+    run.finish()
