@@ -110,7 +110,7 @@ def refresh_times(sizes: list[int], repeats: int) -> list[dict]:
                 one = store.get_runs(sweep_id, history=False)[0]["id"]
                 store.log(one, [{"loss": 0.5}])  # one run moved: warm refresh
                 warm.append(timed(lambda d=dash: d.update(force=True)))
-                parts.append(dash._last_cost)
+                parts.append(dash._last_cpu)
             rows.append(
                 {
                     "runs": n,

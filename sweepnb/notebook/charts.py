@@ -9,6 +9,7 @@ margins are fixed by hand (a layout engine costs more than drawing a panel).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import io
 import math
@@ -144,6 +145,13 @@ class Charts:
         buffer = io.BytesIO()
         Image.fromarray(image, "RGB").save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
+
+
+@functools.cache
+def load_chart_libraries() -> None:
+    """Import what drawing needs beyond this module (scikit-learn's forest: ~1 s) once."""
+    import sklearn.ensemble  # noqa: F401
+    from PIL import Image  # noqa: F401
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import plots
 from ..metric import best_value
-from .charts import TERMINAL, Charts, gc_paused
+from .charts import TERMINAL, Charts, gc_paused, load_chart_libraries
 
 ACTIVE_SWEEP = ("running", "paused")
 
@@ -353,7 +353,8 @@ class Dashboard:
         self._last_render = -math.inf
         self.budget = budget
         self.render_seconds = 0.0  # total wall time spent building bundles
-        self._last_cost = 0.0
+        self._last_cost = 0.0  # seconds of the last drawing, as the throttle counts them
+        self._last_cpu = 0.0
         self._handle: Any = None
         self._button: Any = None
         self._shown_in: Any = None
@@ -400,8 +401,8 @@ class Dashboard:
         redraw now). ``runs`` None: read them from the store. Returns True if redrawn.
 
         Throttle: at most one drawing per ``refresh`` seconds, and drawing takes at most a
-        ``budget`` share of the time (a drawing that took 0.2 s of CPU waits 5 s with the
-        default 4%; the polls in between add about 1%)."""
+        ``budget`` share of the time (a drawing that took 0.2 s waits 5 s with the default
+        4%; the polls in between add about 1%)."""
         with self._lock:
             if runs is None:  # a light read first: histories only when there is something to draw
                 light, sweep_state = self._poll_light()
@@ -435,17 +436,22 @@ class Dashboard:
     @property
     def min_interval(self) -> float:
         """Seconds between two drawings: ``refresh``, or longer when drawing is slow (the last
-        drawing's CPU time divided by ``budget``)."""
+        drawing's wall time divided by ``budget``)."""
         return max(self.refresh_interval, self._last_cost / self.budget)
 
     def _draw(self, runs: list[dict], state: str, mark: int) -> None:
-        # the budget counts this thread's CPU time: what a drawing takes from the agents (and
-        # the GIL), not the wall time a loaded machine stretches it to
+        # a one-off import (~1 s) must not count as what every drawing costs: it would hold
+        # the next drawings back for ~25 s
+        load_chart_libraries()
         start, cpu = time.perf_counter(), time.thread_time()
         with gc_paused():  # the frame, table and chart make many short-lived objects
             self.last_bundle = self.render(runs, state)
-        self._last_cost = time.thread_time() - cpu
-        self.render_seconds += time.perf_counter() - start
+        wall = time.perf_counter() - start
+        self._last_cpu = time.thread_time() - cpu
+        # the budget counts wall time, the share of the sweep's time spent refreshing (CPU
+        # time alone let a drawing stretched by the agents' threads exceed it)
+        self._last_cost = max(wall, self._last_cpu)
+        self.render_seconds += wall
         self.renders += 1
         self._fingerprint, self._last_render = mark, time.monotonic()
 
