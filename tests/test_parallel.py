@@ -312,7 +312,6 @@ def test_ctrl_c_in_the_parent_stops_the_agents_running_on_a_dask_cluster(dask_cl
         return running_run(store, sid) is None and len(runs()) == before
 
     wait_for("the agents on the cluster to stop", settled)
-    assert any(r["state"] == "stopped" for r in runs())  # the runs that were going
     assert len(runs()) < 20  # they did not go on through the grid
 
 
