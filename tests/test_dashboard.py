@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from sweepnb import api, plots
 from sweepnb.analysis import runs_frame
 from sweepnb.config import load_config
+from sweepnb.notebook import charts as charts_mod
 from sweepnb.notebook import dashboard as dash_mod
 from sweepnb.notebook import labels, panels
 from sweepnb.notebook.charts import Charts, _frame_key, gc_paused
@@ -234,6 +235,18 @@ def test_charts_redraw_only_the_panels_whose_data_changed(store, sweep):
     assert draw() == ["curves"]  # a running run moves only its learning curve
     store.finish_run(running, "finished")
     assert draw() == ["curves", "history", "importance", "parallel", "scatter"]
+
+
+def test_a_reused_panel_figure_draws_the_same_pixels_as_a_new_one(store, sweep):
+    add_runs(store, sweep, 8)
+    cfg = store.get_sweep(sweep)["config"]
+    runs = store.get_runs(sweep)
+    fewer = runs[:3]  # fewer runs: no importance forest, other limits and labels
+    charts_mod._FIGURES.clear()
+    fresh = Charts().png(runs_frame(cfg, fewer), cfg, fewer)
+    Charts().png(runs_frame(cfg, runs), cfg, runs)  # the pool now holds drawn-on figures
+    reused = Charts().png(runs_frame(cfg, fewer), cfg, fewer)
+    assert reused == fresh
 
 
 def test_runs_logging_once_get_importance_beside_the_history(store, sweep):

@@ -76,10 +76,11 @@ class Charts:
         cached = self._tiles.get(name)
         if cached is not None and cached[0] == key:
             return cached[1]
-        fig = Figure(figsize=size, dpi=self.dpi)
+        fig = _blank_figure(name, size, self.dpi)
         draw(fig)
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
+        panels.drop_unused_axes(fig)
+        fig.canvas.draw()
+        canvas = fig.canvas
         pixels = np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
         self._tiles[name] = (key, pixels)
         self.tiles_drawn += 1
@@ -145,6 +146,23 @@ class Charts:
         buffer = io.BytesIO()
         Image.fromarray(image, "RGB").save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
+
+
+_FIGURES: dict[tuple, Figure] = {}  # (panel, size, dpi) -> a figure to draw it on again
+
+
+def _blank_figure(name: str, size: tuple[float, float], dpi: int) -> Figure:
+    """The panel's figure of an earlier drawing (any Charts), emptied, or a new one. An Axes
+    costs ~10 ms to create (its axis objects and ticks), more than a panel's data; the panels
+    reuse the emptied ones (``panels.reuse_axes``). Call under RENDER_LOCK."""
+    key = (name, size, dpi)
+    fig = _FIGURES.get(key)
+    if fig is None:
+        fig = Figure(figsize=size, dpi=dpi)
+        FigureCanvasAgg(fig)
+        _FIGURES[key] = fig
+    panels.empty(fig)
+    return fig
 
 
 @functools.cache

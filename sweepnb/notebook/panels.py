@@ -43,8 +43,32 @@ def _text(parent: Axes | Figure, x: float, y: float, text: str, **style) -> None
     parent.add_artist(Label(x, y, text, transform=transform, size=size, **style))
 
 
+def empty(fig: Figure) -> None:
+    """Remove everything drawn on ``fig`` but keep its Axes, marked free for :func:`_axes`."""
+    for artist in [*fig.artists, *fig.texts]:
+        artist.remove()
+    for ax in fig.axes:
+        for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.artists, *ax.texts]:
+            artist.remove()
+        ax.set_axis_on()
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+        ax.set_gid("free")
+
+
+def drop_unused_axes(fig: Figure) -> None:
+    """Remove the Axes of an earlier drawing that this drawing did not use."""
+    for ax in [a for a in fig.axes if a.get_gid() == "free"]:
+        ax.remove()
+
+
 def _axes(fig: Figure, rect: Rect) -> Axes:
-    """An Axes at a fixed place whose x and y axes are not drawn (we label them ourselves)."""
+    """An Axes at a fixed place whose x and y axes are not drawn (we label them ourselves): a
+    free one of an earlier drawing at the same place, else a new one."""
+    for ax in fig.axes:
+        if ax.get_gid() == "free" and np.allclose(ax.get_position().bounds, rect):
+            ax.set_gid(None)
+            return ax
     ax = fig.add_axes(rect)
     ax.xaxis.set_visible(False)
     ax.yaxis.set_visible(False)
