@@ -490,8 +490,6 @@ def test_cli_messages_never_show_the_postgresql_password(fresh_pg_url, tmp_path,
 
     assert cli("sweep", str(config), "--store", fresh_pg_url) == 0
     sid = outputs[-1].split("Created sweep with ID: ")[1].split()[0]
-    user = urlsplit(fresh_pg_url).username
-    assert f"postgresql://{user}:***@" in outputs[-1]  # the agent command, masked
     assert cli("agent", sid, "--count", "1", "--store", fresh_pg_url) == 0
     assert cli("ls", "--store", fresh_pg_url) == 0
     assert cli("show", sid, "--store", fresh_pg_url) == 0
