@@ -297,6 +297,15 @@ def test_a_label_with_an_unknown_alignment_is_refused():
         Label(0, 0, "x", transform=Figure().transFigure, ha="middle")
 
 
+def test_text_the_default_font_cannot_draw_is_left_to_matplotlib():
+    fig = Figure()
+    panels._text(fig, 0.5, 0.5, "lr (log)")
+    panels._text(fig, 0.5, 0.4, "\u5b66\u4e60\u7387")  # no glyphs in DejaVu Sans: font fallback
+    panels._text(fig, 0.5, 0.3, "two\nlines")
+    assert [type(a).__name__ for a in fig.artists] == ["Label"]
+    assert [t.get_text() for t in fig.texts] == ["\u5b66\u4e60\u7387", "two\nlines"]
+
+
 def test_collection_is_paused_while_drawing_and_its_state_restored():
     assert gc.isenabled()
     with gc_paused():

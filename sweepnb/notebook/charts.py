@@ -3,7 +3,10 @@
 A panel is redrawn only when its data changed. The summary panels (metric per run, parallel
 coordinates, importance, scatter) show the runs that have ended, so while runs are logging only
 the learning curves move; the others redraw when a run ends. Lines are capped, the DPI is modest,
-margins are fixed by hand (a layout engine costs more than drawing a panel).
+margins are fixed by hand (a layout engine costs more than drawing a panel). The panels are drawn
+light (``panels.py``: no matplotlib tick machinery, labels from cached bitmaps) on figures kept
+between drawings, and the importance forest is small: a full refresh at 1,000 runs takes ~200 ms
+of CPU (``bench/dashboard.py``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ image. The public ``sweepnb.plots`` figures keep matplotlib's ``Text``.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 
@@ -43,6 +44,18 @@ def _mask(text: str, size: float, angle: float, dpi: float) -> tuple[np.ndarray,
         if len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
         return entry
+
+
+@functools.cache
+def _charmap() -> frozenset[int]:
+    return frozenset(get_font(findfont(FontProperties())).get_charmap())
+
+
+def supported(text: str) -> bool:
+    """True when the default font has every character of ``text`` on one line (else matplotlib's
+    ``Text``, with its font fallback, should draw it)."""
+    codes = _charmap()
+    return "\n" not in text and all(ord(c) in codes for c in text)
 
 
 class Label(Artist):

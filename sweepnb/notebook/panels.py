@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .. import plots
+from . import labels
 from .labels import Label
 
 FONT = 7
@@ -33,8 +34,8 @@ Rect = tuple[float, float, float, float]
 def _text(parent: Axes | Figure, x: float, y: float, text: str, **style) -> None:
     """A label as a cached bitmap (see labels.py): ``Text``-like ``transform`` (default: the
     Axes' data or the Figure's fraction), ``fontsize``, ``color``, ``ha``, ``va``, ``rotation``,
-    ``zorder``. Several lines fall back to matplotlib's ``Text``."""
-    if "\n" in text:
+    ``zorder``. Several lines, or characters the default font lacks, fall back to ``Text``."""
+    if not labels.supported(text):
         parent.text(x, y, text, **style)
         return
     default = parent.transData if isinstance(parent, Axes) else parent.transFigure
@@ -133,10 +134,18 @@ def _legend(ax: Axes, entries: list[tuple[str, str]], *, loc: str = "right") -> 
     """Coloured names stacked in a corner (a matplotlib legend measures every entry twice)."""
     x, ha = (0.99, "right") if loc == "right" else (0.01, "left")
     for i, (label, color) in enumerate(entries):
-        _text(ax, 
-            x, 0.97 - 0.08 * i, f"\u25cf {label}", transform=ax.transAxes, ha=ha, va="top",
-            fontsize=FONT, color=color, zorder=5,
-        )  # fmt: skip
+        _text(
+            ax,
+            x,
+            0.97 - 0.08 * i,
+            f"\u25cf {label}",
+            transform=ax.transAxes,
+            ha=ha,
+            va="top",
+            fontsize=FONT,
+            color=color,
+            zorder=5,
+        )
 
 
 def _points(ax: Axes, x, y, color: str, marker: str, *, size: float, **style) -> None:
@@ -245,8 +254,16 @@ def importance(fig: Figure, data: plots.ImportanceData) -> None:
             ax, ys, np.nan_to_num(data.importance), left=0, colors="tab:blue", title="importance"
         )
     else:
-        _text(ax, 0.5, (n - 1) / 2, f"needs {data.min_runs} runs\nwith {data.metric!r}",
-                ha="center", va="center", color="0.4", fontsize=8)  # fmt: skip
+        _text(
+            ax,
+            0.5,
+            (n - 1) / 2,
+            f"needs {data.min_runs} runs\nwith {data.metric!r}",
+            ha="center",
+            va="center",
+            color="0.4",
+            fontsize=8,
+        )
         _text(ax, 0.5, n - 0.2, "importance", ha="center", va="bottom", fontsize=9)
     corr = np.nan_to_num(data.correlation)
     colors = np.where(corr >= 0, "tab:green", "tab:red")
@@ -257,8 +274,16 @@ def importance(fig: Figure, data: plots.ImportanceData) -> None:
     for y, r, name, label in zip(ys, corr, data.names, data.correlation_labels):
         _text(ax, -0.03, y, name, ha="right", va="center", fontsize=8)
         if label != name:  # a categorical: say which value the correlation is of
-            _text(ax, centre + (0.01 if r < 0 else -0.01), y, label.split("=", 1)[1],
-                    ha="left" if r < 0 else "right", va="center", fontsize=FONT, color="0.2")  # fmt: skip
+            _text(
+                ax,
+                centre + (0.01 if r < 0 else -0.01),
+                y,
+                label.split("=", 1)[1],
+                ha="left" if r < 0 else "right",
+                va="center",
+                fontsize=FONT,
+                color="0.2",
+            )
     ax.set_xlim(-0.02, centre + 0.52)
     ax.set_ylim(-0.6, n - 0.4)
     for side in ("top", "right"):
@@ -266,8 +291,15 @@ def importance(fig: Figure, data: plots.ImportanceData) -> None:
     _x_labels(
         ax, [0, 0.5, 1, centre - 0.5, centre, centre + 0.5], ["0", "0.5", "1", "-1", "0", "1"]
     )
-    _text(fig, 0.5, 0.97, f"parameter importance for {data.metric} ({data.n_runs} runs)",
-             ha="center", va="top", fontsize=10)  # fmt: skip
+    _text(
+        fig,
+        0.5,
+        0.97,
+        f"parameter importance for {data.metric} ({data.n_runs} runs)",
+        ha="center",
+        va="top",
+        fontsize=10,
+    )
 
 
 def _scatter_x(panel) -> tuple[np.ndarray, float, float, np.ndarray, list[str]]:
@@ -335,8 +367,17 @@ def scatter(fig: Figure, data: plots.ScatterData, *, columns: int = 4) -> None:
         ax.set_ylim(ylo, yhi)
         _scatter_row(ax, data, data.panels[r * columns : (r + 1) * columns])
         _y_labels(ax, _ticks(ylo, yhi), x=0.06 / columns)
-        _text(ax, -0.01, 0.5, data.metric, transform=ax.transAxes, rotation=90, ha="right",
-                va="center", fontsize=8)  # fmt: skip
+        _text(
+            ax,
+            -0.01,
+            0.5,
+            data.metric,
+            transform=ax.transAxes,
+            rotation=90,
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
     _text(
         fig, 0.5, 0.98, f"{data.metric} against each parameter", ha="center", va="top", fontsize=10
     )
