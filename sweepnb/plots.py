@@ -537,13 +537,22 @@ def _runs_from_frame(frame: pd.DataFrame) -> list[dict]:
     return runs
 
 
+def _number(value: Any) -> bool:
+    """``metric._valid`` with a fast path for plain floats and ints (a dashboard refresh checks
+    every logged value of every run)."""
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    return kind is int or _valid(value)
+
+
 def _curve(run: dict, metric: str, use_step: bool) -> Curve:
     xs, ys = [], []
     for row in run.get("history") or ():
         value = row.get(metric)
-        if _valid(value):
-            step = row.get("_step")
-            xs.append(float(step) if use_step and _valid(step) else float(len(xs) + 1))
+        if value is not None and _number(value):
+            step = row.get("_step") if use_step else None
+            xs.append(float(step) if step is not None and _number(step) else float(len(xs) + 1))
             ys.append(float(value))
     reason = run.get("stop_reason")
     return Curve(
