@@ -695,13 +695,19 @@ class Store:
             run = self._run_row(conn, run_id)
             now = time.time()
             values: dict[str, Any] = {"state": state, "ended": now, "heartbeat": now}
-            if error is not None:
+            if run.state in TERMINAL_RUN_STATES and run.state != "crashed":
+                # The first end wins: a run already recorded stopped/failed/finished (say, by the
+                # parent after its worker died) is not re-finished by a late writer. `crashed`
+                # is a guess from a stale heartbeat, so the worker's own word replaces it.
+                values = {}
+            elif error is not None:
                 values["error"] = bound_error(error)
             if summary_text is not None:
                 merged = from_json(run.summary)
                 merged.update(from_json(summary_text))
                 values["summary"] = to_json(merged, f"run {run_id} summary")
-            _update_run(conn, runs_table.c.id == run_id, **values)
+            if values:
+                _update_run(conn, runs_table.c.id == run_id, **values)
 
         self._write(write)
 

@@ -456,6 +456,19 @@ def test_finish_run_records_state_summary_and_error_tail(any_store):
     assert any_store.log(run_id, [])["stop"] is True
 
 
+def test_the_first_end_of_a_run_wins_except_a_crash_guess(store):
+    sweep_id = store.create_sweep(GRID)
+    stopped = store.add_run(sweep_id, {"x": 1})
+    store.finish_run(stopped, "stopped", error="cancelled by the user")
+    store.finish_run(stopped, "finished", error="late writer")
+    assert store.get_run(stopped)["state"] == "stopped"
+    assert store.get_run(stopped)["error"] == "cancelled by the user"
+    crashed = store.add_run(sweep_id, {"x": 2})
+    store.finish_run(crashed, "crashed", error="heartbeat stale")
+    store.finish_run(crashed, "finished")
+    assert store.get_run(crashed)["state"] == "finished"
+
+
 def test_finish_run_rejects_a_non_terminal_state(store):
     run_id = store.add_run(None, {})
     with pytest.raises(ValueError, match="state: 'running' is not one of"):
