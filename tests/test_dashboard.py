@@ -384,6 +384,14 @@ def test_slow_drawings_wait_longer_to_keep_within_the_time_budget(store, sweep):
     assert dash.min_interval == pytest.approx(max(0.5, dash._last_cost / 0.05))
 
 
+def test_the_budget_counts_a_drawing_s_wall_time_not_only_its_cpu_time(store, sweep):
+    add_runs(store, sweep, 2)
+    dash = Dashboard(sweep, store, refresh=0, budget=0.05)
+    dash.update(force=True)
+    assert dash._last_cost >= dash.render_seconds  # one drawing: at least its wall time
+    assert dash._last_cost >= dash._last_cpu > 0
+
+
 def test_update_accepts_runs_pushed_by_the_agent(store, sweep):
     add_runs(store, sweep, 3)
     runs = store.get_runs(sweep)
