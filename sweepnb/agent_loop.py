@@ -534,13 +534,7 @@ class _RunControl:
         self.sweep_state: str | None = None
 
     def update(self, control: dict | None) -> None:
-        if not control:
-            return
-        self.sweep_state = control.get("sweep_state", self.sweep_state)
-        if control.get("stop"):
-            self.stop_reason = control.get("reason") or "stop requested"
-        elif self.sweep_state == "cancelled":
-            self.stop_reason = {"rule": "cancel", "message": "the sweep was cancelled"}
+        runmod.apply_control(self, control)
 
 
 class _ProgramRun:

@@ -122,6 +122,18 @@ def _as_mapping(data: Any) -> Mapping:
 # ---------------------------------------------------------------------------------------------
 
 
+
+def apply_control(target: Any, control: Mapping | None) -> None:
+    """Take the store's control reply (from log or heartbeat) into ``target``'s ``sweep_state``
+    and ``stop_reason`` (a run here, a program run's watcher in the agent)."""
+    if not control:
+        return
+    target.sweep_state = control.get("sweep_state", target.sweep_state)
+    if control.get("stop"):
+        target.stop_reason = control.get("reason") or "stop requested"
+    elif target.sweep_state == "cancelled":
+        target.stop_reason = {"rule": "cancel", "message": "the sweep was cancelled"}
+
 class Run:
     """One run of a sweep (or a standalone run): its config, history, summary and final state.
 
@@ -271,14 +283,7 @@ class Run:
             self.on_flush(self)
 
     def _control(self, control: Mapping | None) -> None:
-        """Take the store's control reply (from log or heartbeat): stop flag and sweep state."""
-        if not control:
-            return
-        self.sweep_state = control.get("sweep_state", self.sweep_state)
-        if control.get("stop"):
-            self.stop_reason = control.get("reason") or "stop requested"
-        elif self.sweep_state == "cancelled":
-            self.stop_reason = {"rule": "cancel", "message": "the sweep was cancelled"}
+        apply_control(self, control)
 
     # -- ending --------------------------------------------------------------------------------
 
