@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import ConfigError, RunStopped, StoreError, SweepNotFound, SweepnbError, SweepnbWarning
+from .errors import ConfigError, RunStopped, StoreError, SweepnbError, SweepnbWarning, SweepNotFound
 
 __version__ = "0.1.0"
 
@@ -69,16 +69,30 @@ def unload_ipython_extension(ipython):
 
 # `sweepnb.config` is the active run's config (like `wandb.config`), not the `sweepnb/config.py`
 # module: import that module first, then bind the name, so the proxy wins.
-from . import config as _config_module  # noqa: E402,F401
-from .run import config  # noqa: E402,F401
+from . import config as _config_module  # noqa: F401
+from .run import config
 
 __all__ = [
     "ConfigError",
+    "Run",
     "RunStopped",
+    "Store",
     "StoreError",
     "SweepNotFound",
     "SweepnbError",
     "SweepnbWarning",
+    "agent",
+    "best_run",
+    "cancel",
     "config",
-    *sorted(_LAZY),
+    "dashboard",
+    "finish",
+    "init",
+    "log",
+    "pause",
+    "resume",
+    "runs",
+    "stop",
+    "summary",
+    "sweep",
 ]

@@ -42,7 +42,10 @@ def train(config=None) -> None:
         scaler = StandardScaler().fit(x_train)
         x_train, x_val = scaler.transform(x_train), scaler.transform(x_val)
         model = SGDClassifier(
-            loss=cfg.loss, alpha=cfg.alpha, eta0=cfg.eta0, learning_rate=cfg.learning_rate,
+            loss=cfg.loss,
+            alpha=cfg.alpha,
+            eta0=cfg.eta0,
+            learning_rate=cfg.learning_rate,
             random_state=0,
         )
         classes = np.unique(y)
@@ -61,8 +64,11 @@ def main(count: int | None = None, n_jobs: int = 2, store: str | None = None) ->
     print(f"demo sweep {sweep_id}: {DEMO_CONFIG['run_cap']} runs, {n_jobs} parallel agents")
     sweepnb.agent(sweep_id, train, count=count, n_jobs=n_jobs, store=store)
     df = sweepnb.runs(sweep_id, store=store)
-    columns = [c for c in ["id", "state", "val_accuracy", "alpha", "eta0", "learning_rate", "loss"]
-               if c in df.columns]
+    columns = [
+        c
+        for c in ["id", "state", "val_accuracy", "alpha", "eta0", "learning_rate", "loss"]
+        if c in df.columns
+    ]
     print(df.sort_values("val_accuracy", ascending=False)[columns].head(10).to_string(index=False))
     print(f"\nsee every run: sweepnb show {sweep_id}")
     return sweep_id
