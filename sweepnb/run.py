@@ -122,7 +122,6 @@ def _as_mapping(data: Any) -> Mapping:
 # ---------------------------------------------------------------------------------------------
 
 
-
 def apply_control(target: Any, control: Mapping | None) -> None:
     """Take the store's control reply (from log or heartbeat) into ``target``'s ``sweep_state``
     and ``stop_reason`` (a run here, a program run's watcher in the agent)."""
@@ -133,6 +132,7 @@ def apply_control(target: Any, control: Mapping | None) -> None:
         target.stop_reason = control.get("reason") or "stop requested"
     elif target.sweep_state == "cancelled":
         target.stop_reason = {"rule": "cancel", "message": "the sweep was cancelled"}
+
 
 class Run:
     """One run of a sweep (or a standalone run): its config, history, summary and final state.
