@@ -64,6 +64,7 @@ def agent_process(store: Store, sweep_id: str | None, name: str, start, results)
         start.wait(timeout=120)
         if sweep_id is None:
             sweep_id = shared_sweep(store, name)
+        start.wait(timeout=120)  # again: every agent has its connection and the sweep id
         while True:
             run = store.claim_run(
                 sweep_id,
