@@ -245,7 +245,9 @@ def _candidates(space: Space, obs: Observations, model: Model, rng) -> np.ndarra
     scale = np.minimum(model.gp.h.lengthscales, 1.0)
     step = rng.choice([0.02, 0.08, 0.25], size=(m, 1))
     local = centres + rng.normal(size=centres.shape) * scale * step
-    local = np.clip(local, 0.0, 1.0)
+    # a centre on a bound: reflect, else half its moves land back on that bound (pinned there)
+    on_bound = (centres <= 0.0) | (centres >= 1.0)
+    local = np.where(on_bound, 1.0 - np.abs(1.0 - np.abs(local) % 2.0), np.clip(local, 0.0, 1.0))
     for p, s in zip(space.params, space.slices):
         if p.is_categorical:  # keep one-hot; switch category now and then
             flip = rng.random(m) < 0.2
