@@ -25,10 +25,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .agent_loop import AgentResult, FailurePolicy, parse_sweep_id, run_agent
 from .errors import SweepnbError
+
+if TYPE_CHECKING:
+    from .store import Store
 
 STOP_EVENT_INTERVAL = 1.0  # seconds between two looks at the Dask stop event by an agent
 MAX_BARREN_RESTARTS = 3  # worker deaths in a row with no run ending in between, then give up
@@ -293,7 +296,7 @@ def _run_with_restarts(
     while True:
         ended_before = _ended_count(store, sweep_id, plans)
         jobs = [
-            joblib.delayed(_agent_job)(sweep_id, _CloudFunction(function), plan, store.url, kw)
+            joblib.delayed(_agent_job)(sweep_id, _CloudFunction(function), plan, store, kw)
             for plan in plans
         ]
         try:
@@ -359,11 +362,14 @@ def stop_group_runs(store: Any, sweep_id: str, group: str) -> list[str]:
 
 
 def _agent_job(
-    sweep_id: str, function: _CloudFunction, plan: AgentPlan, store_url: str, kw: dict
+    sweep_id: str, function: _CloudFunction, plan: AgentPlan, shared: Store, kw: dict
 ) -> AgentResult:
+    # The job gets the Store, not its URL: a task's arguments show up in Dask's dashboard and
+    # logs, and a Store's repr masks the password. Each job opens its own connections (with the
+    # threading backend the parent's Store object is shared, and this job closes what it opens).
     from .store import Store
 
-    store = Store(store_url)
+    store = Store(shared.url)
     count = plan.count
     if count is not None:  # a restarted agent does only what it has not done yet
         count = max(0, count - _runs_of(store, sweep_id, plan.name))
