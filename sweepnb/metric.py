@@ -9,7 +9,8 @@ import math
 from typing import Any
 
 
-def _valid(value: Any) -> bool:
+def is_valid(value: Any) -> bool:
+    """True for a finite number that is not a bool: the values a metric reading counts (as W&B)."""
     # bools are ints in Python but not metrics; NaN and inf are dropped like W&B does
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         try:
@@ -27,7 +28,7 @@ def history_values(run: dict, name: str) -> list[float]:
     """The valid values of metric ``name`` in the run's history rows, in order (rows without it skipped)."""
     out = []
     for row in run.get("history") or ():
-        if name in row and _valid(row[name]):
+        if name in row and is_valid(row[name]):
             out.append(float(row[name]))
     return out
 
@@ -36,7 +37,7 @@ def best_value(run: dict, name: str, goal: str = "minimize") -> float | None:
     """The run's best value of ``name`` over its history and summary, or None if it never logged one."""
     values = history_values(run, name)
     summary = run.get("summary") or {}
-    if name in summary and _valid(summary[name]):
+    if name in summary and is_valid(summary[name]):
         values.append(float(summary[name]))
     if not values:
         return None
@@ -50,4 +51,4 @@ def latest_value(run: dict, name: str) -> float | None:
         return values[-1]
     summary = run.get("summary") or {}
     v = summary.get(name)
-    return float(v) if _valid(v) else None
+    return float(v) if is_valid(v) else None

@@ -29,7 +29,7 @@ from matplotlib.ticker import LogLocator, NullLocator
 
 from .importance import ImportanceData, importance_data, swept_params
 from .importance import metric_of as _metric_of
-from .metric import _valid
+from .metric import is_valid
 
 __all__ = [
     "CurvesData",
@@ -538,12 +538,12 @@ def _runs_from_frame(frame: pd.DataFrame) -> list[dict]:
 
 
 def _number(value: Any) -> bool:
-    """``metric._valid`` with a fast path for plain floats and ints (a dashboard refresh checks
+    """``metric.is_valid`` with a fast path for plain floats and ints (a dashboard refresh checks
     every logged value of every run)."""
     kind = type(value)
     if kind is float:
         return math.isfinite(value)
-    return kind is int or _valid(value)
+    return kind is int or is_valid(value)
 
 
 def _curve(run: dict, metric: str, use_step: bool) -> Curve:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import SweepnbWarning
-from .metric import _valid as is_metric_value
+from .metric import is_valid as is_metric_value
 from .rules import hyperband
 from .stopping import stop_decisions
 
