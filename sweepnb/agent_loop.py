@@ -211,9 +211,9 @@ def _kill_delay() -> float:
 
 
 def _open_store(store: Any) -> Any:
-    from .store import Store
+    from .store import open_store
 
-    return store if isinstance(store, Store) else Store(store)
+    return open_store(store)
 
 
 def parse_sweep_id(sweep_id: str) -> str:

@@ -22,9 +22,9 @@ PRIOR_RUN_STATES = ("finished", "stopped")  # runs that ended normally or early-
 
 
 def _store(store: Any = None) -> Any:
-    from .store import Store
+    from .store import open_store
 
-    return store if isinstance(store, Store) else Store(store)
+    return open_store(store)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -502,9 +502,9 @@ def _standalone_run(
 ) -> Run:
     if mode == "disabled":
         return Run(run_id=None, project=project, entity=entity)
-    from .store import Store
+    from .store import open_store
 
-    st = store if isinstance(store, Store) else Store(store)
+    st = open_store(store)
     plain = Config(_as_mapping(config)).as_dict()
     run_id = st.add_run(
         None, plain, state="running", host=_host(), pid=os.getpid(), project=project

@@ -827,6 +827,15 @@ class Store:
         return _control(run, run.sweep_state)
 
 
+def open_store(store: Any = None) -> Store:
+    """A Store from a URL, a path or None (the default store); a Store is returned as is.
+
+    >>> open_store("sqlite:////tmp/example.db").backend
+    'sqlite'
+    """
+    return store if isinstance(store, Store) else Store(store)
+
+
 def _update_run(conn: Connection, where: Any, **values: Any) -> None:
     conn.execute(
         sa.update(runs_table).where(where).values(version=runs_table.c.version + 1, **values)

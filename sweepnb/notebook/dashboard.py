@@ -336,10 +336,10 @@ class Dashboard:
             raise ValueError(f"refresh: must be >= 0 seconds, got {refresh!r}")
         if not 0 < budget <= 1:
             raise ValueError(f"budget: must be a share of time in (0, 1], got {budget!r}")
-        from ..store import Store
+        from ..store import open_store
 
         self.sweep_id = sweep_id
-        self.store = store if isinstance(store, Store) else Store(store)
+        self.store = open_store(store)
         self.refresh_interval = float(refresh)
         self.count = count
         self.top = top

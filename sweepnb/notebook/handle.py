@@ -17,18 +17,12 @@ import threading
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from ..store import open_store
+
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..store import Store
     from .dashboard import Dashboard
-
-
-def open_store(store: Any) -> Store:
-    """A Store from a URL, a path or None (the default store); a Store is returned as is."""
-    from ..store import Store
-
-    return store if isinstance(store, Store) else Store(store)
 
 
 class AgentHandle:
