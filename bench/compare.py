@@ -8,6 +8,8 @@ configuration, evaluate it, tell the result, repeat. Reported: the best value af
     python bench/compare.py                  # full run: 10 seeds, 100 evaluations
     python bench/compare.py --quick -j 2     # smoke run: 3 seeds, 25 evaluations
     python bench/compare.py --engines sweepnb-bayes,optuna-tpe --problems branin,mixed
+    python bench/compare.py --engines sweepnb-bayes,optuna-gp,optuna-tpe --first-seed 10 \
+        --seeds 20 --max-n 50 --no-timing -j 2 --out bench/out/heldout   # 20 unseen seeds
 
 Writes bench/out/compare.md (printed too), bench/out/compare.png and bench/out/compare.json.
 The engine adapters are in `bench/tuners.py`, the problems in `bench/problems.py`.
@@ -307,12 +309,24 @@ def _plot_problem(ax, results: Sequence[LoopResult], problem: str) -> None:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line: --quick, --problems, --engines, --seeds, -j, --out, --no-timing."""
+    """The command line: --quick, --problems, --engines, --seeds, --first-seed, --max-n, -j, ..."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 seeds, N up to 25")
     parser.add_argument("--problems", default=",".join(PROBLEMS), help="comma-separated")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per cell (default 10)")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds run from this one (default 0); e.g. 10 checks the table on unseen seeds",
+    )
+    parser.add_argument(
+        "--max-n",
+        type=int,
+        default=None,
+        help=f"evaluations per loop: the checkpoints {CHECKPOINTS} up to this (default all)",
+    )
     parser.add_argument("-j", "--jobs", type=int, default=1, help="processes (joblib)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     parser.add_argument("--no-timing", action="store_true", help="skip the ms-per-suggestion run")
@@ -332,6 +346,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.seeds = 3 if args.quick else 10
     if args.seeds < 1 or args.jobs < 1:
         parser.error("--seeds and -j must be at least 1")
+    if args.first_seed < 0:
+        parser.error("--first-seed must be at least 0")
+    if args.max_n is not None and args.max_n < min(CHECKPOINTS):
+        parser.error(f"--max-n must be at least {min(CHECKPOINTS)}")
     if args.timing_only and args.no_timing:
         parser.error("--timing-only and --no-timing exclude each other")
     return args
@@ -349,10 +367,12 @@ def main(argv: Sequence[str] | None = None) -> str:
     """Run the benchmark, write compare.md / .png / .json under --out, return the markdown."""
     args = parse_args(argv)
     checkpoints = (10, 25) if args.quick else CHECKPOINTS
+    if args.max_n is not None:
+        checkpoints = tuple(n for n in checkpoints if n <= args.max_n)
     points = (10, 25) if args.quick else TIMING_POINTS
     engines, notes = _runnable(args.engines)
     n_iter = max(checkpoints)
-    seeds = [] if args.timing_only else range(args.seeds)
+    seeds = [] if args.timing_only else range(args.first_seed, args.first_seed + args.seeds)
     tasks = [(e, p, s, n_iter) for e in engines for p in args.problems for s in seeds]
     timing_tasks = (
         []

@@ -81,3 +81,27 @@ def test_unknown_engine_is_named_in_the_error():
 def test_unknown_problem_flag_is_named_in_the_error():
     with pytest.raises(SystemExit, match="--problems"):
         compare.parse_args(["--problems", "branin,nope"])
+
+
+def test_first_seed_and_max_n_choose_the_seeds_and_the_loop_length(tmp_path):
+    engine = _engines()[0]
+    argv = [
+        "--engines", engine, "--problems", "branin", "--first-seed", "7", "--seeds", "2",
+        "--max-n", "25", "--no-timing", "--out", str(tmp_path),
+    ]  # fmt: skip
+    text = compare.main(argv)
+    import json
+
+    saved = json.loads((tmp_path / "compare.json").read_text())["results"]
+    assert sorted(r["seed"] for r in saved) == [7, 8]
+    assert all(len(r["values"]) == 25 for r in saved)
+    assert "best after 25 |" in text and "best after 50" not in text
+    # seed 7 here is seed 7 of a plain run: the same loop
+    assert saved[0]["values"] == compare.run_loop(engine, "branin", saved[0]["seed"], 25).values
+
+
+@pytest.mark.parametrize("flag", [["--first-seed", "-1"], ["--max-n", "3"]])
+def test_bad_first_seed_or_max_n_is_refused_naming_the_flag(flag, capsys):
+    with pytest.raises(SystemExit):
+        compare.parse_args(flag)
+    assert flag[0] in capsys.readouterr().err
