@@ -348,8 +348,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--seeds and -j must be at least 1")
     if args.first_seed < 0:
         parser.error("--first-seed must be at least 0")
-    if args.max_n is not None and args.max_n < min(CHECKPOINTS):
-        parser.error(f"--max-n must be at least {min(CHECKPOINTS)}")
+    smallest = 10 if args.quick else min(CHECKPOINTS)
+    if args.max_n is not None and args.max_n < smallest:
+        parser.error(f"--max-n must be at least {smallest}")
     if args.timing_only and args.no_timing:
         parser.error("--timing-only and --no-timing exclude each other")
     return args
@@ -419,11 +420,14 @@ def _reuse(
     timing: list[LoopResult],
     notes: list[str],
 ) -> tuple[list[LoopResult], list[LoopResult]]:
-    """Add the earlier run's loops of engines not run now (selected problems only)."""
+    """Add the earlier run's loops of engines not run now (selected problems and seeds only)."""
     old_results, old_timing = load_results(args.reuse, n_iter)
     fresh = set(args.engines)
     rerun = set() if args.timing_only else fresh
     old_results = [r for r in old_results if r.engine not in rerun and r.problem in args.problems]
+    if not args.timing_only:  # every engine of the table on the same seeds
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        old_results = [r for r in old_results if r.seed in seeds]
     old_timing = [r for r in old_timing if args.no_timing or r.engine not in fresh]
     reused = sorted({r.engine for r in old_results + old_timing})
     if reused:

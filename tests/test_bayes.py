@@ -212,3 +212,43 @@ def test_targets_keep_their_order_and_a_diverged_run_stops_dominating():
     # plain standardising squeezes the good runs into 0.003 sd; here they keep a wide spread
     assert np.ptp(plain[:12]) < 0.01
     assert np.ptp(z[:12]) > 1.0
+
+
+def test_random_start_counts_searched_parameters_only():
+    from sweepnb.search.bayes import initial_runs
+
+    def start(parameters: dict) -> int:
+        return initial_runs(Space.of(bayes(parameters)))
+
+    x = {"min": 0.0, "max": 1.0}
+    assert start({"x": x}) == 2
+    assert start({"x": x, "y": x, "z": x}) == 6
+    assert start({f"p{i}": x for i in range(8)}) == 10  # capped
+    # a one-value list and a constant are not searched; nested leaves are
+    assert start({"x": x, "one": {"values": [3]}, "c": {"value": 1}}) == 2
+    assert start({"opt": {"parameters": {"lr": x, "kind": {"values": ["a", "b"]}}}}) == 4
+
+
+def test_random_start_does_not_repeat_a_config_while_unseen_ones_remain():
+    # unlikely values: 64 draws can all land on tried points, the start must still find new ones
+    cfg = bayes(
+        {
+            "a": {"values": ["p", "q"], "probabilities": [0.995, 0.005]},
+            "b": {"values": [1, 2], "probabilities": [0.995, 0.005]},
+        }
+    )
+    for seed in range(10):
+        runs, keys = [], set()
+        for i in range(4):
+            (config,) = suggest(cfg, runs, seed=100 * seed + i)
+            keys.add((config["a"], config["b"]))
+            runs.append(run(config, float(i), rid=f"r{i}"))
+        assert len(keys) == 4
+
+
+def test_targets_near_the_float_limits_do_not_break_the_model():
+    from sweepnb.search.bayes import standardise
+
+    with np.errstate(all="ignore"):
+        z = standardise(np.array([-1.7e308, 1.7e308]))
+    assert np.all(np.isfinite(z))

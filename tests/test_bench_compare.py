@@ -105,3 +105,19 @@ def test_bad_first_seed_or_max_n_is_refused_naming_the_flag(flag, capsys):
     with pytest.raises(SystemExit):
         compare.parse_args(flag)
     assert flag[0] in capsys.readouterr().err
+
+
+def test_reuse_takes_only_the_seeds_of_this_run(tmp_path):
+    first, second = _engines()
+    old, new = tmp_path / "old", tmp_path / "new"
+    common = ["--problems", "branin", "--seeds", "2", "--max-n", "25", "--no-timing"]
+    compare.main(["--engines", first, *common, "--out", str(old)])
+    compare.main(
+        ["--engines", second, *common, "--first-seed", "7", "--out", str(new)]
+        + ["--reuse", str(old / "compare.json")]
+    )
+    import json
+
+    saved = json.loads((new / "compare.json").read_text())["results"]
+    assert {r["seed"] for r in saved} == {7, 8}  # seeds 0 and 1 of the old run are left out
+    assert {r["engine"] for r in saved} == {second}

@@ -163,7 +163,7 @@ def standardise(y: np.ndarray) -> np.ndarray:
         if np.all(np.isfinite(warped)) and np.std(warped) > 1e-12:
             z = warped
     spread = np.std(z)
-    if spread <= 0:
+    if not spread > 0:  # also NaN: values near the float limits overflow the spread
         return np.zeros_like(z)
     return (z - np.percentile(z, PRIOR_MEAN_QUANTILE)) / spread
 
@@ -323,15 +323,26 @@ def propose(space: Space, obs: Observations, model: Model, seen: set, rng) -> np
 
 
 def initial_runs(space: Space) -> int:
-    """How many runs need a value before the model proposes: 2 per searched parameter, 2..10."""
-    return max(2, min(MAX_INITIAL, 2 * len(space.params)))
+    """How many runs need a value before the model proposes: 2 per searched parameter, 2..10.
+
+    A ``values:`` list of one value is not searched, so it does not count.
+    """
+    searched = [p for p in space.params if not (p.is_categorical and len(p.values) < 2)]
+    return max(2, min(MAX_INITIAL, 2 * len(searched)))
 
 
 def _random_point(space: Space, seen: set, rng) -> np.ndarray:
+    """A random point not tried yet (a repeat only when a small discrete space is exhausted)."""
     cand = space.sample(64, rng)
     for x in cand:
         if space.key(x) not in seen:
             return x
+    size = space.size()
+    if size is not None and size <= MAX_ENUMERATE:  # unlikely values: pick among the unseen
+        every = space.enumerate()
+        unseen = [i for i, x in enumerate(every) if space.key(x) not in seen]
+        if unseen:
+            return every[unseen[int(rng.integers(len(unseen)))]]
     return cand[0]
 
 
