@@ -181,10 +181,10 @@ def winners(results: Sequence[LoopResult], problem: str, n: int) -> list[str]:
 
 
 def problem_table(results: Sequence[LoopResult], problem: str, checkpoints: Sequence[int]) -> str:
-    """Markdown: one row per engine, median [q1, q3] best-after-N, engine seconds per loop."""
+    """Markdown: one row per engine, median [q1, q3] best-after-N, engine and loop seconds."""
     groups = {e: rs for (p, e), rs in _group(results).items() if p == problem}
     best = {n: set(winners(results, problem, n)) for n in checkpoints}
-    head = ["engine", *(f"best after {n}" for n in checkpoints), "engine s / loop"]
+    head = ["engine", *(f"best after {n}" for n in checkpoints), "engine s / loop", "loop s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for engine, rs in groups.items():
         cells = [engine]
@@ -193,6 +193,7 @@ def problem_table(results: Sequence[LoopResult], problem: str, checkpoints: Sequ
             text = f"{_fmt(med)} [{_fmt(q1)}, {_fmt(q3)}]"
             cells.append(f"**{text}**" if engine in best[n] else text)
         cells.append(f"{statistics.median(r.engine_seconds for r in rs):.2f}")
+        cells.append(f"{statistics.median(r.wall_seconds for r in rs):.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -238,7 +239,8 @@ def report(
             f"Median [first quartile, third quartile] over {seeds} seeds of the best value after "
             "N evaluations; the best median per column in bold (equal at 4 significant digits). "
             "`engine s / loop` = seconds spent in ask + tell for one loop of "
-            f"{max(checkpoints)} evaluations (median over seeds), evaluations excluded."
+            f"{max(checkpoints)} evaluations (median over seeds), evaluations excluded; "
+            "`loop s` = the whole loop, evaluations included."
         ),
     ]
     for problem in dict.fromkeys(r.problem for r in results):

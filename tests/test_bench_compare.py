@@ -71,6 +71,9 @@ def test_report_has_a_row_per_engine_and_marks_a_winner(loops):
         assert f"| {loop.engine} |" in text
     assert "## mixed" in text
     assert "**" in text
+    # the whole loop's time, evaluations included, is the last column
+    row = next(line for line in text.splitlines() if line.startswith(f"| {loops[0].engine} |"))
+    assert row.rstrip(" |").split("| ")[-1] == f"{loops[0].wall_seconds:.2f}"
 
 
 def test_unknown_engine_is_named_in_the_error():
