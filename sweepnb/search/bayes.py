@@ -312,14 +312,19 @@ def propose(space: Space, obs: Observations, model: Model, seen: set, rng) -> np
     for i in np.argsort(-np.where(apart, score, score - 1e6), kind="stable"):
         if space.key(cand[i]) not in seen:
             return cand[i]
-    size = space.size()
-    if size is not None and size <= MAX_ENUMERATE:
-        every = space.enumerate()
-        unseen = [i for i, x in enumerate(every) if space.key(x) not in seen]
-        if unseen:
-            every = every[unseen]
-            return every[int(np.argmax(acquisition(model, every)))]
+    unseen = _unseen(space, seen)
+    if len(unseen):
+        return unseen[int(np.argmax(acquisition(model, unseen)))]
     return cand[int(np.argmax(score))]
+
+
+def _unseen(space: Space, seen: set) -> np.ndarray:
+    """Every untried point of a discrete space of at most MAX_ENUMERATE points (else none)."""
+    size = space.size()
+    if size is None or size > MAX_ENUMERATE:
+        return np.zeros((0, space.dim))
+    every = space.enumerate()
+    return every[[i for i, x in enumerate(every) if space.key(x) not in seen]]
 
 
 def initial_runs(space: Space) -> int:
@@ -337,12 +342,9 @@ def _random_point(space: Space, seen: set, rng) -> np.ndarray:
     for x in cand:
         if space.key(x) not in seen:
             return x
-    size = space.size()
-    if size is not None and size <= MAX_ENUMERATE:  # unlikely values: pick among the unseen
-        every = space.enumerate()
-        unseen = [i for i, x in enumerate(every) if space.key(x) not in seen]
-        if unseen:
-            return every[unseen[int(rng.integers(len(unseen)))]]
+    unseen = _unseen(space, seen)  # unlikely values that 64 draws missed
+    if len(unseen):
+        return unseen[int(rng.integers(len(unseen)))]
     return cand[0]
 
 
