@@ -9,7 +9,7 @@ configuration, evaluate it, tell the result, repeat. Reported: the best value af
     python bench/compare.py --quick -j 2     # smoke run: 3 seeds, 25 evaluations
     python bench/compare.py --engines sweepnb-bayes,optuna-tpe --problems branin,mixed
     python bench/compare.py --engines sweepnb-bayes,optuna-gp,optuna-tpe --first-seed 10 \
-        --seeds 20 --max-n 50 --no-timing -j 2 --out bench/out/heldout   # 20 unseen seeds
+        --seeds 20 --max-n 50 --no-timing -j 2 --out bench/out/heldout   # 20 more seeds
 
 Writes bench/out/compare.md (printed too), bench/out/compare.png and bench/out/compare.json.
 The engine adapters are in `bench/tuners.py`, the problems in `bench/problems.py`.
@@ -321,7 +321,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--first-seed",
         type=int,
         default=0,
-        help="seeds run from this one (default 0); e.g. 10 checks the table on unseen seeds",
+        help="seeds run from this one (default 0); e.g. 10 checks the table on other seeds",
     )
     parser.add_argument(
         "--max-n",
