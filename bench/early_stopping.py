@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 
 import sweepnb
 from sweepnb.demo import DEMO_CONFIG
-from sweepnb.metric import best_value, history_values
+from sweepnb.engine.metric import best_value, history_values
 from sweepnb.store import Store
 
 METRIC = "val_accuracy"
@@ -53,7 +53,7 @@ def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return scaler.transform(x_train), scaler.transform(x_val), y_train, y_val
 
 
-def make_model(name: str, cfg: sweepnb.run.Config):
+def make_model(name: str, cfg: sweepnb.runtime.run.Config):
     """The classifier a run trains: ``sgd`` (the demo's) or ``mlp``."""
     if name == "sgd":
         from sklearn.linear_model import SGDClassifier
@@ -76,7 +76,7 @@ def make_model(name: str, cfg: sweepnb.run.Config):
     )
 
 
-def train(config: sweepnb.run.Config, model: str = "sgd") -> None:
+def train(config: sweepnb.runtime.run.Config, model: str = "sgd") -> None:
     """One run: ``config.epochs`` epochs of ``partial_fit``, validation accuracy after each."""
     import warnings
 

@@ -18,7 +18,14 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import ConfigError, RunStopped, StoreError, SweepnbError, SweepnbWarning, SweepNotFound
+from sweepnb.errors import (
+    ConfigError,
+    RunStopped,
+    StoreError,
+    SweepnbError,
+    SweepnbWarning,
+    SweepNotFound,
+)
 
 __version__ = "0.1.0"
 
@@ -33,44 +40,51 @@ _LAZY = {
     "cancel": "sweepnb.api",
     "pause": "sweepnb.api",
     "resume": "sweepnb.api",
-    "init": "sweepnb.run",
-    "log": "sweepnb.run",
-    "finish": "sweepnb.run",
-    "Run": "sweepnb.run",
-    "summary": "sweepnb.run",
+    "init": "sweepnb.runtime.run",
+    "log": "sweepnb.runtime.run",
+    "finish": "sweepnb.runtime.run",
+    "Run": "sweepnb.runtime.run",
+    "summary": "sweepnb.runtime.run",
     "dashboard": "sweepnb.notebook.dashboard",
+    "config": "sweepnb.runtime.run",
     "Store": "sweepnb.store",
 }
-_SUBMODULES = {"engine", "plots", "analysis", "store", "params", "stopping", "search", "notebook"}
+_SUBMODULES = {
+    "engine": "sweepnb.engine",
+    "store": "sweepnb.store",
+    "runtime": "sweepnb.runtime",
+    "analysis": "sweepnb.analysis",
+    "plots": "sweepnb.plots",
+    "notebook": "sweepnb.notebook",
+}
 
 
 def __getattr__(name: str):
+    if name == "run":  # like `wandb.run`: the active run, or None outside a run (never cached)
+        from sweepnb.runtime.run import current
+
+        return current()
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     if name in _SUBMODULES:
-        return importlib.import_module(f"sweepnb.{name}")
+        return importlib.import_module(_SUBMODULES[name])
     raise AttributeError(f"module 'sweepnb' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython):
     """`%load_ext sweepnb`: register the %sweep and %agent magics."""
-    from .notebook.magics import load_ipython_extension as load
+    from sweepnb.notebook.magics import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython):
-    from .notebook.magics import unload_ipython_extension as unload
+    from sweepnb.notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)
 
-
-# `sweepnb.config` is the active run's config (like `wandb.config`), not the `sweepnb/config.py`
-# module: import that module first, then bind the name, so the proxy wins.
-from . import config as _config_module  # noqa: F401
-from .run import config
 
 __all__ = [
     "ConfigError",
@@ -91,6 +105,7 @@ __all__ = [
     "log",
     "pause",
     "resume",
+    "run",
     "runs",
     "stop",
     "summary",

@@ -15,14 +15,14 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from .agent_loop import AgentResult, parse_sweep_id, run_agent
-from .errors import SweepnbError, SweepNotFound
+from sweepnb.errors import SweepnbError, SweepNotFound
+from sweepnb.runtime.agent import AgentResult, parse_sweep_id, run_agent
 
 PRIOR_RUN_STATES = ("finished", "stopped")  # runs that ended normally or early-terminated
 
 
 def _store(store: Any = None) -> Any:
-    from .store import open_store
+    from sweepnb.store import open_store
 
     return open_store(store)
 
@@ -81,7 +81,7 @@ def sweep(
 
 def load(config: Any) -> dict:
     """A validated, defaults-filled config from a dict, YAML text, a path or a callable."""
-    from .engine import load_config
+    from sweepnb.engine import load_config
 
     if callable(config) and not isinstance(config, (dict, str, os.PathLike)):
         config = config()
@@ -191,7 +191,7 @@ def agent(
     processes). ``scheduler="tcp://HOST:8786"`` runs them on that Dask cluster. ``gpus="0,1"``:
     agent ``i`` sees ``CUDA_VISIBLE_DEVICES=gpus[i % 2]``. ``retry_failed``: grid points whose
     runs failed or crashed before this call are run again. Other keywords go to
-    :func:`sweepnb.agent_loop.run_agent` (``kill_delay``, ``quiet``...); W&B's
+    :func:`sweepnb.runtime.agent.run_agent` (``kill_delay``, ``quiet``...); W&B's
     ``project``/``entity`` are accepted and ignored.
 
         >>> sweepnb.agent(sweep_id, train, count=20, n_jobs=2)        # doctest: +SKIP
@@ -201,7 +201,7 @@ def agent(
         kw["retry_failed"] = retry_failed
     if n_jobs == 1 and backend is None and scheduler is None and gpus is None:
         return run_agent(sweep_id, function, count, store=_store(store), **kw)
-    from .parallel import run_agents
+    from sweepnb.runtime.parallel import run_agents
 
     return run_agents(
         sweep_id,
@@ -223,7 +223,7 @@ def agent(
 
 def runs(sweep_id: str, store: Any = None) -> Any:
     """The sweep's runs as a pandas DataFrame (see ``analysis.runs_frame`` for the columns)."""
-    from .analysis import runs_frame
+    from sweepnb.analysis import runs_frame
 
     st = _store(store)
     sweep = st.get_sweep(parse_sweep_id(sweep_id))
@@ -233,7 +233,7 @@ def runs(sweep_id: str, store: Any = None) -> Any:
 def best_run(sweep_id: str, store: Any = None) -> dict | None:
     """The run with the best metric value (a run dict, plus ``"metric": {name, goal, value}``),
     or None when no run has logged the metric yet."""
-    from .analysis import best_run as best
+    from sweepnb.analysis import best_run as best
 
     st = _store(store)
     sweep = st.get_sweep(parse_sweep_id(sweep_id))

@@ -23,8 +23,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .errors import ConfigError, SweepnbError
-from .notebook.arguments import (
+from sweepnb.errors import ConfigError, SweepnbError
+from sweepnb.options import (
     add_agent_arguments,
     add_store_argument,
     add_sweep_arguments,
@@ -122,7 +122,7 @@ def _one_line(err: BaseException) -> str:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from .store import Store
+    from sweepnb.store import Store
 
     return Store(args.store)
 
@@ -133,7 +133,7 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from . import api
+    from sweepnb import api
 
     if args.state_action and args.update:
         raise SweepnbError(
@@ -177,7 +177,7 @@ def _read_config(path: str) -> str:
 def agent_command(sweep_id: str, store: str | None) -> str:
     """The shell command that starts an agent on the sweep (the store spelled out if not the
     default, with any password masked)."""
-    from .store import mask_url, resolve_url
+    from sweepnb.store import mask_url, resolve_url
 
     parts = ["sweepnb", "agent", sweep_id]
     if store is not None or os.environ.get("SWEEPNB_STORE"):
@@ -194,7 +194,7 @@ def agent_command(sweep_id: str, store: str | None) -> str:
 
 
 def cmd_agent(args: argparse.Namespace) -> int:
-    from . import api
+    from sweepnb import api
 
     with _sigterm_as_interrupt():
         result = api.agent(
@@ -222,7 +222,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import demo
+    from sweepnb import demo
 
     demo.main(count=args.count, n_jobs=args.jobs, store=args.store)
     return 0
@@ -234,7 +234,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from .analysis import best_run
+    from sweepnb.analysis import best_run
 
     store = _store(args)
     sweeps = store.list_sweeps()
@@ -276,7 +276,7 @@ def _table(rows: list[dict]) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .analysis import runs_frame
+    from sweepnb.analysis import runs_frame
 
     store = _store(args)
     sweep = store.get_sweep(args.sweep_id.split("/")[-1])
@@ -322,7 +322,7 @@ def _note(run: dict) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .analysis import runs_frame
+    from sweepnb.analysis import runs_frame
 
     store = _store(args)
     sweep = store.get_sweep(args.sweep_id.split("/")[-1])

@@ -10,9 +10,9 @@ import time
 import pytest
 
 import sweepnb
-from sweepnb import agent_loop
-from sweepnb.agent_loop import FailurePolicy, run_agent
 from sweepnb.errors import SweepnbError, SweepNotFound
+from sweepnb.runtime import agent as agent_loop
+from sweepnb.runtime.agent import FailurePolicy, run_agent
 
 GRID = {
     "method": "grid",

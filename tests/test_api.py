@@ -13,7 +13,7 @@ import pytest
 
 import sweepnb
 from sweepnb.errors import ConfigError, SweepnbError, SweepNotFound
-from sweepnb.parallel import split_count
+from sweepnb.runtime.parallel import split_count
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID = {
@@ -224,7 +224,7 @@ def test_two_agent_processes_finish_a_24_point_grid_without_duplicates(store_url
 
 
 def test_after_ctrl_c_the_runs_of_the_interrupted_agents_end_stopped(store):
-    from sweepnb.parallel import stop_group_runs
+    from sweepnb.runtime.parallel import stop_group_runs
 
     sid = sweepnb.sweep(GRID, store=store)
     ours = store.add_run(sid, {"x": 1}, agent="host-42-0")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from sweepnb.engine import load_config, suggest
-from sweepnb.params import value_key
-from sweepnb.search.bayes import Space, observe
+from sweepnb.engine.params import value_key
+from sweepnb.engine.search.bayes import Space, observe
 
 
 def bayes(parameters: dict, **metric) -> dict:
@@ -200,7 +200,7 @@ def test_fewer_than_two_observations_is_random_but_valid(state):
 
 
 def test_targets_keep_their_order_and_a_diverged_run_stops_dominating():
-    from sweepnb.search.bayes import standardise
+    from sweepnb.engine.search.bayes import standardise
 
     y = np.r_[np.linspace(0.1, 1.0, 12), 1e4]
     z = standardise(y)
@@ -215,7 +215,7 @@ def test_targets_keep_their_order_and_a_diverged_run_stops_dominating():
 
 
 def test_random_start_counts_searched_parameters_only():
-    from sweepnb.search.bayes import initial_runs
+    from sweepnb.engine.search.bayes import initial_runs
 
     def start(parameters: dict) -> int:
         return initial_runs(Space.of(bayes(parameters)))
@@ -247,7 +247,7 @@ def test_random_start_does_not_repeat_a_config_while_unseen_ones_remain():
 
 
 def test_targets_near_the_float_limits_do_not_break_the_model():
-    from sweepnb.search.bayes import standardise
+    from sweepnb.engine.search.bayes import standardise
 
     with np.errstate(all="ignore"):
         z = standardise(np.array([-1.7e308, 1.7e308]))

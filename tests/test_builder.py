@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sweepnb.config import load_config
+from sweepnb.engine.config import load_config
 from sweepnb.notebook.builder import SweepBuilder
 from sweepnb.notebook.fields import (
     FieldError,

@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from sweepnb.command import DEFAULT_COMMAND, build_command, json_file_path, run_env
 from sweepnb.errors import ConfigError, SweepnbWarning
+from sweepnb.runtime.command import DEFAULT_COMMAND, build_command, json_file_path, run_env
 
 ENV = [] if os.name == "nt" else ["/usr/bin/env"]
 # W&B's own agent test: {"a": True, "b": False, "c": 1, "d": None}

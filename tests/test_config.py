@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sweepnb.config import (
+from sweepnb.engine.config import (
     DISTRIBUTIONS,
     load_config,
     parse_yaml,
@@ -258,7 +258,7 @@ def test_tuples_and_numpy_values_become_plain_python():
 def test_importing_sweepnb_does_not_load_the_validator_or_numpy():
     # every agent worker and program run imports sweepnb; only load_config needs jsonschema
     code = (
-        "import sys, sweepnb, sweepnb.config; "
+        "import sys, sweepnb, sweepnb.engine.config; "
         "print(sorted(m for m in ('jsonschema', 'numpy') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,7 +10,7 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sweepnb.config import DISTRIBUTIONS, load_config, parse_yaml, schema, to_yaml
+from sweepnb.engine.config import DISTRIBUTIONS, load_config, parse_yaml, schema, to_yaml
 from sweepnb.errors import ConfigError, SweepnbWarning
 
 # Example counts keep the file near 15 s on a loaded 2-core CI machine; each run of the suite

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from sweepnb import api, plots
 from sweepnb.analysis import runs_frame
-from sweepnb.config import load_config
+from sweepnb.engine.config import load_config
 from sweepnb.notebook import charts as charts_mod
 from sweepnb.notebook import dashboard as dash_mod
 from sweepnb.notebook import labels, panels

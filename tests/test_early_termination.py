@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 import sweepnb
-from sweepnb import termination
-from sweepnb.agent_loop import run_agent
-from sweepnb.metric import history_values
-from sweepnb.search import bayes
+from sweepnb.engine.metric import history_values
+from sweepnb.engine.search import bayes
+from sweepnb.runtime import termination
+from sweepnb.runtime.agent import run_agent
 
 # 10 values each; bands with min_iter 3, eta 3: 3, 9 (27 is never reached)
 CURVES = {

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from sweepnb import ConfigError
 from sweepnb.engine import load_config, suggest
-from sweepnb.params import flatten, value_at, value_key
+from sweepnb.engine.params import flatten, value_at, value_key
 
 pytestmark = pytest.mark.filterwarnings("ignore::sweepnb.SweepnbWarning")
 

@@ -22,7 +22,7 @@ import pytest
 
 import sweepnb
 from sweepnb.errors import SweepnbError
-from sweepnb.parallel import MAX_BARREN_RESTARTS, parse_gpus
+from sweepnb.runtime.parallel import MAX_BARREN_RESTARTS, parse_gpus
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
 

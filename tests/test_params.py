@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sweepnb.engine import load_config
-from sweepnb.params import MISSING, flatten, nest, value_at, value_key
+from sweepnb.engine.params import MISSING, flatten, nest, value_at, value_key
 
 pytestmark = pytest.mark.filterwarnings("ignore::sweepnb.SweepnbWarning")
 

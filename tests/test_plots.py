@@ -11,10 +11,9 @@ import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from sweepnb import plots
-from sweepnb.analysis import runs_frame
-from sweepnb.config import load_config
-from sweepnb.importance import importance_data
+from sweepnb.analysis import plots, runs_frame
+from sweepnb.analysis.importance import importance_data
+from sweepnb.engine.config import load_config
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 import sweepnb
-from sweepnb.agent_loop import run_agent
+from sweepnb.runtime.agent import run_agent
 
 ROOT = Path(__file__).resolve().parent.parent
 SHELL_TEXT = "a; rm -rf x $(touch pwned) `touch pwned2` > out"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sweepnb import engine
-from sweepnb.config import DISTRIBUTIONS, load_config, to_yaml
+from sweepnb.engine.config import DISTRIBUTIONS, load_config, to_yaml
 from sweepnb.errors import ConfigError, SweepnbWarning
 
 CORPUS = Path(__file__).parent / "data" / "wandb-configs"  # sources and licenses: SOURCES.md

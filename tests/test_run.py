@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import sweepnb
-from sweepnb import run as runmod
 from sweepnb.errors import RunStopped, SweepnbError
-from sweepnb.run import Config
+from sweepnb.runtime import run as runmod
+from sweepnb.runtime.run import Config
 
 
 @pytest.fixture(autouse=True)
@@ -198,14 +198,15 @@ def test_commit_false_values_join_the_next_row(store):
     assert (row["lr"], row["loss"], row["_step"]) == (0.1, 1.0, 0)
 
 
-def test_wandb_run_attributes_answer_for_the_active_run(store):
+def test_wandb_run_is_the_active_run_and_none_outside_one(store):
     import sweepnb as wandb
 
+    assert wandb.run is None
     with wandb.init(store=store) as run:
+        assert wandb.run is run
         assert wandb.run.id == run.id
         assert wandb.run.should_stop is False
-    with pytest.raises(SweepnbError, match="no active run"):
-        _ = wandb.run.id
+    assert wandb.run is None
 
 
 @pytest.mark.parametrize("step", ["3", 1.5, -1, True])

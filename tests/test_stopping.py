@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sweepnb.engine.stopping import RULES, hyperband, median, should_stop, stop_decisions
 from sweepnb.errors import ConfigError
-from sweepnb.rules import hyperband, median
-from sweepnb.stopping import RULES, should_stop, stop_decisions
 
 HYPER_DATA = Path(__file__).parent / "data" / "hyper-data.yaml"
 

@@ -29,8 +29,8 @@ from typing import Any
 import ipywidgets as widgets
 import yaml
 
-from ..errors import ConfigError, SweepnbError
-from .fields import (
+from sweepnb.errors import ConfigError, SweepnbError
+from sweepnb.notebook.fields import (
     KINDS,
     PLACEHOLDER,
     FieldError,
@@ -57,7 +57,7 @@ _HELP = "kind: list of values, int/float/log range (min, max), constant, or a YA
 
 def config_yaml(config: dict) -> str:
     """The YAML text of a config, in the form `sweepnb sweep` reads back unchanged."""
-    from ..config import to_yaml
+    from sweepnb.engine.config import to_yaml
 
     return to_yaml(config)
 
@@ -66,7 +66,7 @@ def validate(config: dict) -> list[str]:
     """Every problem `load_config` finds in `config` (an empty list when it is valid)."""
     import warnings
 
-    from ..config import load_config
+    from sweepnb.engine.config import load_config
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -375,7 +375,7 @@ class SweepBuilder:
         """Create the sweep (the "Create sweep" button); show and return its id."""
         try:
             config = self.config()
-            from .. import api
+            from sweepnb import api
 
             sweep_id = api.sweep(config, store=self.store)
         except SweepnbError as exc:
@@ -423,7 +423,7 @@ def _as_dict(config: dict | str) -> dict:
     """A config given to pre-fill the form: a dict, YAML text or a path to a YAML file."""
     if isinstance(config, dict):
         return config
-    from ..config import parse_yaml
+    from sweepnb.engine.config import parse_yaml
 
     path = Path(config)
     if "\n" not in config and path.suffix in (".yaml", ".yml", ".json") and path.is_file():

@@ -25,8 +25,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import plots
-from . import panels
+from sweepnb.analysis import plots
+from sweepnb.notebook import panels
 
 TERMINAL = ("finished", "failed", "crashed", "stopped")
 WIDTH = 12.0  # inches; every row of tiles is this wide

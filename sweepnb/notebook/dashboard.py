@@ -24,9 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-from .. import plots
-from ..metric import best_value
-from .charts import TERMINAL, Charts, gc_paused, load_chart_libraries
+from sweepnb.analysis import plots
+from sweepnb.engine.metric import best_value
+from sweepnb.notebook.charts import TERMINAL, Charts, gc_paused, load_chart_libraries
 
 ACTIVE_SWEEP = ("running", "paused")
 
@@ -113,7 +113,7 @@ def planned_runs(cfg: dict, count: int | None = None) -> int | None:
 
 
 def _grid_size(cfg: dict) -> int | None:
-    from ..params import flatten
+    from sweepnb.engine.params import flatten
 
     size = 1
     try:
@@ -336,7 +336,7 @@ class Dashboard:
             raise ValueError(f"refresh: must be >= 0 seconds, got {refresh!r}")
         if not 0 < budget <= 1:
             raise ValueError(f"budget: must be a share of time in (0, 1], got {budget!r}")
-        from ..store import open_store
+        from sweepnb.store import open_store
 
         self.sweep_id = sweep_id
         self.store = open_store(store)
@@ -379,7 +379,7 @@ class Dashboard:
 
     def render(self, runs: list[dict], sweep_state: str) -> dict:
         """Build the MIME bundle for these runs (no throttling, no display)."""
-        from ..analysis import runs_frame
+        from sweepnb.analysis import runs_frame
 
         cfg = self.config
         prog = progress(
@@ -507,8 +507,8 @@ class Dashboard:
 
     def stop_sweep(self) -> None:
         """The Stop button: stop the sweep gracefully (running runs finish, no new ones start)."""
-        from .. import api
-        from ..errors import SweepnbError
+        from sweepnb import api
+        from sweepnb.errors import SweepnbError
 
         try:
             api.stop(self.sweep_id, store=self.store)

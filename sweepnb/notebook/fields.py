@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import SweepnbError
+from sweepnb.errors import SweepnbError
 
 KINDS = (
     ("list of values", "values"),

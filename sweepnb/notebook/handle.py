@@ -17,12 +17,12 @@ import threading
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from ..store import open_store
+from sweepnb.store import open_store
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .dashboard import Dashboard
+    from sweepnb.notebook.dashboard import Dashboard
 
 
 class AgentHandle:
@@ -64,7 +64,7 @@ class AgentHandle:
         self._thread.start()
 
     def _run(self) -> None:
-        from .. import api
+        from sweepnb import api
 
         try:
             self.result = api.agent(
@@ -134,8 +134,8 @@ class AgentHandle:
     def _interrupt(self, count: int) -> None:
         """Ctrl-C while waiting: pause the sweep, then stop its running runs. A sweep that
         already ended cannot pause: its running runs are stopped at the first Ctrl-C."""
-        from .. import api
-        from ..errors import SweepnbError
+        from sweepnb import api
+        from sweepnb.errors import SweepnbError
 
         if count == 1:
             try:
@@ -157,14 +157,14 @@ class AgentHandle:
 
     def stop(self) -> None:
         """Stop the sweep: no new runs; the running ones finish."""
-        from .. import api
+        from sweepnb import api
 
         api.stop(self.sweep_id, store=self.store)
 
     @property
     def df(self) -> pd.DataFrame:
         """The sweep's runs as a DataFrame (`sweepnb.runs`)."""
-        from .. import api
+        from sweepnb import api
 
         return api.runs(self.sweep_id, store=self.store)
 
@@ -176,7 +176,7 @@ class AgentHandle:
     @property
     def best(self) -> dict | None:
         """The sweep's best run so far (`sweepnb.best_run`)."""
-        from .. import api
+        from sweepnb import api
 
         return api.best_run(self.sweep_id, store=self.store)
 
@@ -216,7 +216,7 @@ def _counted_interrupts():
 
 def _start_dashboard(sweep_id: str, store: Any, count: int | None) -> Dashboard:
     """Show the live dashboard of `sweep_id` and start its refresh thread."""
-    from .dashboard import Dashboard
+    from sweepnb.notebook.dashboard import Dashboard
 
     dash = Dashboard(sweep_id, store=store, count=count)
     dash.show()

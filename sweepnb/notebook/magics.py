@@ -35,15 +35,15 @@ from IPython.core.magic_arguments import ArgDecorator, argument, magic_arguments
 from IPython.display import display
 from traitlets import Unicode
 
-from ..errors import ConfigError, SweepnbError, SweepNotFound
-from . import arguments as shared
-from .handle import AgentHandle, open_store
+from sweepnb import options as shared
+from sweepnb.errors import ConfigError, SweepnbError, SweepNotFound
+from sweepnb.notebook.handle import AgentHandle, open_store
 
 if TYPE_CHECKING:
     import pandas as pd
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ..store import Store
+    from sweepnb.store import Store
 
 try:  # IPython >= 8.11: a trailing ';' hides the returned value, as for any expression
     from IPython.core.magic import output_can_be_silenced
@@ -209,7 +209,7 @@ class SweepMagics(Magics):
             return False, None
 
     def _create(self, source: Any, args: Any, store: Any) -> str:
-        from .. import api
+        from sweepnb import api
 
         sweep_id = api.sweep(
             source, project=args.project, entity=args.entity, store=store, name=args.name
@@ -219,7 +219,7 @@ class SweepMagics(Magics):
         return sweep_id
 
     def _change_state(self, action: str, sweep_id: str | None, store: Any) -> None:
-        from .. import api
+        from sweepnb import api
 
         sweep_id = self._sweep_id(sweep_id)
         getattr(api, action)(sweep_id, store=store)
@@ -235,7 +235,7 @@ class SweepMagics(Magics):
         return self._show(_only_id(rest), store)
 
     def _show(self, sweep_id: str | None, store: Any) -> pd.DataFrame:
-        from .. import api
+        from sweepnb import api
 
         sweep_id = self._sweep_id(sweep_id)
         sweep = open_store(store).get_sweep(sweep_id)
@@ -245,7 +245,7 @@ class SweepMagics(Magics):
         return frame
 
     def _open_form(self, config: Any, store: Any) -> None:
-        from .builder import SweepBuilder
+        from sweepnb.notebook.builder import SweepBuilder
 
         def became_current(sweep_id: str) -> None:
             self.current = sweep_id

@@ -19,9 +19,9 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import plots
-from . import labels
-from .labels import Label
+from sweepnb.analysis import plots
+from sweepnb.notebook import labels
+from sweepnb.notebook.labels import Label
 
 FONT = 7
 GRID = "0.9"

@@ -50,7 +50,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from sweepnb.config_yaml import is_file_source, parse_yaml, read_source, to_yaml
+from sweepnb.engine.config_yaml import is_file_source, parse_yaml, read_source, to_yaml
 from sweepnb.errors import ConfigError, SweepnbWarning
 
 if TYPE_CHECKING:

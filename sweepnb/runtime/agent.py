@@ -1,7 +1,7 @@
 """The agent loop: claim a run from the store, execute it, record how it ended, repeat.
 
 One agent runs one run at a time (W&B's agents do too); ``sweepnb.agent(..., n_jobs=N)`` starts
-N of these loops (``sweepnb.parallel``). There is no controller: each claim asks the search engine
+N of these loops (``sweepnb.runtime.parallel``). There is no controller: each claim asks the search engine
 for the next config inside one store transaction, and every agent checks the early-termination
 rule for the whole sweep as its runs log.
 
@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import run as runmod
-from . import termination
-from .errors import RunStopped, SweepnbError
+from sweepnb.errors import RunStopped, SweepnbError
+from sweepnb.runtime import run as runmod
+from sweepnb.runtime import termination
 
 KILL_DELAY = 30.0  # seconds between SIGTERM and SIGKILL for a program run (W&B's KILL_DELAY)
 STOP_CHECK_INTERVAL = 1.0  # seconds between two early-termination checks by one agent
@@ -211,7 +211,7 @@ def _kill_delay() -> float:
 
 
 def _open_store(store: Any) -> Any:
-    from .store import open_store
+    from sweepnb.store import open_store
 
     return open_store(store)
 
@@ -318,7 +318,7 @@ class _Agent:
         metric = self.sweep["config"].get("metric") or {}
         if not metric.get("name"):
             return
-        from .metric import best_value
+        from sweepnb.engine.metric import best_value
 
         value = best_value(
             self.store.get_run(current_run["id"]), metric["name"], metric.get("goal", "minimize")
@@ -365,7 +365,7 @@ class _Agent:
         return None
 
     def _propose(self, sweep: dict, runs: list[dict]) -> dict | None:
-        from . import engine
+        from sweepnb import engine
 
         self.sweep = sweep
         suggestions = engine.suggest(sweep["config"], without_retried(runs, self.retry_before), n=1)
@@ -398,7 +398,7 @@ class _Agent:
             project=sweep.get("project"),
             entity=sweep.get("entity"),
         )
-        self.monitor.watch(run)  # early termination (sweepnb.termination); no-op without it
+        self.monitor.watch(run)  # early termination (sweepnb.runtime.termination); no-op without it
         runmod.activate(run)
         run._attach_heartbeat(self.beat)
         try:
@@ -420,7 +420,7 @@ class _Agent:
     # -- program runs --------------------------------------------------------------------------
 
     def _run_program(self, record: dict, sweep: dict) -> str:
-        from . import command
+        from sweepnb.runtime import command
 
         cfg = sweep["config"]
         argv = command.build_command(

@@ -7,21 +7,23 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-SuggestFn = Callable[[dict, list, int, np.random.Generator], list]
+SuggestFn = Callable[[dict, list, int, "np.random.Generator"], list]
 
 METHODS: dict[str, str] = {
-    "grid": "sweepnb.search.grid",
-    "random": "sweepnb.search.random",
-    "bayes": "sweepnb.search.bayes",
+    "grid": "sweepnb.engine.search.grid",
+    "random": "sweepnb.engine.search.random",
+    "bayes": "sweepnb.engine.search.bayes",
 }
 
 
 def get(method: str) -> SuggestFn:
     """The ``suggest`` function of a search method (``"grid"``, ``"random"``, ``"bayes"``)."""
-    from ..errors import ConfigError
+    from sweepnb.errors import ConfigError
 
     if method not in METHODS:
         raise ConfigError(f"method: {method!r} is not one of {sorted(METHODS)}")

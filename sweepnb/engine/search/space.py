@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..params import MISSING, Param, flatten, nest, value_at, value_key
+from sweepnb.engine.params import MISSING, Param, flatten, nest, value_at, value_key
 
 
 def _as_number(value) -> float:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import metric as metric_mod
-from .errors import SweepnbError
+from sweepnb.engine import metric as metric_mod
+from sweepnb.errors import SweepnbError
 
 # ---------------------------------------------------------------------------------------------
 # Runs table and best run (`sweepnb.runs`, `sweepnb.best_run`, `sweepnb show`)
@@ -72,7 +72,7 @@ def _param_columns(cfg: dict) -> list[tuple[str, tuple[str, ...]]]:
     """(dotted name, path) of each parameter of the config, in W&B's order."""
     if not cfg.get("parameters"):
         return []
-    from .params import flatten
+    from sweepnb.engine.params import flatten
 
     return [(p.name, tuple(p.path)) for p in flatten(cfg)]
 
@@ -80,7 +80,7 @@ def _param_columns(cfg: dict) -> list[tuple[str, tuple[str, ...]]]:
 def _frame_row(
     run: dict, names: list[tuple[str, tuple[str, ...]]], metric_name: str | None, goal: str
 ) -> dict[str, Any]:
-    from .params import value_at
+    from sweepnb.engine.params import value_at
 
     row: dict[str, Any] = {"id": run["id"], "state": run["state"]}
     config = run.get("config") or {}
@@ -113,4 +113,4 @@ def _runtime(run: dict) -> float | None:
 # Parameter importance (W&B's panel), computed in `sweepnb/importance.py`
 # ---------------------------------------------------------------------------------------------
 
-from .importance import ImportanceData, importance_data  # noqa: F401  (re-exported)
+from sweepnb.analysis.importance import ImportanceData, importance_data  # noqa: F401  (re-exported)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from ..errors import ConfigError
-from . import Metric, is_running
+from sweepnb.engine.stopping.rule import Metric, is_running
+from sweepnb.errors import ConfigError
 
 NAME = "hyperband"
 DEFAULTS = {"eta": 3, "strict": True}
@@ -31,7 +31,7 @@ EMPTY_BANDS = (
 
 
 def decide(settings: dict, metric: Metric, runs: list[dict]) -> dict[str, dict]:
-    """The running runs to stop, each with its reason (see ``sweepnb.rules``).
+    """The running runs to stop, each with its reason (see ``sweepnb.engine.stopping.rule``).
 
     >>> runs = [{"id": "a", "state": "finished", "history": [{"loss": 1}, {"loss": 1}]},
     ...         {"id": "b", "state": "running", "history": [{"loss": 9}, {"loss": 9}]}]

@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from .errors import StoreError
+from sweepnb.errors import StoreError
 
 __all__ = ["create_engine", "mask_url", "passwords", "resolve_url", "sqlalchemy_url"]
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, SweepnbWarning
+from sweepnb.errors import ConfigError, SweepnbWarning
 
 DEFAULT_COMMAND = ["${env}", "${interpreter}", "${program}", "${args}"]
 # W&B's pattern: upper-case letters, digits and underscores only; lower-case names stay literal

@@ -25,10 +25,9 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import SweepnbWarning
-from .metric import is_valid as is_metric_value
-from .rules import hyperband
-from .stopping import stop_decisions
+from sweepnb.engine.metric import is_valid as is_metric_value
+from sweepnb.engine.stopping import hyperband, stop_decisions
+from sweepnb.errors import SweepnbWarning
 
 CHECK_INTERVAL = 1.0  # seconds between two time-driven checks by one agent
 

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from statistics import median
 
-from ..errors import ConfigError
-from . import Metric, is_running
+from sweepnb.engine.stopping.rule import Metric, is_running
+from sweepnb.errors import ConfigError
 
 NAME = "median"
 DEFAULTS = {"min_iter": 3, "min_runs": 3}
 
 
 def decide(settings: dict, metric: Metric, runs: list[dict]) -> dict[str, dict]:
-    """The running runs to stop, each with its reason (see ``sweepnb.rules``)."""
+    """The running runs to stop, each with its reason (see ``sweepnb.engine.stopping.rule``)."""
     settings = filled(settings)
     histories = [metric.history(run) for run in runs]
     decisions: dict[str, dict] = {}

@@ -1,4 +1,4 @@
-"""Early-termination rules: one module per rule, registered in ``sweepnb.stopping.RULES``.
+"""Early-termination rules: one module per rule, registered in ``sweepnb.engine.stopping.RULES``.
 
 A rule is one function::
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..metric import history_values
+from sweepnb.engine.metric import history_values
 
 
 class Metric(NamedTuple):

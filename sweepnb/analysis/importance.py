@@ -57,7 +57,7 @@ def swept_params(df: pd.DataFrame, cfg: dict) -> list[SweptParam]:
 
     A numeric distribution whose column holds non-numbers is treated as categorical.
     """
-    from .params import flatten
+    from sweepnb.engine.params import flatten
 
     out = []
     for param in flatten(cfg):

@@ -36,8 +36,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
-from .errors import StoreError, SweepNotFound
-from .store_db import create_engine, mask_url, passwords, resolve_url, sqlalchemy_url
+from sweepnb.errors import StoreError, SweepNotFound
+from sweepnb.store.db import create_engine, mask_url, passwords, resolve_url, sqlalchemy_url
 
 SCHEMA_VERSION = 1
 SWEEP_STATES = ("running", "paused", "finished", "cancelled")

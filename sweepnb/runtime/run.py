@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import RunStopped, SweepnbError, SweepnbWarning
+from sweepnb.errors import RunStopped, SweepnbError, SweepnbWarning
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
 HEARTBEAT_INTERVAL = 5.0  # seconds between two heartbeats; the store reaps after 30 s of silence
@@ -473,7 +473,7 @@ def _run_from_env() -> Run | None:
     run_id = os.environ.get("SWEEPNB_RUN_ID")
     if not run_id or getattr(_local, "joined_env", None) == run_id:
         return None
-    from .store import Store
+    from sweepnb.store import Store
 
     store = Store(os.environ.get("SWEEPNB_STORE"))
     record = store.get_run(run_id)
@@ -488,8 +488,10 @@ def _run_from_env() -> Run | None:
         owner=False,
         project=record.get("project"),
     )
-    if cfg.get("early_terminate"):  # the program judges its own bands too (sweepnb.termination)
-        from .termination import Monitor
+    if cfg.get(
+        "early_terminate"
+    ):  # the program judges its own bands too (sweepnb.runtime.termination)
+        from sweepnb.runtime.termination import Monitor
 
         Monitor(store, sweep_id, cfg).watch(run)
     _local.joined_env = run_id  # a second init() in the same program makes a standalone run
@@ -502,7 +504,7 @@ def _standalone_run(
 ) -> Run:
     if mode == "disabled":
         return Run(run_id=None, project=project, entity=entity)
-    from .store import open_store
+    from sweepnb.store import open_store
 
     st = open_store(store)
     plain = Config(_as_mapping(config)).as_dict()

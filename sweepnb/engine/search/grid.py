@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..params import MISSING, Param, flatten, nest, value_at, value_key
+from sweepnb.engine.params import MISSING, Param, flatten, nest, value_at, value_key
+from sweepnb.errors import ConfigError
 
 
 @dataclass

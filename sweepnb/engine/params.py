@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .errors import ConfigError
+from sweepnb.errors import ConfigError
 
 LOG_DISTRIBUTIONS = frozenset(
     {

@@ -1,6 +1,6 @@
 """Several agents at once: ``sweepnb.agent(sweep_id, train, n_jobs=N)``.
 
-Each job is an ordinary single-process agent loop (``sweepnb.agent_loop.run_agent``); the store
+Each job is an ordinary single-process agent loop (``sweepnb.runtime.agent.run_agent``); the store
 coordinates them, so nothing here is shared but the sweep id and the store URL. Jobs go through
 joblib, whose backend the caller chooses (``with joblib.parallel_config(backend=...)``, or
 ``backend=``; loky processes by default). ``backend="dask"`` with ``scheduler="tcp://host:8786"``
@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .agent_loop import AgentResult, FailurePolicy, parse_sweep_id, run_agent
-from .errors import SweepnbError
+from sweepnb.errors import SweepnbError
+from sweepnb.runtime.agent import AgentResult, FailurePolicy, parse_sweep_id, run_agent
 
 if TYPE_CHECKING:
-    from .store import Store
+    from sweepnb.store import Store
 
 STOP_EVENT_INTERVAL = 1.0  # seconds between two looks at the Dask stop event by an agent
 MAX_BARREN_RESTARTS = 3  # worker deaths in a row with no run ending in between, then give up
@@ -367,7 +367,7 @@ def _agent_job(
     # The job gets the Store, not its URL: a task's arguments show up in Dask's dashboard and
     # logs, and a Store's repr masks the password. Each job opens its own connections (with the
     # threading backend the parent's Store object is shared, and this job closes what it opens).
-    from .store import Store
+    from sweepnb.store import Store
 
     store = Store(shared.url)
     count = plan.count

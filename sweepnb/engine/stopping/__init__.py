@@ -1,7 +1,7 @@
 """Early termination: which running runs of a sweep to stop, and why.
 
 Pure functions on the sweep config and its runs (DESIGN.md §2). The rule named by
-``early_terminate.type`` decides; each rule is one module in ``sweepnb.rules`` and one line
+``early_terminate.type`` decides; each rule is one module in ``sweepnb.engine.stopping.rule`` and one line
 in ``RULES``.
 
 >>> cfg = {"metric": {"name": "loss"}, "early_terminate": {"type": "hyperband", "min_iter": 2}}
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .errors import ConfigError
-from .rules import Metric, hyperband, median
+from sweepnb.engine.stopping import hyperband, median
+from sweepnb.engine.stopping.rule import Metric
+from sweepnb.errors import ConfigError
 
 Rule = Callable[[dict, Metric, list], dict]
 

@@ -26,9 +26,9 @@ import numpy as np
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits
 
-from ..metric import best_value, latest_value
-from .gp import GP, Hypers, fit_hypers
-from .space import Space
+from sweepnb.engine.metric import best_value, latest_value
+from sweepnb.engine.search.gp import GP, Hypers, fit_hypers
+from sweepnb.engine.search.space import Space
 
 # (below, from) BIG observed runs: fewer candidates and shorter refinement on big sweeps (speed)
 BIG = 100

@@ -13,12 +13,14 @@ No I/O, no clock, no global random state; a store, an agent or a notebook drive 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-import numpy as np
+from sweepnb.engine import search
+from sweepnb.engine.config import load_config
+from sweepnb.engine.metric import best_value
 
-from . import search
-from .config import load_config
-from .metric import best_value
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["is_done", "load_config", "should_stop", "suggest"]
 
@@ -43,6 +45,8 @@ def _load(cfg: dict | str) -> dict:
 
 
 def _rng(cfg: dict, runs: list[dict], seed: int | None) -> np.random.Generator:
+    import numpy as np  # imported on first use: `import sweepnb.engine.config` stays light
+
     if seed is not None:
         return np.random.default_rng(int(seed) % 2**64)
     if cfg.get("seed") is not None:  # same sweep seed, different draws for each new run
@@ -83,6 +87,8 @@ def suggest(cfg: dict | str, runs: list[dict], n: int = 1, seed: int | None = No
     >>> suggest({"method": "random", "parameters": {"n": {"min": 1, "max": 3}}}, [], seed=0)
     [{'n': 2}]
     """
+    import numpy as np
+
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n: expected a non-negative integer, got {n!r}")
     cfg = _load(cfg)
@@ -98,6 +104,8 @@ def suggest(cfg: dict | str, runs: list[dict], n: int = 1, seed: int | None = No
 
 def should_stop(cfg: dict | str, runs: list[dict]) -> list[str]:
     """Ids of running runs that the config's ``early_terminate`` rule says to stop."""
-    from .stopping import should_stop as rule_should_stop  # imported late: a sibling module
+    from sweepnb.engine.stopping import (
+        should_stop as rule_should_stop,  # imported late: a sibling module
+    )
 
     return rule_should_stop(_load(cfg), list(runs or []))

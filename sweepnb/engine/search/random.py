@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..params import flatten, nest
+from sweepnb.engine.params import flatten, nest
 
 
 def sample_config(cfg: dict, rng: np.random.Generator) -> dict:

@@ -1,0 +1,1 @@
+"""The runtime layer: runs, agents, program runs, parallel agents, the early-termination monitor."""
