@@ -60,9 +60,10 @@ GRADIENT_CASES = [
     (3, 20, 3, np.log(0.1)),
     (4, 25, 5, np.log(0.3)),
 ]
+CASE_IDS = [f"n{n}-d{d}-noise{np.exp(ln):.0e}" for _, n, d, ln in GRADIENT_CASES]
 
 
-@pytest.mark.parametrize("seed,n,d,log_noise", GRADIENT_CASES)
+@pytest.mark.parametrize("seed,n,d,log_noise", GRADIENT_CASES, ids=CASE_IDS)
 def test_log_posterior_gradient_matches_finite_differences(seed, n, d, log_noise):
     X, y = data(seed, n, d)
     rng = np.random.default_rng(100 + seed)
@@ -75,10 +76,10 @@ def test_log_posterior_gradient_matches_finite_differences(seed, n, d, log_noise
         def g(t):
             return _neg_log_posterior(t, X, y)[1]
 
-        assert relative_gradient_error(f, g, theta) < 1e-4
+        assert relative_gradient_error(f, g, theta) < 1e-6
 
 
-@pytest.mark.parametrize("seed,n,d,log_noise", GRADIENT_CASES)
+@pytest.mark.parametrize("seed,n,d,log_noise", GRADIENT_CASES, ids=CASE_IDS)
 def test_log_marginal_likelihood_equals_sklearns(seed, n, d, log_noise):
     X, y = data(seed, n, d)
     rng = np.random.default_rng(200 + seed)
@@ -116,7 +117,7 @@ def test_prediction_input_gradients_match_finite_differences(d):
             assert relative_gradient_error(f, g, x) < 1e-4
 
 
-def test_kernel_variance_at_a_training_point_is_about_the_noise():
+def test_posterior_variance_at_a_training_point_is_below_twice_the_noise():
     X, y = data(0, 10, 2)
     h = Hypers(np.array([0.3, 0.3]), 1.0, 1e-4)
     var = GP(X, y, h).predict(X)[1]
@@ -143,12 +144,12 @@ def draw_from_matern(seed: int, n: int, lengthscale: float) -> tuple[np.ndarray,
 
 @pytest.mark.parametrize("true_ls", [0.1, 0.3])
 def test_fit_recovers_a_known_length_scale_roughly(true_ls):
-    # one sample path identifies the length scale only loosely; a factor 2 either way is
-    # much sharper than the prior (sd 1 in log space) and than the bounds (0.01..30)
+    # a few sample paths pin the length scale down only loosely (the five fits spread about
+    # +-20%); a factor 1.5 is still much sharper than the prior (sd 1 in log space)
     estimates = [
         fit_hypers(*draw_from_matern(seed, 80, true_ls)).lengthscales[0] for seed in range(5)
     ]
-    assert true_ls / 2 < np.median(estimates) < true_ls * 2
+    assert true_ls / 1.5 < np.median(estimates) < true_ls * 1.5
 
 
 def test_fit_tells_a_relevant_column_from_an_irrelevant_one():
