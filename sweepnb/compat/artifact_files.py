@@ -100,9 +100,9 @@ def place_file(store: Any, digest: str, path_in_artifact: str, root: Path) -> Pa
     """Make ``root/path_in_artifact`` hold the object's bytes; a file already equal is kept."""
     target = root.joinpath(*path_in_artifact.split("/"))
     source = object_path(store, digest, path_in_artifact)
-    if target.is_file() and target.stat().st_size == source.stat().st_size:
-        if hash_file(target)[0] == digest:
-            return target
+    same_size = target.is_file() and target.stat().st_size == source.stat().st_size
+    if same_size and hash_file(target)[0] == digest:
+        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     _atomic_copy(source, target)
     return target
