@@ -117,11 +117,12 @@ def _transaction(store: Any, fn: Callable[[Connection], Any], *, write: bool) ->
                     f"store {store.display_url}: artifact write kept conflicting"
                 ) from None
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store {store.display_url}: {_masked(store, exc)}") from None
+            raise StoreError(f"store {store.display_url}: {masked(store, exc)}") from None
     raise AssertionError("unreachable")
 
 
-def _masked(store: Any, exc: BaseException) -> str:
+def masked(store: Any, exc: BaseException) -> str:
+    """The driver's message of ``exc`` with the store's passwords cut out."""
     if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
         exc = exc.orig
     text = str(exc).strip()
@@ -146,7 +147,7 @@ def _ensure_tables(store: Any, engine: Any) -> None:
                         conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})"))
                     artifact_metadata.create_all(conn, checkfirst=True)
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store {store.display_url}: {_masked(store, exc)}") from None
+            raise StoreError(f"store {store.display_url}: {masked(store, exc)}") from None
         _ready.add(key)
 
 
