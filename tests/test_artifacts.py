@@ -6,11 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import sqlite3
+import subprocess
+import sys
 import traceback
 from pathlib import Path
 
 import pytest
+import yaml
 
 import sweepnb
 from sweepnb.compat.artifact_files import objects_dir
@@ -350,3 +354,56 @@ def test_two_processes_logging_one_name_never_get_the_same_version(
     for tag, i, version in got:
         stored = api.artifact(f"shared:v{version}")
         assert Path(stored.file(root=tmp_path / "check" / str(version))).read_text() == f"{tag}-{i}"
+
+
+# -- program runs: a script started by `sweepnb agent`, as W&B users write it ---------------
+
+PROGRAM = """
+import argparse, pathlib
+import sweepnb as wandb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=int)
+args = parser.parse_args()
+run = wandb.init(project="programs")
+try:
+    path = wandb.use_artifact("model:latest").download()
+    before = (pathlib.Path(path) / "model.txt").read_text()
+except LookupError:
+    before = "none"
+pathlib.Path("model.txt").write_text(f"trained with x={args.x}")
+art = wandb.Artifact("model", type="model")
+art.add_file("model.txt")
+run.log_artifact(art, aliases=[f"x{args.x}"])
+wandb.log({"loss": args.x, "before": before})
+wandb.finish()
+"""
+
+
+def test_program_runs_of_a_cli_agent_hand_a_model_from_one_run_to_the_next(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "train.py").write_text(PROGRAM)
+    cfg = {"program": "train.py", "method": "grid", "parameters": {"x": {"values": [1, 2]}}}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(cfg))
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("SWEEPNB_STORE", None)
+    env.pop("SWEEPNB_FILES", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "sweepnb", *args, "--store", "s.db"]
+        done = subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    sweep_id = cli("sweep", "sweep.yaml").stdout.split("Created sweep with ID: ")[1].split()[0]
+    cli("agent", sweep_id)
+    store = sweepnb.Store(tmp_path / "s.db")
+    runs = store.get_runs(sweep_id)
+    assert [r["state"] for r in runs] == ["finished", "finished"]
+    assert [r["history"][0]["before"] for r in runs] == ["none", "trained with x=1"]
+    api = sweepnb.Api(store=store)
+    assert [a.name for a in api.run(runs[1]["id"]).used_artifacts()] == ["model:v0"]
+    assert api.artifact("model:x1").version == "v0"
+    assert Path(api.artifact("model:latest").file()).read_text() == "trained with x=2"
