@@ -144,6 +144,33 @@ def test_the_same_bytes_under_another_file_name_are_a_new_version(store, tmp_pat
     assert list(art.manifest) == ["renamed.pt"]
 
 
+def test_aliases_and_metadata_changed_on_a_logged_version_are_saved(store, tmp_path):
+    log_model(store, tmp_path, b"a")
+    log_model(store, tmp_path, b"b")
+    promoted = sweepnb.Api(store=store).artifact("model:v0")
+    promoted.aliases.append("production")
+    promoted.metadata["accuracy"] = 0.9
+    promoted.save()
+    again = sweepnb.Api(store=store).artifact("model:production")
+    assert again.version == "v0"
+    assert again.metadata == {"accuracy": 0.9}
+    assert sweepnb.Api(store=store).artifact("model:latest").version == "v1"  # latest stays
+    again.aliases.remove("production")
+    again.save()
+    assert not sweepnb.Api(store=store).artifact_exists("model:production")
+
+
+def test_save_of_a_draft_logs_it_from_the_active_run(store, tmp_path):
+    source = write(tmp_path / "d.csv", "1\n")
+    art = sweepnb.Artifact("data", type="dataset")
+    art.add_file(source)
+    with pytest.raises(SweepnbError, match=r"save\(\): artifact 'data' is not logged"):
+        art.save()
+    with sweepnb.init(store=store) as run:
+        art.save()
+    assert art.version == "v0" and art.logged_by_run_id == run.id
+
+
 # -- content stored once by hash -------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ def log_artifact(
     ``init(mode="disabled")`` keeps nothing: the artifact is returned unlogged.
     """
     art = _as_artifact(run, artifact_or_path, name, type)
-    wanted = _alias_list(aliases) + [a for a in art._pending_aliases if a]
+    wanted = _alias_list(aliases) + [a for a in art.aliases if a]
     if art._record is not None:
         raise SweepnbError(
             f"artifact_or_path: {art.name} is already logged; make a new Artifact for a new version"

@@ -105,7 +105,7 @@ class Artifact:
         self._staging: Path | None = None
         self._record: dict | None = None  # the stored version once logged or used
         self._store: Any = None
-        self._pending_aliases: list[str] = []
+        self._aliases: list[str] = []  # W&B code appends to it, then calls save()
 
     # -- identity ------------------------------------------------------------------------------
 
@@ -142,10 +142,12 @@ class Artifact:
     @property
     def aliases(self) -> list[str]:
         """The version's aliases (``latest`` while it is the newest); before logging, the
-        aliases that ``log_artifact`` will add."""
-        if self._record is None:
-            return self._pending_aliases
-        return list(self._record["aliases"])
+        aliases that ``log_artifact`` will add. Change the list, then ``save()``."""
+        return self._aliases
+
+    @aliases.setter
+    def aliases(self, value: list[str]) -> None:
+        self._aliases = list(value)
 
     @property
     def digest(self) -> str:
@@ -392,6 +394,32 @@ class Artifact:
         self._store, self._record = store, record
         self.description, self.metadata = record["description"], dict(record["metadata"])
         self._entries = {}
+        self._aliases = list(record["aliases"])
+
+    def save(self) -> None:
+        """A draft: logged by the active run (as W&B does). Logged: its aliases, metadata and
+        description as changed here are written to the store (``art.aliases.append("prod")``)."""
+        if self._record is None:
+            from sweepnb.runtime.run import current
+
+            run = current()
+            if run is None:
+                raise SweepnbError(
+                    f"save(): artifact {self._name!r} is not logged and there is no active run; "
+                    "call sweepnb.init() first, or run.log_artifact(artifact)"
+                )
+            run.log_artifact(self)
+            return
+        from sweepnb.store.artifacts import update_version
+
+        record = update_version(
+            self._store,
+            self._record["id"],
+            aliases=self._aliases,
+            metadata=self.metadata,
+            description=self.description,
+        )
+        self._bind(self._store, record)
 
 
 def _entry_name(name: Any) -> str:

@@ -238,6 +238,34 @@ def _set_alias(conn: Connection, name: str, alias: str, version_id: str) -> None
     conn.execute(sa.insert(aliases_table).values(name=name, alias=alias, version_id=version_id))
 
 
+def update_version(
+    store: Any, version_id: str, *, aliases: list[str], metadata: dict, description: str | None
+) -> dict:
+    """Give a stored version exactly ``aliases`` (plus ``latest`` if it has it: that one moves
+    only with new versions), and replace its metadata and description. Returns the version."""
+    from sweepnb.store import to_json
+
+    wanted = {check_alias(a) for a in aliases if not _VERSION_ALIAS.match(str(a))} - {LATEST}
+    metadata_text = to_json(metadata or {}, "metadata")
+
+    def write(conn: Connection) -> dict:
+        row = _version_row(conn, versions_table.c.id == version_id)
+        if row is None:
+            raise ArtifactNotFound(f"no artifact version {version_id!r} in {store.display_url}")
+        mine = (aliases_table.c.version_id == version_id) & (aliases_table.c.alias != LATEST)
+        conn.execute(sa.delete(aliases_table).where(mine))
+        for alias in sorted(wanted):
+            _set_alias(conn, row.name, alias, version_id)
+        conn.execute(
+            sa.update(versions_table)
+            .where(versions_table.c.id == version_id)
+            .values(metadata=metadata_text, description=description)
+        )
+        return _version_dict(conn, _version_row(conn, versions_table.c.id == version_id))
+
+    return _transaction(store, write, write=True)
+
+
 def record_use(store: Any, version_id: str, run_id: str) -> None:
     """Note that run ``run_id`` used the version (once per run and version)."""
 
