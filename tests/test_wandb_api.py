@@ -236,3 +236,21 @@ def test_the_api_is_read_only(swept):
         run.update()
     with pytest.raises(SweepnbError, match="read-only"):
         run.delete()
+
+
+def test_wandb_api_names_sweepnb_lacks_say_so_by_name(swept):
+    store, sid = swept
+    api = sweepnb.Api(store=store)
+    with pytest.raises(AttributeError, match=r"Api.reports: sweepnb does not support"):
+        api.reports("ent/proj")
+    with pytest.raises(AttributeError, match=r"Run.files: sweepnb does not support"):
+        api.sweep(sid).runs[0].files()
+    assert not hasattr(api.sweep(sid), "expected_run_count")
+
+
+def test_the_default_project_of_overrides_scopes_runs(swept):
+    store, _ = swept
+    with sweepnb.init(store=store, project="other"):
+        sweepnb.log({"loss": 1})
+    assert len(sweepnb.Api({"project": "other"}, store=store).runs()) == 1
+    assert len(sweepnb.Api(store=store).runs()) == 4

@@ -15,12 +15,23 @@ run states as sweepnb records them (``finished``, ``failed``, ``crashed``, ``sto
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
+from sweepnb.compat.api_paths import (
+    NotOffline,
+    check_keys,
+    is_number,
+    iso_utc,
+    order_value,
+    ordered,
+    parse_filters,
+    path_id,
+    project_of,
+    unsupported,
+)
 from sweepnb.errors import SweepnbError, SweepNotFound
 
-__all__ = ["Api", "PublicRun", "PublicSweep", "Runs"]
+__all__ = ["Api", "NotOffline", "PublicRun", "PublicSweep", "Runs"]
 
 # W&B's public API spells sweep states in capitals (and "CANCELED" with one L)
 _SWEEP_STATES = {
@@ -29,7 +40,6 @@ _SWEEP_STATES = {
     "finished": "FINISHED",
     "cancelled": "CANCELED",
 }
-_FILTERS = ("sweep", "state")
 
 
 class Api:
@@ -69,7 +79,7 @@ class Api:
     def sweep(self, path: str) -> PublicSweep:
         """The sweep at ``path``: ``entity/project/ID``, ``entity/project/sweeps/ID``,
         ``project/ID`` or ``ID``."""
-        sweep_id = _last_part(path, "sweeps", "path")
+        sweep_id = path_id(path, "sweeps", "path")
         try:
             record = self.store.get_sweep(sweep_id)
         except SweepNotFound:
@@ -82,7 +92,7 @@ class Api:
 
     def run(self, path: str) -> PublicRun:
         """The run at ``path``: ``entity/project/ID``, ``entity/project/runs/ID`` or ``ID``."""
-        run_id = _last_part(path, "runs", "path")
+        run_id = path_id(path, "runs", "path")
         try:
             record = self.store.get_run(run_id, history=False)
         except SweepNotFound:
@@ -110,26 +120,28 @@ class Api:
         """
         if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
             raise ValueError(f"per_page: expected a positive integer, got {per_page!r}")
-        sweep_id, states = _parse_filters(filters)
+        sweep_id, states = parse_filters(filters)
         records = self._select(path, sweep_id)
         if states is not None:
             records = [r for r in records if r["state"] in states]
-        return Runs(self, _ordered(records, order))
+        return Runs(self, ordered(records, order))
 
     def _select(self, path: str | None, sweep_id: str | None) -> list[dict]:
         from sweepnb.store import listing
 
         if sweep_id is not None:
             records = self._sweep_records(sweep_id, "filters")
-            project = _project_of(path)
+            project = project_of(path)
             return [r for r in records if project is None or r.get("project") == project]
+        if path is None and self.settings.get("project"):
+            path = str(self.settings["project"])  # W&B's default project, from overrides
         if path is None:
             return [self.store.get_run(i, history=False) for i in listing.run_ids(self.store)]
         if not isinstance(path, str) or not path.strip() or path.count("/") > 3:
             raise ValueError(f"path: expected 'entity/project' or a sweep path, got {path!r}")
         parts = path.strip("/").split("/")
         if "sweeps" in parts[:-1] or len(parts) == 3:
-            return self._sweep_records(_last_part(path, "sweeps", "path"), "path")
+            return self._sweep_records(path_id(path, "sweeps", "path"), "path")
         project = parts[-1]
         ids = listing.run_ids(self.store, project=project)
         if ids:
@@ -192,6 +204,9 @@ class Api:
     def flush(self) -> None:
         """W&B caches answers; every call here reads the store afresh."""
 
+    def __getattr__(self, name: str) -> Any:
+        raise unsupported("Api", name)
+
 
 class Runs(list):
     """A list of :class:`PublicRun` (W&B's paginated ``Runs``; here read at once)."""
@@ -247,12 +262,12 @@ class PublicRun:
     @property
     def created_at(self) -> str:
         """Creation time as W&B's API writes it: ``2026-12-04T15:31:07Z`` (UTC)."""
-        return _iso(self._record["created"])
+        return iso_utc(self._record["created"])
 
     @property
     def heartbeat_at(self) -> str | None:
         beat = self._record.get("heartbeat")
-        return None if beat is None else _iso(beat)
+        return None if beat is None else iso_utc(beat)
 
     @property
     def sweep(self) -> PublicSweep | None:
@@ -273,7 +288,7 @@ class PublicRun:
     ) -> Iterator[dict]:
         """Every history row, in order (with ``keys``: only rows holding all of them, and only
         those keys plus ``_step``)."""
-        keys = _keys(keys)
+        keys = check_keys(keys)
         for row in self._history_rows():
             step = row.get("_step", 0)
             if (min_step is not None and step < min_step) or (
@@ -322,6 +337,9 @@ class PublicRun:
 
         store = self._api.store
         return [Artifact._from_record(store, v) for v in runs_artifacts(store, self.id, used=used)]
+
+    def __getattr__(self, name: str) -> Any:
+        raise unsupported("Run", name)
 
     def update(self) -> None:
         raise SweepnbError("run.update(): sweepnb's Api is read-only; change runs through a run")
@@ -379,111 +397,13 @@ class PublicSweep:
 
             best = best_run(self.config, self._api.store.get_runs(self.id))
             return None if best is None else self._api.run(best["id"])
-        ranked = _ordered(self._api.store.get_runs(self.id, history=False), order)
-        if not ranked or not _number(_order_value(ranked[0], order)):
+        ranked = ordered(self._api.store.get_runs(self.id, history=False), order)
+        if not ranked or not is_number(order_value(ranked[0], order)):
             return None
         return PublicRun(self._api, ranked[0])
 
+    def __getattr__(self, name: str) -> Any:
+        raise unsupported("Sweep", name)
+
     def __repr__(self) -> str:
         return f"<Sweep {self.id} ({self._record['state']})>"
-
-
-# ---------------------------------------------------------------------------------------------
-# Paths, filters, order
-# ---------------------------------------------------------------------------------------------
-
-
-def _last_part(path: Any, collection: str, argument: str) -> str:
-    """The id in W&B's ``entity/project/[collection/]ID`` forms; ValueError names the path."""
-    if not isinstance(path, str) or not path.strip():
-        raise ValueError(f"{argument}: expected a non-empty string, got {path!r}")
-    parts = path.strip().strip("/").split("/")
-    if len(parts) == 4 and parts[2] == collection:
-        parts = parts[:2] + parts[3:]
-    if len(parts) > 3 or not all(parts):
-        raise ValueError(
-            f"{argument}: {path!r} is not ID, project/ID, entity/project/ID or "
-            f"entity/project/{collection}/ID"
-        )
-    return parts[-1]
-
-
-def _project_of(path: str | None) -> str | None:
-    if path is None:
-        return None
-    parts = path.strip("/").split("/")
-    return parts[1] if len(parts) >= 2 else parts[0]
-
-
-def _parse_filters(filters: Mapping | None) -> tuple[str | None, set[str] | None]:
-    if filters is None:
-        return None, None
-    if not isinstance(filters, Mapping):
-        raise TypeError(f"filters: expected a dict, got {type(filters).__name__}")
-    unknown = [key for key in filters if key not in _FILTERS]
-    if unknown:
-        raise SweepnbError(
-            f"filters: {unknown[0]!r} is not supported offline (sweepnb filters on "
-            f"{' and '.join(_FILTERS)}); select from the returned runs in Python instead"
-        )
-    sweep = filters.get("sweep")
-    if sweep is not None and (not isinstance(sweep, str) or not sweep):
-        raise ValueError(f"filters: 'sweep' must be a sweep id, got {sweep!r}")
-    state = filters.get("state")
-    if state is None:
-        return sweep, None
-    if isinstance(state, str):
-        return sweep, {state}
-    if isinstance(state, Mapping) and set(state) <= {"$in", "$eq"}:
-        values = state.get("$in", []) if "$in" in state else [state["$eq"]]
-        if all(isinstance(v, str) for v in values):
-            return sweep, set(values)
-    raise SweepnbError(
-        f"filters: 'state' must be a state name or {{'$in': [names]}}, got {state!r}"
-    )
-
-
-def _order_key(order: str) -> tuple[str, str, bool]:
-    """``"-summary_metrics.loss"`` -> (``"loss"``, ``"summary"``, descending)."""
-    if not isinstance(order, str) or not order.strip("+-"):
-        raise ValueError("order: expected e.g. '-created_at' or '+summary_metrics.loss'")
-    descending = order.startswith("-")
-    key = order.lstrip("+-")
-    if key in ("created_at", "createdAt"):
-        return "created", "record", descending
-    for prefix, where in (("summary_metrics.", "summary"), ("config.", "config")):
-        if key.startswith(prefix):
-            return key[len(prefix) :], where, descending
-    return key, "summary", descending
-
-
-def _order_value(record: dict, order: str) -> Any:
-    key, where, _ = _order_key(order)
-    source = record if where == "record" else record.get(where) or {}
-    return source.get(key)
-
-
-def _ordered(records: list[dict], order: str) -> list[dict]:
-    descending = _order_key(order)[2]
-    present = [r for r in records if _number(_order_value(r, order))]
-    missing = [r for r in records if not _number(_order_value(r, order))]  # W&B: these last
-    present.sort(key=lambda r: _order_value(r, order), reverse=descending)
-    return present + missing
-
-
-def _number(value: Any) -> bool:
-    from sweepnb.engine.metric import is_valid
-
-    return is_valid(value)
-
-
-def _keys(keys: Any) -> list[str] | None:
-    if keys is None:
-        return None
-    if isinstance(keys, str) or not all(isinstance(k, str) for k in keys):
-        raise TypeError(f"keys: expected a list of metric names, got {keys!r}")
-    return list(keys)
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

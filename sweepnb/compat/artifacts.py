@@ -31,15 +31,12 @@ from typing import Any
 
 from sweepnb.compat import artifact_files as objects
 from sweepnb.errors import SweepnbError
+from sweepnb.store.artifacts import ArtifactNotFound
 
 __all__ = [
     "Artifact",
     "ArtifactEntry",
     "ArtifactNotFound",
-    "find",
-    "log_artifact",
-    "parse_artifact_path",
-    "use_artifact",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")  # W&B: letters, digits, underscores, hyphens, dots
@@ -432,11 +429,13 @@ def _entry_name(name: Any) -> str:
     return "/".join(parts)
 
 
-# W&B's names for these live in this module too (defined beside the run-side code)
-from sweepnb.compat.artifact_log import (
-    find,
-    log_artifact,
-    parse_artifact_path,
-    use_artifact,
-)
-from sweepnb.store.artifacts import ArtifactNotFound
+_RUN_SIDE = ("find", "log_artifact", "parse_artifact_path", "use_artifact")
+
+
+def __getattr__(name: str) -> Any:
+    # the run-side calls live in artifact_log (which imports this module): resolved on first use
+    if name in _RUN_SIDE:
+        from sweepnb.compat import artifact_log
+
+        return getattr(artifact_log, name)
+    raise AttributeError(f"module 'sweepnb.compat.artifacts' has no attribute {name!r}")
