@@ -171,6 +171,19 @@ def test_save_of_a_draft_logs_it_from_the_active_run(store, tmp_path):
     assert art.version == "v0" and art.logged_by_run_id == run.id
 
 
+def test_log_model_and_use_model_hand_a_model_folder_over(store, tmp_path):
+    from sweepnb.compat.artifact_log import log_model, use_model
+
+    source = write(tmp_path / "clf.pkl", b"model bytes")
+    with sweepnb.init(store=store):
+        art = log_model(source, name="classifier", aliases=["best"])
+    assert (art.name, art.type, art.aliases) == ("classifier:v0", "model", ["latest", "best"])
+    with sweepnb.init(store=store):
+        assert Path(use_model("classifier:best"), "clf.pkl").read_bytes() == b"model bytes"
+    with pytest.raises(SweepnbError, match=r"use_model\(\): no active run"):
+        use_model("classifier")
+
+
 # -- content stored once by hash -------------------------------------------------------------
 
 

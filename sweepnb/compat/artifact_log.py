@@ -155,3 +155,30 @@ def _alias_list(aliases: Any) -> list[str]:
     if isinstance(aliases, str):
         aliases = [aliases]
     return [records.check_alias(a) for a in aliases]
+
+
+def log_model(
+    path: str | os.PathLike, name: str | None = None, aliases: list[str] | None = None
+) -> Artifact:
+    """``wandb.log_model``: log the file or folder ``path`` as a ``model`` artifact of the
+    active run (default name ``run-<run id>-<file name>``).
+
+    >>> log_model("model.pt", name="classifier")        # doctest: +SKIP
+    <Artifact classifier:v0 (model, 1 files)>
+    """
+    return log_artifact(_active_run("log_model()"), path, name=name, type="model", aliases=aliases)
+
+
+def use_model(name: str) -> str:
+    """``wandb.use_model``: the local folder of model artifact ``name`` (``"classifier:v2"``),
+    recorded as used by the active run."""
+    return use_artifact(_active_run("use_model()"), name).download()
+
+
+def _active_run(what: str) -> Any:
+    from sweepnb.runtime.run import current
+
+    run = current()
+    if run is None:
+        raise SweepnbError(f"{what}: no active run; call sweepnb.init() first")
+    return run
