@@ -218,6 +218,33 @@ def test_the_database_holds_json_manifests_not_pickles(store, tmp_path):
     db.close()
 
 
+def test_a_store_made_before_artifacts_gains_their_tables_and_keeps_its_schema_version(tmp_path):
+    from sweepnb.store import SCHEMA_VERSION, Store
+
+    path = tmp_path / "old.db"
+    with sweepnb.init(store=Store(path)) as old_run:
+        sweepnb.log({"loss": 1.0})
+    db = sqlite3.connect(path)
+    assert "artifact_versions" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    db.close()
+    art = log_model(Store(path), tmp_path, b"new")
+    assert art.version == "v0"
+    db = sqlite3.connect(path)
+    version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    db.close()
+    assert version == str(SCHEMA_VERSION)
+    assert Store(path).get_run(old_run.id)["summary"]["loss"] == 1.0
+
+
+def test_a_files_folder_without_the_content_says_to_share_it(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("SWEEPNB_FILES", str(tmp_path / "machine-a"))
+    log_model(store, tmp_path, b"only on machine a")
+    monkeypatch.setenv("SWEEPNB_FILES", str(tmp_path / "machine-b"))
+    art = sweepnb.Api(store=store).artifact("model:latest")
+    with pytest.raises(SweepnbError, match=r"'model.pt'.*is not in .*machine-b.*SWEEPNB_FILES"):
+        art.download()
+
+
 # -- building artifacts ----------------------------------------------------------------------
 
 
