@@ -341,6 +341,8 @@ def test_unknown_names_aliases_and_types_are_named_in_the_error(store, tmp_path)
             run.use_artifact("model", type="dataset")
         with pytest.raises(ValueError, match=r"artifact name 'a/b/c/d'"):
             run.use_artifact("a/b/c/d")
+        with pytest.raises(SweepnbError, match=r"artifact 'empty' has no files"):
+            run.log_artifact(sweepnb.Artifact("empty", "model"))
         with pytest.raises(ValueError, match=r"aliases: 'a:b'"):
             run.log_artifact(sweepnb.Artifact("x", "model"), aliases=["a:b"])
 
