@@ -48,6 +48,10 @@ _LAZY = {
     "dashboard": "sweepnb.notebook.dashboard",
     "config": "sweepnb.runtime.run",
     "Store": "sweepnb.store",
+    "Artifact": "sweepnb.compat.artifacts",
+    "Api": "sweepnb.compat.api",
+    "log_artifact": "sweepnb.runtime.run",
+    "use_artifact": "sweepnb.runtime.run",
 }
 _SUBMODULES = {
     "engine": "sweepnb.engine",

@@ -349,6 +349,20 @@ class Run:
                 self._heartbeat.stop()
             self._heartbeat = None
 
+    # -- artifacts (issue 12): W&B's methods, implemented in sweepnb.compat.artifacts ----------
+
+    def log_artifact(self, artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
+        """Log an ``Artifact`` (or a file/folder path) as this run's output; see W&B's."""
+        from sweepnb.compat.artifacts import log_artifact
+
+        return log_artifact(self, artifact_or_path, *args, **kw)
+
+    def use_artifact(self, artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
+        """The artifact version ``"name:latest"`` / ``"name:v3"``, recorded as used by this run."""
+        from sweepnb.compat.artifacts import use_artifact
+
+        return use_artifact(self, artifact_or_name, *args, **kw)
+
 
 class Heartbeat(threading.Thread):
     """Tells the store every ``interval`` seconds that the worker of a run is alive, and hands
@@ -539,6 +553,16 @@ def finish(exit_code: int | None = None) -> None:
     run = current()
     if run is not None:
         run.finish(exit_code=exit_code)
+
+
+def log_artifact(artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
+    """``wandb.log_artifact``: log an artifact from the active run (see ``Run.log_artifact``)."""
+    return _active("log_artifact()").log_artifact(artifact_or_path, *args, **kw)
+
+
+def use_artifact(artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
+    """``wandb.use_artifact``: use an artifact in the active run (see ``Run.use_artifact``)."""
+    return _active("use_artifact()").use_artifact(artifact_or_name, *args, **kw)
 
 
 class _Proxy:
