@@ -19,7 +19,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sweepnb.analysis import plots
+from sweepnb.analysis import plotdata as plots
 from sweepnb.notebook import labels
 from sweepnb.notebook.labels import Label
 
