@@ -272,7 +272,7 @@ def importance(fig: Figure, data: plots.ImportanceData) -> None:
         LineCollection([[(centre, -0.6), (centre, n - 0.4)]], colors="0.3", lw=0.8), autolim=False
     )
     for y, r, name, label in zip(ys, corr, data.names, data.correlation_labels):
-        _text(ax, -0.03, y, name, ha="right", va="center", fontsize=8)
+        _text(ax, -0.05, y, name, ha="right", va="center", fontsize=8)
         if label != name:  # a categorical: say which value the correlation is of
             _text(
                 ax,
