@@ -13,6 +13,7 @@
     python bench/dashboard.py                 # both parts
     python bench/dashboard.py --quick         # 50 and 200 runs, a 200-run sweep of short runs
     python bench/dashboard.py --only-sweep    # part 2 only
+    python bench/dashboard.py --skip-sweep --png /tmp/dash.png   # and look at the 1,000-run chart
 
 Prints a table; CPU times are given too because wall times on a shared machine vary with load.
 """
@@ -20,6 +21,7 @@ Prints a table; CPU times are given too because wall times on a shared machine v
 from __future__ import annotations
 
 import argparse
+import base64
 import statistics
 import sys
 import tempfile
@@ -89,6 +91,16 @@ def synthetic_store(directory: Path, n: int, steps: int = 20) -> tuple[Store, st
                 },
             )
     return store, sweep_id
+
+
+def save_png(path: str, n: int) -> None:
+    """Write the dashboard's chart for ``n`` runs to ``path``, to look at what a refresh draws."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store, sweep_id = synthetic_store(Path(tmp), n)
+        dash = Dashboard(sweep_id, store)
+        shown = dash.render(*dash.poll())
+        Path(path).write_bytes(base64.b64decode(shown["image/png"]))
+        store.close()
 
 
 def timed(function) -> tuple[float, float]:
@@ -199,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--step-seconds", type=float, default=0.05, help="time between them")
     parser.add_argument("--skip-sweep", action="store_true", help="only time the refreshes")
     parser.add_argument("--only-sweep", action="store_true", help="only run the 200-run sweep")
+    parser.add_argument("--png", metavar="PATH", help="also save the largest size's chart here")
     args = parser.parse_args(argv)
     sizes = [50, 200] if args.quick else [50, 200, 1000]
     if not args.only_sweep:
@@ -214,6 +227,9 @@ def main(argv: list[str] | None = None) -> None:
                 f"{row['runs']:>6} {row['cold_ms']:>9.0f} {row['cold_cpu_ms']:>7.0f} "
                 f"{row['warm_ms']:>9.0f} {row['warm_cpu_ms']:>7.0f} {row['draw_cpu_ms']:>10.0f}"
             )
+    if args.png:
+        save_png(args.png, sizes[-1])
+        print(f"chart of {sizes[-1]} runs saved to {args.png}")
     if args.skip_sweep:
         return
     steps, step_seconds = (5, 0.02) if args.quick else (args.steps, args.step_seconds)

@@ -1,4 +1,55 @@
-"""``sweepnb.plots``: the charts of a sweep, as matplotlib Figures (see ``sweepnb.analysis.plots``)."""
+"""``sweepnb.plots``: the charts of a sweep as matplotlib Figures, and the data they draw.
 
-from sweepnb.analysis.plots import *
-from sweepnb.analysis.plots import __all__  # noqa: F401
+The data step lives in ``sweepnb.analysis.plotdata`` (no matplotlib), the drawing in
+``sweepnb.analysis.draw``::
+
+    sweepnb.plots.parallel_coordinates(sweepnb.runs(sweep_id), cfg).savefig("pc.png")
+"""
+
+from sweepnb.analysis.draw import (
+    draw_history,
+    draw_importance,
+    draw_learning_curves,
+    draw_parallel_coordinates,
+    draw_scatter,
+    history,
+    importance,
+    learning_curves,
+    parallel_coordinates,
+    scatter,
+)
+from sweepnb.analysis.plotdata import (
+    CurvesData,
+    HistoryData,
+    ImportanceData,
+    ParallelData,
+    ScatterData,
+    history_data,
+    importance_data,
+    learning_curves_data,
+    parallel_coordinates_data,
+    scatter_data,
+)
+
+__all__ = [
+    "CurvesData",
+    "HistoryData",
+    "ImportanceData",
+    "ParallelData",
+    "ScatterData",
+    "draw_history",
+    "draw_importance",
+    "draw_learning_curves",
+    "draw_parallel_coordinates",
+    "draw_scatter",
+    "history",
+    "history_data",
+    "importance",
+    "importance_data",
+    "learning_curves",
+    "learning_curves_data",
+    "parallel_coordinates",
+    "parallel_coordinates_data",
+    "scatter",
+    "scatter_data",
+]

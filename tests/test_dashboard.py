@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import gc
 import os
@@ -285,11 +286,11 @@ def test_a_label_is_drawn_on_the_side_its_alignment_says(ha, va, right_of, above
     assert (rows <= 51).all() if above else (rows >= 49).all()
 
 
-def test_a_label_string_is_rasterised_once_per_size():
-    first = labels._mask("lr (log)", 7.0, 0.0, 72.0)
-    assert labels._mask("lr (log)", 7.0, 0.0, 72.0) is first
-    bigger = labels._mask("lr (log)", 10.0, 0.0, 72.0)
-    assert bigger[0].shape[1] > first[0].shape[1]
+def test_a_label_string_is_laid_out_once_per_size():
+    first = labels._outline("lr (log)", 7.0)
+    assert labels._outline("lr (log)", 7.0) is first
+    bigger = labels._outline("lr (log)", 10.0)
+    assert bigger[1].width > first[1].width
 
 
 def test_a_label_with_an_unknown_alignment_is_refused():
@@ -525,3 +526,25 @@ def test_dashboard_in_a_kernel_shows_one_png_bundle_and_a_stop_button(tmp_path, 
         o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
     ]
     assert len(widgets) == 1 and "sweepnb.stop(" in widgets[0].data["text/plain"]
+
+
+def test_sweepnb_imports_only_public_matplotlib_names():
+    # private names (a leading underscore) and the font internals the labels once used change
+    # between matplotlib releases without notice
+    internals = {"get_font", "get_hinting_flag", "FT2Font", "ft2font", "LOAD_FLAGS"}
+    found = []
+    for path in Path(panels.__file__).parents[1].rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("matplotlib"):
+                names = [*node.module.split("."), *(a.name for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [
+                    p
+                    for a in node.names
+                    if a.name.startswith("matplotlib")
+                    for p in a.name.split(".")
+                ]
+            else:
+                continue
+            found += [f"{path.name}: {n}" for n in names if n.startswith("_") or n in internals]
+    assert found == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -11,7 +13,8 @@ import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from sweepnb.analysis import plots, runs_frame
+from sweepnb import plots
+from sweepnb.analysis import runs_frame
 from sweepnb.analysis.importance import importance_data
 from sweepnb.engine.config import load_config
 
@@ -398,3 +401,45 @@ def test_the_metric_can_be_chosen(cfg, df):
 def test_bad_arguments_are_named(cfg, df, call, message):
     with pytest.raises((TypeError, ValueError), match=message):
         call(cfg, df)
+
+
+def test_importing_the_plot_data_leaves_matplotlib_unloaded():
+    code = (
+        "import sys, sweepnb.analysis.plotdata as d; d.history_data;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_list_value_reads_the_same_in_the_importance_table_and_on_the_chart_axes():
+    cfg = load_config(
+        {
+            "method": "grid",
+            "metric": {"name": "loss", "goal": "minimize"},
+            "parameters": {
+                "layers": {"values": [["conv", "pool"], ["dense"]]},
+                "lr": {"values": [0.1, 0.2]},
+            },
+        }
+    )
+    rows = [
+        {
+            "id": f"r{i}",
+            "state": "finished",
+            "layers": [["conv", "pool"], ["dense"]][i % 2],
+            "lr": [0.1, 0.2][i // 2 % 2],
+            "loss": float(i % 2) + 0.01 * i,
+        }
+        for i in range(12)
+    ]
+    df = pd.DataFrame(rows)
+    imp = importance_data(df, cfg)
+    table_value = dict(zip(imp.names, imp.correlation_labels))["layers"].split("=", 1)[1]
+    axis = plots.parallel_coordinates_data(df, cfg).axes[0]
+    assert axis.name == "layers"
+    assert table_value in axis.labels
+    assert plots.scatter_data(df, cfg).panels[0].labels == axis.labels

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sweepnb.analysis.labels import value_label as _label
+
 CATEGORICAL = ("categorical", "categorical_w_probabilities")
 
 
@@ -95,12 +97,6 @@ class ImportanceData:
                 "correlation_of": self.correlation_labels,
             }
         )
-
-
-def _label(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _missing(value: Any) -> bool:

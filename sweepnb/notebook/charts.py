@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sweepnb.analysis import plots
+from sweepnb.analysis import plotdata as plots
 from sweepnb.notebook import panels
 
 TERMINAL = ("finished", "failed", "crashed", "stopped")

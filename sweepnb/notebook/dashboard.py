@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from sweepnb.analysis import plots
+from sweepnb.analysis import plotdata as plots
 from sweepnb.engine.metric import best_value
 from sweepnb.notebook.charts import TERMINAL, Charts, gc_paused, load_chart_libraries
 

@@ -1,54 +1,50 @@
-"""Short labels (tick values, names, titles) drawn from cached bitmaps.
+"""Short labels (tick values, names, titles) drawn from cached glyph outlines.
 
 Matplotlib 3.11's Agg draws a ``Text`` by shaping it anew (HarfBuzz layout, font fallback) at
 every drawing: ~1 ms per label on a loaded machine, and the dashboard has ~100 of them, which
-made text the largest cost of a refresh. A :class:`Label` rasterises its string once per (text,
-size, angle, dpi) with FreeType's plain layout (kerned, no complex shaping: enough for numbers
-and parameter names), keeps the alpha mask in a bounded cache, and stamps it coloured as an
-image. The public ``sweepnb.plots`` figures keep matplotlib's ``Text``.
+made text the largest cost of a refresh. A :class:`Label` lays its string out once per (text,
+size) as a public ``matplotlib.textpath.TextPath`` (the glyph outlines in points, baseline at
+y=0), keeps it in a bounded cache, and fills it as one path at each drawing, scaled to the
+figure's dpi and rotated. Only public matplotlib API is used, so a matplotlib upgrade cannot
+break it. The public ``sweepnb.plots`` figures keep matplotlib's ``Text``.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections import OrderedDict
 
-import numpy as np
+from fontTools.ttLib import TTFont
 from matplotlib.artist import Artist
 from matplotlib.backend_bases import RendererBase
-from matplotlib.backends.backend_agg import get_hinting_flag
 from matplotlib.colors import to_rgba
-from matplotlib.font_manager import FontProperties, findfont, get_font
-from matplotlib.transforms import Transform
+from matplotlib.font_manager import FontProperties, findfont
+from matplotlib.path import Path
+from matplotlib.textpath import TextPath, text_to_path
+from matplotlib.transforms import Affine2D, Bbox, Transform
 
-CACHE_SIZE = 4096  # masks kept (a dashboard uses ~150 distinct strings)
-_CACHE: OrderedDict[tuple, tuple[np.ndarray, float]] = OrderedDict()
-_LOCK = threading.Lock()  # FT2Font objects are shared and stateful
+CACHE_SIZE = 4096  # outlines kept (a dashboard uses ~150 distinct strings)
+_LOCK = threading.Lock()  # text layout shares font objects between threads
 
 
-def _mask(text: str, size: float, angle: float, dpi: float) -> tuple[np.ndarray, float]:
-    """The string's alpha mask (rows top to bottom) and its descent in pixels (unrotated)."""
-    key = (text, size, angle, dpi)
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _outline(text: str, size: float) -> tuple[Path, Bbox]:
+    """The string's glyph outlines in points (baseline at y=0) and its layout box: the advance
+    width by ascent and descent, as ``Text`` aligns by (the ink alone would let a right-aligned
+    label touch what it labels)."""
+    prop = FontProperties(size=size)
     with _LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-            return hit
-        font = get_font(findfont(FontProperties(size=size)))
-        font.set_size(size, dpi)
-        font.set_text(text, angle, flags=get_hinting_flag())
-        font.draw_glyphs_to_bitmap(antialiased=True)
-        entry = (np.asarray(font.get_image()).copy(), font.get_descent() / 64.0)
-        _CACHE[key] = entry
-        if len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-        return entry
+        path = TextPath((0, 0), text, size=size, prop=prop)
+        width, height, descent = text_to_path.get_text_width_height_descent(text, prop, False)
+    return path, Bbox([[0.0, -descent], [width, height - descent]])
 
 
 @functools.cache
 def _charmap() -> frozenset[int]:
-    return frozenset(get_font(findfont(FontProperties())).get_charmap())
+    # fontTools ships with matplotlib (a dependency): its cmap is the public way to ask a font
+    # which characters it has
+    with TTFont(findfont(FontProperties()), lazy=True) as font:
+        return frozenset(font.getBestCmap())
 
 
 def supported(text: str) -> bool:
@@ -60,7 +56,7 @@ def supported(text: str) -> bool:
 
 class Label(Artist):
     """A one-line text at (x, y) in ``transform`` coordinates, aligned by its box like ``Text``
-    (``ha`` left/center/right, ``va`` top/center/bottom/baseline), drawn as a cached bitmap."""
+    (``ha`` left/center/right, ``va`` top/center/bottom/baseline), drawn from a cached outline."""
 
     zorder = 3
 
@@ -88,32 +84,35 @@ class Label(Artist):
             raise ValueError(f"ha/va: unknown alignment {ha!r}/{va!r}")
         self.x, self.y, self.text = float(x), float(y), str(text)
         self.size, self.rotation = float(size), float(rotation)
-        self.rgba = np.array(to_rgba(color))
+        self.rgba = to_rgba(color)
         self.ha, self.va = ha, va
         self.set_transform(transform)
         if zorder is not None:
             self.set_zorder(zorder)
 
-    def _corner(self, mask: np.ndarray, descent: float, px: float, py: float) -> tuple[int, int]:
-        """The lower-left pixel of the bitmap for the anchor point (px, py)."""
-        h, w = mask.shape
-        x0 = px - {"left": 0.0, "center": w / 2, "right": float(w)}[self.ha]
-        below = descent if self.rotation == 0 else 0.0  # a rotated box aligns by its corners
-        y0 = py - {"bottom": 0.0, "center": h / 2, "top": float(h), "baseline": below}[self.va]
-        return round(x0), round(y0)
+    def _placed(self, box: Bbox, px: float, py: float) -> tuple[float, float]:
+        """The offset that puts the outline's box (in pixels) at the anchor point (px, py)."""
+        dx = px - {"left": box.x0, "center": (box.x0 + box.x1) / 2, "right": box.x1}[self.ha]
+        # a rotated box aligns by its corners, so its "baseline" is its bottom
+        baseline = 0.0 if self.rotation == 0 else box.y0
+        dy = py - {"bottom": box.y0, "center": (box.y0 + box.y1) / 2, "top": box.y1}.get(
+            self.va, baseline
+        )
+        return round(dx), round(dy)  # whole pixels, so a label does not blur between refreshes
 
     def draw(self, renderer: RendererBase) -> None:
         if not self.get_visible() or not self.text:
             return
-        mask, descent = _mask(self.text, self.size, self.rotation, renderer.dpi)
-        if not mask.size:
-            return
+        path, box = _outline(self.text, self.size)
+        if not len(path.vertices):
+            return  # blanks only
+        shape = Affine2D().scale(renderer.points_to_pixels(1.0)).rotate_deg(self.rotation)
+        corners = shape.transform(box.corners())
         px, py = self.get_transform().transform((self.x, self.y))
-        x0, y0 = self._corner(mask, descent, px, py)
-        image = np.empty((*mask.shape, 4), dtype=np.uint8)
-        image[..., :3] = np.round(self.rgba[:3] * 255).astype(np.uint8)
-        image[..., 3] = (mask * self.rgba[3]).astype(np.uint8)
+        dx, dy = self._placed(Bbox([corners.min(axis=0), corners.max(axis=0)]), px, py)
         gc = renderer.new_gc()
-        renderer.draw_image(gc, x0, y0, image[::-1])
+        gc.set_linewidth(0)
+        gc.set_antialiased(True)
+        renderer.draw_path(gc, path, shape.translate(dx, dy), self.rgba)
         gc.restore()
         self.stale = False

@@ -19,7 +19,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sweepnb.analysis import plots
+from sweepnb.analysis import plotdata as plots
 from sweepnb.notebook import labels
 from sweepnb.notebook.labels import Label
 
@@ -272,7 +272,7 @@ def importance(fig: Figure, data: plots.ImportanceData) -> None:
         LineCollection([[(centre, -0.6), (centre, n - 0.4)]], colors="0.3", lw=0.8), autolim=False
     )
     for y, r, name, label in zip(ys, corr, data.names, data.correlation_labels):
-        _text(ax, -0.03, y, name, ha="right", va="center", fontsize=8)
+        _text(ax, -0.05, y, name, ha="right", va="center", fontsize=8)
         if label != name:  # a categorical: say which value the correlation is of
             _text(
                 ax,
