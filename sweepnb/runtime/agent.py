@@ -29,6 +29,7 @@ from typing import Any
 from sweepnb.errors import RunStopped, SweepnbError
 from sweepnb.runtime import run as runmod
 from sweepnb.runtime import termination
+from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.program import ProgramRun, RunControl, check_program, json_dir, program_outcome
 
 KILL_DELAY = 30.0  # seconds between SIGTERM and SIGKILL for a program run (W&B's KILL_DELAY)
@@ -141,7 +142,7 @@ def run_agent(
     store: Any = None,
     *,
     kill_delay: float | None = None,
-    heartbeat: float = runmod.HEARTBEAT_INTERVAL,
+    heartbeat: float = HEARTBEAT_INTERVAL,
     quiet: bool = False,
     agent_name: str | None = None,
     policy: FailurePolicy | None = None,
@@ -253,7 +254,7 @@ class _Agent:
         self.best: float | None = None
         sweep = store.get_sweep(self.sweep_id)  # SweepNotFound before anything is written
         self.sweep = sweep  # as of the last claim (propose sees the fresh row)
-        self.beat = runmod.Heartbeat(store, heartbeat)
+        self.beat = Heartbeat(store, heartbeat)
         self._last_reap = -math.inf
         self.monitor = termination.Monitor(
             store, self.sweep_id, sweep["config"], interval=termination.CHECK_INTERVAL
