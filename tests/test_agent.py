@@ -11,7 +11,7 @@ import pytest
 
 import sweepnb
 from sweepnb.errors import SweepnbError, SweepNotFound
-from sweepnb.runtime import agent as agent_loop
+from sweepnb.runtime import termination
 from sweepnb.runtime.agent import FailurePolicy, run_agent
 
 GRID = {
@@ -283,7 +283,7 @@ def test_an_agent_whose_runs_all_fail_stops_with_the_reason(store, capsys):
 
 
 def test_hyperband_stops_runs_that_fall_behind(store, monkeypatch):
-    monkeypatch.setattr(agent_loop, "STOP_CHECK_INTERVAL", 0.0)
+    monkeypatch.setattr(termination, "CHECK_INTERVAL", 0.0)
     cfg = {
         "method": "grid",
         "metric": {"name": "loss", "goal": "minimize"},

@@ -307,6 +307,32 @@ def test_monitor_checks_at_most_once_per_interval_unless_forced(store):
     assert monitor.checks == 3
 
 
+def test_monitor_due_is_the_one_throttle_even_without_early_terminate(store):
+    # the agent polls a program run's stop flag at this pace, with or without a stopping rule
+    sweep_id = sweepnb.sweep(sweep_config(early_terminate=None), store=store)
+    clock = Clock()
+    monitor = termination.Monitor(
+        store, sweep_id, store.get_sweep(sweep_id)["config"], interval=1.0, clock=clock
+    )
+    assert [monitor.due(), monitor.due()] == [True, False]
+    clock.now += 0.5
+    assert monitor.due() is False
+    clock.now += 0.5
+    assert [monitor.due(), monitor.due()] == [True, False]
+    assert monitor.checks == 0
+
+
+def test_a_forced_check_restarts_the_interval_of_due(store):
+    sweep_id = sweepnb.sweep(sweep_config(), store=store)
+    clock = Clock()
+    monitor = termination.Monitor(
+        store, sweep_id, store.get_sweep(sweep_id)["config"], interval=1.0, clock=clock
+    )
+    clock.now += 5.0
+    monitor.check(force=True)
+    assert monitor.due() is False
+
+
 def test_monitor_flags_a_run_once_with_its_reason(store):
     sweep_id = sweepnb.sweep(sweep_config(), store=store)
     store.add_run(

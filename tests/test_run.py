@@ -19,7 +19,7 @@ def _no_active_run():
     active = runmod.current()
     if active is not None:
         active.finish()
-    runmod._local.last = None
+    runmod.deactivate(forget=True)
 
 
 # -- Config ----------------------------------------------------------------------------------
@@ -215,3 +215,96 @@ def test_log_refuses_a_step_that_is_not_a_non_negative_integer_and_names_it(stor
     with pytest.raises(TypeError, match=r"step"):
         sweepnb.log({"loss": 1.0}, step=step)
     run.finish()
+
+
+# -- lifecycle (what the agent loop and the monitor call) ---------------------------------------
+
+
+def test_end_records_the_state_and_error_once_and_the_first_end_wins(store):
+    run_id = store.add_run(None, {})
+    run = runmod.Run(store=store, run_id=run_id)
+    run.log({"loss": 0.5})
+    run.end("failed", error="Traceback: boom")
+    run.end("finished")
+    record = store.get_run(run_id)
+    assert (run.state, record["state"], record["error"]) == ("failed", "failed", "Traceback: boom")
+    assert [row["loss"] for row in record["history"]] == [0.5]
+
+
+def test_end_stops_the_run_being_the_active_one_but_keeps_its_config_reachable():
+    run = runmod.Run(config={"lr": 0.1})
+    runmod.activate(run)
+    assert sweepnb.run is run
+    run.end("finished")
+    assert sweepnb.run is None
+    assert sweepnb.config.lr == 0.1
+
+
+def test_deactivate_leaves_no_active_run_and_forget_drops_the_last_one():
+    run = runmod.Run(config={"lr": 0.1})
+    runmod.activate(run)
+    runmod.deactivate()
+    assert runmod.current() is None and sweepnb.config.lr == 0.1
+    runmod.deactivate(forget=True)
+    with pytest.raises(AttributeError, match="no run yet"):
+        sweepnb.config.lr  # noqa: B018
+
+
+def test_flush_writes_buffered_rows_now_and_takes_the_stop_flag(store):
+    run_id = store.add_run(None, {})
+    run = runmod.Run(store=store, run_id=run_id)
+    run.log({"loss": 1.0})
+    run.log({"loss": 2.0})  # within FLUSH_INTERVAL of the first write: buffered
+    store.request_stop(run_id, {"rule": "hyperband", "message": "behind"})
+    run.flush()
+    assert [row["loss"] for row in store.get_run(run_id)["history"]] == [1.0, 2.0]
+    assert run.should_stop and run.stop_reason["message"] == "behind"
+    run.end("stopped")
+
+
+def test_apply_control_turns_a_cancelled_sweep_into_a_stop():
+    run = runmod.Run()
+    run.apply_control({"stop": False, "sweep_state": "cancelled"})
+    assert run.sweep_state == "cancelled" and run.stop_reason["rule"] == "cancel"
+    with pytest.raises(RunStopped, match="cancelled"):
+        run.log({"loss": 1.0})
+
+
+def test_an_attached_heartbeat_relays_the_stop_flag_until_the_run_ends(store):
+    from sweepnb.runtime.heartbeat import Heartbeat
+
+    run_id = store.add_run(None, {})
+    run = runmod.Run(store=store, run_id=run_id)
+    beat = Heartbeat(store, interval=0.01)
+    beat.start()
+    try:
+        run.attach_heartbeat(beat)
+        store.request_stop(run_id, {"rule": "cancel", "message": "stop it"})
+        for _ in range(500):
+            if run.should_stop:
+                break
+            time.sleep(0.01)
+        assert run.should_stop
+        run.end("stopped")
+        assert beat.is_alive()  # the agent's thread outlives its runs
+    finally:
+        beat.stop()
+
+
+def test_start_heartbeat_beats_with_a_thread_of_its_own_that_ends_with_the_run(store):
+    run_id = store.add_run(None, {})
+    run = runmod.Run(store=store, run_id=run_id)
+    before = store.get_run(run_id, history=False)["heartbeat"]
+    run.start_heartbeat(interval=0.01)
+    for _ in range(500):
+        if (store.get_run(run_id, history=False)["heartbeat"] or 0) > (before or 0):
+            break
+        time.sleep(0.01)
+    assert (store.get_run(run_id, history=False)["heartbeat"] or 0) > (before or 0)
+    run.end("finished")
+    assert store.get_run(run_id, history=False)["state"] == "finished"
+
+
+def test_the_run_module_no_longer_answers_for_the_active_run():
+    with pytest.raises(AttributeError):
+        runmod.id  # noqa: B018

@@ -17,11 +17,8 @@ import collections
 import inspect
 import math
 import os
-import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 import traceback
 import uuid
@@ -32,12 +29,12 @@ from typing import Any
 from sweepnb.errors import RunStopped, SweepnbError
 from sweepnb.runtime import run as runmod
 from sweepnb.runtime import termination
+from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
+from sweepnb.runtime.program import ProgramRun, RunControl, check_program, json_dir, program_outcome
 
 KILL_DELAY = 30.0  # seconds between SIGTERM and SIGKILL for a program run (W&B's KILL_DELAY)
-STOP_CHECK_INTERVAL = 1.0  # seconds between two early-termination checks by one agent
 REAP_INTERVAL = 5.0  # seconds between two reaps of dead runs by one agent
 HISTORY_FREE_METHODS = ("grid", "random")  # searches that never read the runs' history
-OUTPUT_TAIL = 200  # lines of a program's output kept with its run
 FAILED_STATES = ("failed",)
 RETRIED_STATES = ("failed", "crashed")  # runs whose grid point ``retry_failed`` runs again
 
@@ -145,7 +142,7 @@ def run_agent(
     store: Any = None,
     *,
     kill_delay: float | None = None,
-    heartbeat: float = runmod.HEARTBEAT_INTERVAL,
+    heartbeat: float = HEARTBEAT_INTERVAL,
     quiet: bool = False,
     agent_name: str | None = None,
     policy: FailurePolicy | None = None,
@@ -255,16 +252,15 @@ class _Agent:
         self.result = AgentResult(self.sweep_id)
         self.exhausted = False
         self.best: float | None = None
-        self._last_stop_check = 0.0
         sweep = store.get_sweep(self.sweep_id)  # SweepNotFound before anything is written
         self.sweep = sweep  # as of the last claim (propose sees the fresh row)
-        self.beat = runmod.Heartbeat(store, heartbeat)
+        self.beat = Heartbeat(store, heartbeat)
         self._last_reap = -math.inf
         self.monitor = termination.Monitor(
-            store, self.sweep_id, sweep["config"], interval=STOP_CHECK_INTERVAL
+            store, self.sweep_id, sweep["config"], interval=termination.CHECK_INTERVAL
         )
         if function is None:
-            _check_program(sweep)
+            check_program(sweep)
         if retry_before is not None and sweep["state"] == "finished":
             self._reopen_for_retry()
 
@@ -400,21 +396,21 @@ class _Agent:
         )
         self.monitor.watch(run)  # early termination (sweepnb.runtime.termination); no-op without it
         runmod.activate(run)
-        run._attach_heartbeat(self.beat)
+        run.attach_heartbeat(self.beat)
         try:
             _call(self.function, run.config)
         except RunStopped as stop:
-            run._end("stopped", error=f"RunStopped: {stop.reason}")
+            run.end("stopped", error=f"RunStopped: {stop.reason}")
         except KeyboardInterrupt:
-            run._end("stopped", error="KeyboardInterrupt: the agent was interrupted")
+            run.end("stopped", error="KeyboardInterrupt: the agent was interrupted")
             raise
         except Exception as exc:  # noqa: BLE001 (any error of the user's function fails the run)
             text = traceback.format_exc()
             self._say(f"run {record['id']} errored: {type(exc).__name__}: {exc}\n{text}")
-            run._end("failed", error=text)
+            run.end("failed", error=text)
         finally:
-            run._end("stopped" if run.should_stop else "finished")  # no-op when already ended
-            runmod._local.run = None
+            run.end("stopped" if run.should_stop else "finished")  # no-op when already ended
+            runmod.deactivate()
         return run.state
 
     # -- program runs --------------------------------------------------------------------------
@@ -429,13 +425,13 @@ class _Agent:
             params=record["config"],
             sweep_id=self.sweep_id,
             run_id=record["id"],
-            json_file_dir=_json_dir(),
+            json_file_dir=json_dir(),
         )
         env = command.run_env(
             None, sweep_id=self.sweep_id, run_id=record["id"], store_url=self.store.url
         )
-        program = _ProgramRun(argv, env, self.kill_delay)
-        control = _RunControl()
+        program = ProgramRun(argv, env, self.kill_delay)
+        control = RunControl()
         self.beat.watch(record["id"], control.update)
         try:
             code = program.wait(control, on_tick=lambda: self._program_tick(record, control))
@@ -449,18 +445,15 @@ class _Agent:
             raise
         finally:
             self.beat.unwatch(record["id"])
-        state, error = _program_outcome(code, program, control, self.store, record["id"])
+        state, error = program_outcome(code, program, control, self.store, record["id"])
         self.store.finish_run(record["id"], state, error=error)
         return state
 
-    def _program_tick(self, record: dict, control: _RunControl) -> None:
-        """While a program runs: the stopping rule and the run's stop flag, once a second."""
-        now = time.monotonic()
-        if now - self._last_stop_check < STOP_CHECK_INTERVAL:
-            return
-        self._last_stop_check = now
-        self.monitor.check(force=True)  # throttled above, with the heartbeat
-        control.update(self.store.heartbeat(record["id"]))
+    def _program_tick(self, record: dict, control: RunControl) -> None:
+        """While a program runs, at the monitor's pace: the stopping rule and the run's flag."""
+        if self.monitor.due():
+            self.monitor.check(force=True)
+            control.update(self.store.heartbeat(record["id"]))
 
     def _say(self, text: str) -> None:
         if not self.quiet:
@@ -500,134 +493,3 @@ def _progress_bar(count: int | None, progress: bool | None) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=count, desc="sweepnb runs", unit="run", file=sys.stderr)
-
-
-# ---------------------------------------------------------------------------------------------
-# Program runs
-# ---------------------------------------------------------------------------------------------
-
-
-def _check_program(sweep: dict) -> None:
-    """Without a function the sweep needs a program that exists (checked before any claim)."""
-    cfg = sweep["config"]
-    program = cfg.get("program")
-    uses_program = any("${program}" in str(part) for part in (cfg.get("command") or ["${program}"]))
-    if uses_program and not program:
-        raise SweepnbError(
-            f"sweep {sweep['id']} has no 'program' to run: give the agent a "
-            "function, or set 'program' in the config"
-        )
-    if uses_program and not os.path.exists(program):
-        raise SweepnbError(f"program not found: {program!r} (relative to {os.getcwd()})")
-
-
-def _json_dir() -> str:
-    """Where ``${args_json_file}`` files go (``<dir>/sweep-<id>/config-<run>.json``)."""
-    return os.path.join(os.getcwd(), ".sweepnb")
-
-
-class _RunControl:
-    """The latest stop flag / sweep state the store replied for a program run."""
-
-    def __init__(self):
-        self.stop_reason: Any = None
-        self.sweep_state: str | None = None
-
-    def update(self, control: dict | None) -> None:
-        runmod.apply_control(self, control)
-
-
-class _ProgramRun:
-    """A program in its own session (no shell), its output copied through and its tail kept."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], kill_delay: float):
-        self.kill_delay = kill_delay
-        self.signalled = False
-        self.tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL)
-        self.proc = subprocess.Popen(  # an argv list from the config, never a shell
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self.readers = [
-            threading.Thread(
-                target=self._copy, args=(self.proc.stdout, sys.stdout, False), daemon=True
-            ),
-            threading.Thread(
-                target=self._copy, args=(self.proc.stderr, sys.stderr, True), daemon=True
-            ),
-        ]
-        for reader in self.readers:
-            reader.start()
-
-    def _copy(self, pipe: Any, sink: Any, keep: bool) -> None:
-        for raw in iter(pipe.readline, b""):
-            line = raw.decode("utf-8", "replace")
-            if keep:
-                self.tail.append(line)
-            try:
-                sink.write(line)
-                sink.flush()
-            except (OSError, ValueError):  # the terminal/notebook stream went away
-                pass
-        pipe.close()
-
-    def wait(self, control: _RunControl, on_tick: Callable[[], None]) -> int:
-        """Wait for the program; end it once the store says the run must stop."""
-        while True:
-            try:
-                return self._finish(self.proc.wait(timeout=0.2))
-            except subprocess.TimeoutExpired:
-                pass
-            on_tick()
-            if control.stop_reason is not None and not self.signalled:
-                return self._finish(self.terminate())
-
-    def terminate(self) -> int:
-        """SIGTERM the program's process group, SIGKILL it after ``kill_delay`` seconds (or at
-        once on a second Ctrl-C)."""
-        self.signalled = True
-        self._signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=self.kill_delay)
-        except subprocess.TimeoutExpired:
-            self._signal(signal.SIGKILL)
-            return self.proc.wait()
-        except KeyboardInterrupt:
-            self._signal(signal.SIGKILL)
-            self.proc.wait()
-            raise
-
-    def _signal(self, sig: int) -> None:
-        try:
-            os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
-
-    def _finish(self, code: int) -> int:
-        for reader in self.readers:
-            reader.join(timeout=5)
-        return code
-
-    def error_tail(self) -> str:
-        return "".join(self.tail)
-
-
-def _program_outcome(
-    code: int, program: _ProgramRun, control: _RunControl, store: Any, run_id: str
-) -> tuple[str, str | None]:
-    """Final state of a program run from its exit code (reference §6: only code > 0 fails)."""
-    if code == 0 and control.stop_reason is None:  # a program may poll should_stop and exit 0
-        return "finished", None
-    if control.stop_reason is None and not program.signalled:
-        control.update(store.heartbeat(run_id))  # did the sweep end it (child raised RunStopped)?
-    if control.stop_reason is not None or program.signalled:
-        why = runmod._reason_text(control.stop_reason or "stopped by the agent")
-        return "stopped", f"stopped: {why} (exit code {code})\n{program.error_tail()}"
-    if code > 0:
-        return "failed", f"exit code {code}\n{program.error_tail()}"
-    name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-    return "crashed", f"killed by signal {name}\n{program.error_tail()}"

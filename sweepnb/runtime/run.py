@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import copy
 import math
 import numbers
 import os
@@ -26,95 +25,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sweepnb.errors import RunStopped, SweepnbError, SweepnbWarning
+from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
+from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
-HEARTBEAT_INTERVAL = 5.0  # seconds between two heartbeats; the store reaps after 30 s of silence
 ERROR_TAIL = 20_000  # characters of a traceback kept with a failed run
 
 _local = threading.local()  # .run: the thread's active Run; .last: its last one (for the proxy)
 _open_runs: set[Run] = set()
 _open_lock = threading.Lock()
-
-
-# ---------------------------------------------------------------------------------------------
-# Config: a dict with attribute access, nested
-# ---------------------------------------------------------------------------------------------
-
-
-class Config(dict):
-    """A run's config: a dict whose keys are also attributes, nested dicts included.
-
-    >>> c = Config({"lr": 0.1, "optimizer": {"name": "adam"}})
-    >>> c.lr, c["lr"], c.optimizer.name
-    (0.1, 0.1, 'adam')
-    """
-
-    def __init__(self, data: Mapping | None = None, **kw: Any):
-        super().__init__()
-        self.update(data or {}, **kw)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(f"config has no key {name!r} (keys: {sorted(self)})") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self[name] = value
-
-    def __delattr__(self, name: str) -> None:
-        try:
-            del self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, _wrap(value))
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, data: Mapping | None = None, **kw: Any) -> None:  # type: ignore[override]
-        """Deep-merge ``data`` (a mapping, or an object with ``__dict__`` like argparse's
-        Namespace) into this config: nested dicts are merged key by key, other values replaced."""
-        for key, value in {**_as_mapping(data), **kw}.items():
-            current = self.get(key)
-            if isinstance(current, Config) and isinstance(value, Mapping):
-                current.update(value)
-            else:
-                self[key] = value
-
-    def as_dict(self) -> dict:
-        """A plain nested ``dict`` copy (JSON-able if the values are)."""
-        return {
-            k: v.as_dict() if isinstance(v, Config) else copy.deepcopy(v) for k, v in self.items()
-        }
-
-    def __deepcopy__(self, memo: dict) -> Config:
-        return Config(self.as_dict())
-
-    def __reduce__(self):
-        return (Config, (self.as_dict(),))
-
-
-def _wrap(value: Any) -> Any:
-    if isinstance(value, Mapping) and not isinstance(value, Config):
-        return Config(value)
-    return value
-
-
-def _as_mapping(data: Any) -> Mapping:
-    if data is None:
-        return {}
-    if isinstance(data, Mapping):
-        return data
-    if hasattr(data, "__dict__"):  # argparse.Namespace, simple objects (W&B accepts them too)
-        return {k: v for k, v in vars(data).items() if not k.startswith("_")}
-    raise TypeError(
-        f"config must be a dict (or an object with attributes), not {type(data).__name__}"
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +126,7 @@ class Run:
 
     def _apply_defaults(self, defaults: Any) -> None:
         """Merge ``init(config=...)`` under the swept values (swept values win, like W&B's lock)."""
-        defaults = _as_mapping(defaults)
+        defaults = as_mapping(defaults)
         if not defaults:
             return
         merged = Config(defaults)
@@ -252,11 +171,11 @@ class Run:
             self._step = max(self._step, row_step + 1)
             self._update_summary(row)
             if time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
-                self._flush()
+                self.flush()
         if self.on_log is not None:
             self.on_log(self, row)
         if self.stop_reason is not None:
-            raise RunStopped(_reason_text(self.stop_reason))
+            raise RunStopped(reason_text(self.stop_reason))
 
     def _update_summary(self, row: dict) -> None:
         now = time.time()
@@ -270,19 +189,29 @@ class Run:
             if best is None or better(best, row[name]) != best:
                 self.summary["_best"] = row[name]
 
-    def _flush(self) -> None:
-        """Write buffered rows and the summary; read the stop flag from the store's reply."""
+    def flush(self) -> None:
+        """Write the buffered rows and the summary now; take the store's reply (stop flag,
+        sweep state) with :meth:`apply_control`, then call ``on_flush``. ``log`` calls this at
+        most once per ``FLUSH_INTERVAL``; the early-termination monitor calls it at a band."""
         with self._lock:
             rows, self._rows = self._rows, []
             self._last_flush = time.monotonic()
             if self.store is None or self.id is None:
                 return
             control = self.store.log(self.id, rows, dict(self.summary))
-        self._control(control)
+        self.apply_control(control)
         if self.on_flush is not None:
             self.on_flush(self)
 
-    def _control(self, control: Mapping | None) -> None:
+    def apply_control(self, control: Mapping | None) -> None:
+        """Take a control reply (``{"stop", "reason", "sweep_state"}``, from the store or the
+        monitor) into ``sweep_state`` and ``stop_reason``: the next ``log()`` then stops.
+
+        >>> run = Run()
+        >>> run.apply_control({"stop": True, "reason": "too slow"})
+        >>> run.should_stop
+        True
+        """
         apply_control(self, control)
 
     # -- ending --------------------------------------------------------------------------------
@@ -292,9 +221,18 @@ class Run:
         ``exit_code`` is non-zero or ``state`` says otherwise). A second call does nothing."""
         if state is None:
             state = "finished" if not exit_code else "failed"
-        self._end(state)
+        self.end(state)
 
-    def _end(self, state: str, error: str | None = None) -> None:
+    def end(self, state: str, error: str | None = None) -> None:
+        """Record the run's final ``state`` (with ``error``, a traceback or reason, kept to its
+        last ``ERROR_TAIL`` characters): write what is buffered, stop its heartbeat, and stop
+        being the thread's active run. The first end wins: later calls do nothing.
+
+        >>> run = Run()
+        >>> run.end("failed", error="boom"); run.end("finished")
+        >>> run.state
+        'failed'
+        """
         with self._lock:
             if self.state != "running":
                 return
@@ -321,26 +259,31 @@ class Run:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
-            self._end("stopped" if self.should_stop else "finished")
+            self.end("stopped" if self.should_stop else "finished")
         elif issubclass(exc_type, (RunStopped, KeyboardInterrupt)):
-            self._end("stopped", error=f"{exc_type.__name__}: {exc}")
+            self.end("stopped", error=f"{exc_type.__name__}: {exc}")
         else:
-            self._end("failed", error="".join(traceback.format_exception(exc_type, exc, tb)))
+            self.end("failed", error="".join(traceback.format_exception(exc_type, exc, tb)))
         return False
 
     # -- heartbeat -----------------------------------------------------------------------------
 
-    def _start_heartbeat(self, interval: float = HEARTBEAT_INTERVAL) -> None:
-        """Beat for this run with a thread of its own (standalone runs, programs' runs)."""
+    def start_heartbeat(self, interval: float = HEARTBEAT_INTERVAL) -> None:
+        """Beat for this run with a thread of its own until it ends (standalone runs, a
+        program's run); nothing without a store. The store reaps a run that stops beating."""
         if self.store is not None and self.id is not None and self._heartbeat is None:
             beat = Heartbeat(self.store, interval)
             beat.start()
-            self._attach_heartbeat(beat, own=True)
+            self._attach(beat, own=True)
 
-    def _attach_heartbeat(self, beat: Heartbeat, own: bool = False) -> None:
-        """Let ``beat`` (an agent's long-lived thread) beat for this run until it ends."""
+    def attach_heartbeat(self, beat: Heartbeat) -> None:
+        """Let ``beat`` (an agent's long-lived thread, shared by its runs in turn) beat for this
+        run until it ends; its replies go to :meth:`apply_control`."""
+        self._attach(beat, own=False)
+
+    def _attach(self, beat: Heartbeat, own: bool) -> None:
         self._heartbeat, self._own_heartbeat = beat, own
-        beat.watch(self.id, self._control)
+        beat.watch(self.id, self.apply_control)
 
     def _stop_heartbeat(self) -> None:
         if self._heartbeat is not None:
@@ -364,48 +307,6 @@ class Run:
         return use_artifact(self, artifact_or_name, *args, **kw)
 
 
-class Heartbeat(threading.Thread):
-    """Tells the store every ``interval`` seconds that the worker of a run is alive, and hands
-    the store's control reply (stop flag, sweep state) to ``on_control``.
-
-    One thread serves the runs of an agent in turn: ``watch(run_id, on_control)`` /
-    ``unwatch(run_id)``; ``stop()`` ends it.
-    """
-
-    def __init__(self, store: Any, interval: float = HEARTBEAT_INTERVAL):
-        super().__init__(name="sweepnb-heartbeat", daemon=True)
-        self.store, self.interval = store, interval
-        self._target: tuple[str, Callable] | None = None
-        self._target_lock = threading.Lock()
-        self._halt = threading.Event()
-
-    def watch(self, run_id: str, on_control: Callable[[dict], None]) -> None:
-        with self._target_lock:
-            self._target = (run_id, on_control)
-
-    def unwatch(self, run_id: str) -> None:
-        with self._target_lock:
-            if self._target is not None and self._target[0] == run_id:
-                self._target = None
-
-    def run(self) -> None:
-        while not self._halt.wait(self.interval):
-            with self._target_lock:
-                target = self._target
-            if target is None:
-                continue
-            run_id, on_control = target
-            try:
-                on_control(self.store.heartbeat(run_id))
-            except Exception as err:  # noqa: BLE001 (a transient store error must not kill the run)
-                warnings.warn(
-                    f"sweepnb heartbeat of run {run_id} failed: {err}", SweepnbWarning, stacklevel=1
-                )
-
-    def stop(self) -> None:
-        self._halt.set()
-
-
 def _plain(value: Any) -> Any:
     """numpy scalars/arrays and other number-likes to plain Python (the store takes JSON)."""
     if isinstance(value, (str, bool, int, float)) or value is None:
@@ -425,7 +326,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _reason_text(reason: Any) -> str:
+def reason_text(reason: Any) -> str:
+    """A stop reason (a rule's dict or a string) as one line for messages and errors."""
     if isinstance(reason, Mapping):
         return str(reason.get("message") or reason.get("rule") or reason)
     return str(reason)
@@ -476,6 +378,14 @@ def activate(run: Run) -> None:
         _open_runs.add(run)
 
 
+def deactivate(*, forget: bool = False) -> None:
+    """This thread has no active run any more. Its last run stays behind ``sweepnb.config``
+    and ``sweepnb.summary`` (W&B code reads them after ``finish()``) unless ``forget``."""
+    _local.run = None
+    if forget:
+        _local.last = None
+
+
 def current() -> Run | None:
     """This thread's active run, or None."""
     run = getattr(_local, "run", None)
@@ -509,7 +419,7 @@ def _run_from_env() -> Run | None:
 
         Monitor(store, sweep_id, cfg).watch(run)
     _local.joined_env = run_id  # a second init() in the same program makes a standalone run
-    run._start_heartbeat()
+    run.start_heartbeat()
     return run
 
 
@@ -521,12 +431,12 @@ def _standalone_run(
     from sweepnb.store import open_store
 
     st = open_store(store)
-    plain = Config(_as_mapping(config)).as_dict()
+    plain = Config(as_mapping(config)).as_dict()
     run_id = st.add_run(
         None, plain, state="running", host=_host(), pid=os.getpid(), project=project
     )
     run = Run(store=st, run_id=run_id, project=project, entity=entity)
-    run._start_heartbeat()
+    run.start_heartbeat()
     return run
 
 
@@ -565,76 +475,12 @@ def use_artifact(artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
     return _active("use_artifact()").use_artifact(artifact_or_name, *args, **kw)
 
 
-class _Proxy:
-    """``sweepnb.config`` / ``sweepnb.summary``: the active run's (else the thread's last run's)."""
-
-    def __init__(self, attr: str):
-        object.__setattr__(self, "_attr", attr)
-
-    def _target(self) -> Any:
-        run = getattr(_local, "run", None) or getattr(_local, "last", None)
-        if run is None:
-            raise SweepnbError(f"sweepnb.{self._attr}: no run yet; call sweepnb.init() first")
-        return getattr(run, self._attr)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            target = self._target()
-        except SweepnbError as err:
-            raise AttributeError(str(err)) from None
-        if isinstance(target, Config) or name in dir(dict):
-            return getattr(target, name)
-        try:
-            return target[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self._target()[name] = value
-
-    def __getitem__(self, key: str) -> Any:
-        return self._target()[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._target()[key] = value
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._target()
-
-    def __iter__(self):
-        return iter(self._target())
-
-    def __len__(self) -> int:
-        return len(self._target())
-
-    def __eq__(self, other: object) -> bool:
-        return self._target() == other
-
-    def __dir__(self):
-        try:
-            return sorted(set(dir(type(self._target()))) | set(self._target()))
-        except SweepnbError:
-            return []
-
-    def __repr__(self) -> str:
-        try:
-            return repr(self._target())
-        except SweepnbError:
-            return f"<sweepnb.{self._attr}: no run yet>"
+def _proxy_target() -> Run | None:
+    return getattr(_local, "run", None) or getattr(_local, "last", None)
 
 
-config = _Proxy("config")
-summary = _Proxy("summary")
-
-# `wandb.run.id` & co: with `import sweepnb as wandb`, `wandb.run` is this module, so it answers
-# for the active run the attributes W&B code reads from `wandb.run`
-_RUN_ATTRIBUTES = ("id", "name", "sweep_id", "project", "entity", "state", "should_stop")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _RUN_ATTRIBUTES:
-        return getattr(_active(f"run.{name}"), name)
-    raise AttributeError(f"module 'sweepnb.run' has no attribute {name!r}")
+config = RunProxy("config", _proxy_target)
+summary = RunProxy("summary", _proxy_target)
 
 
 @atexit.register
@@ -644,4 +490,4 @@ def _finish_open_runs() -> None:
         runs = list(_open_runs)
     for run in runs:
         with contextlib.suppress(Exception):  # the store may be gone already: nothing to save
-            run._end("finished")
+            run.end("finished")

@@ -29,7 +29,7 @@ from sweepnb.engine.metric import is_valid as is_metric_value
 from sweepnb.engine.stopping import hyperband, stop_decisions
 from sweepnb.errors import SweepnbWarning
 
-CHECK_INTERVAL = 1.0  # seconds between two time-driven checks by one agent
+CHECK_INTERVAL = 1.0  # seconds between two time-driven checks (and program-run polls) by one agent
 
 # rule name -> the iteration counts at which that rule judges a run (checked as soon as reached)
 CHECKPOINTS: dict[str, Callable[[dict], list[int]]] = {"hyperband": hyperband.bands}
@@ -96,17 +96,31 @@ class Monitor:
         self._counts: dict[str, int] = {}  # run id -> valid metric values seen in its logs
         self._band_due = False
 
+    def due(self) -> bool:
+        """True at most once per ``interval`` seconds: the one throttle of this agent's
+        time-driven work (the checks here, and the agent's polls of a program run's stop flag).
+
+        >>> m = Monitor(None, "s", {}, interval=60.0)
+        >>> m.due(), m.due()
+        (True, False)
+        """
+        now = self.clock()
+        if self._last_check is not None and now - self._last_check < self.interval:
+            return False
+        self._last_check = now
+        return True
+
     def check(self, *, force: bool = False) -> dict[str, dict]:
-        """Flag the runs to stop now if ``force`` or ``interval`` has passed; return new flags.
+        """Flag the runs to stop now if ``force`` or :meth:`due`; return the new flags.
 
         A store error is reported as a warning (the run goes on; the next check retries).
         """
         if not self.enabled:
             return {}
-        now = self.clock()
-        if not force and self._last_check is not None and now - self._last_check < self.interval:
+        if force:
+            self._last_check = self.clock()
+        elif not self.due():
             return {}
-        self._last_check = now
         self.checks += 1
         try:
             new = flag_runs(self.store, self.sweep_id)
@@ -138,11 +152,11 @@ class Monitor:
         """Run hook at every log: at a new band, write the row now and judge the run."""
         if run.stop_reason is None and self.reached_band(run.id, row):
             self._band_due = True
-            run._flush()  # the store gets the band's value; _on_flush then checks
+            run.flush()  # the store gets the band's value; _on_flush then checks
 
     def _on_flush(self, run: Any) -> None:
         """Run hook after each history write: a (throttled unless at a band) check."""
         force, self._band_due = self._band_due, False
         new = self.check(force=force)
         if run.id in new and run.stop_reason is None:
-            run._control({"stop": True, "reason": new[run.id]})
+            run.apply_control({"stop": True, "reason": new[run.id]})

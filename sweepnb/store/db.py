@@ -8,14 +8,17 @@ out of every message, and a per-process SQLAlchemy engine set up for many agents
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from sweepnb.errors import StoreError
 
-__all__ = ["create_engine", "mask_url", "passwords", "resolve_url", "sqlalchemy_url"]
+__all__ = ["Database", "create_engine", "mask_url", "passwords", "resolve_url", "sqlalchemy_url"]
 
 DEFAULT_PATH = Path(".sweepnb") / "sweeps.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -130,3 +133,100 @@ def create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """A store URL and this process's connections to it: one engine per process (re-created
+    after ``fork``), transactions with the password masked out of every error.
+
+    Subclasses set up the schema in :meth:`prepare` (called once per new engine).
+    """
+
+    def __init__(self, url: str | os.PathLike | None = None):
+        self.url: str = resolve_url(url)
+        self.display_url: str = mask_url(self.url)
+        self._sa_url = sqlalchemy_url(self.url)
+        self._engine_obj: Engine | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._lock_pid = os.getpid()
+
+    def prepare(self, engine: Engine) -> None:
+        """Set up a newly opened engine's database (nothing by default)."""
+
+    @property
+    def engine_url(self) -> URL:
+        """The SQLAlchemy URL (driver spelled out; its repr masks the password)."""
+        return self._sa_url
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._sa_url.get_backend_name()
+
+    def close(self) -> None:
+        """Close this process's connections (the store re-opens on next use)."""
+        with self._process_lock():
+            if self._engine_obj is not None and self._pid == os.getpid():
+                self._engine_obj.dispose()
+            self._engine_obj = None
+
+    @property
+    def engine(self) -> Engine:
+        """This process's SQLAlchemy engine (re-created after fork; schema checked on creation)."""
+        pid = os.getpid()
+        if self._engine_obj is not None and self._pid == pid:
+            return self._engine_obj
+        with self._process_lock():
+            if self._engine_obj is None or self._pid != pid:
+                if self._engine_obj is not None:
+                    # inherited from the parent: drop its pool without closing its sockets
+                    self._engine_obj.dispose(close=False)
+                engine = self._open_engine()
+                self._engine_obj, self._pid = engine, pid
+        return self._engine_obj
+
+    def _process_lock(self) -> threading.Lock:
+        # a lock inherited through fork may be held by a thread that does not exist here
+        if self._lock_pid != os.getpid():
+            self._lock, self._lock_pid = threading.Lock(), os.getpid()
+        return self._lock
+
+    def _open_engine(self) -> Engine:
+        engine = None
+        try:
+            engine = create_engine(self._sa_url)
+            self.prepare(engine)
+        except (StoreError, sa.exc.SQLAlchemyError, OSError) as exc:
+            if engine is not None:
+                engine.dispose()
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"cannot open store {self.display_url}: {self._mask(exc)}") from None
+        return engine
+
+    def _mask(self, exc: BaseException | str) -> str:
+        if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+            exc = exc.orig  # the driver's own message, without SQLAlchemy's SQL/background text
+        text = str(exc).strip()
+        for password in passwords(self._sa_url):
+            text = text.replace(password, "***")
+        return text
+
+    def _transaction(self, fn: Callable[[Connection], Any], *, write: bool) -> Any:
+        """Run ``fn(conn)`` in one transaction (a write lock up front when ``write``)."""
+        engine = self.engine
+        try:
+            with engine.connect() as conn:
+                if write:
+                    conn.execution_options(sweepnb_write=True)
+                with conn.begin():
+                    return fn(conn)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"store {self.display_url}: {self._mask(exc)}") from None
+
+    def _write(self, fn: Callable[[Connection], Any]) -> Any:
+        return self._transaction(fn, write=True)
+
+    def _read(self, fn: Callable[[Connection], Any]) -> Any:
+        return self._transaction(fn, write=False)

@@ -1,0 +1,159 @@
+"""A run's config (``Config``) and the ``sweepnb.config`` / ``sweepnb.summary`` proxies.
+
+Kept apart from ``sweepnb.runtime.run`` (the Run and its lifecycle); not to be confused with
+``sweepnb.engine.config``, which reads and checks *sweep* configs.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sweepnb.errors import SweepnbError
+
+# ---------------------------------------------------------------------------------------------
+# Config: a dict with attribute access, nested
+# ---------------------------------------------------------------------------------------------
+
+
+class Config(dict):
+    """A run's config: a dict whose keys are also attributes, nested dicts included.
+
+    >>> c = Config({"lr": 0.1, "optimizer": {"name": "adam"}})
+    >>> c.lr, c["lr"], c.optimizer.name
+    (0.1, 0.1, 'adam')
+    """
+
+    def __init__(self, data: Mapping | None = None, **kw: Any):
+        super().__init__()
+        self.update(data or {}, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"config has no key {name!r} (keys: {sorted(self)})") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, _wrap(value))
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, data: Mapping | None = None, **kw: Any) -> None:  # type: ignore[override]
+        """Deep-merge ``data`` (a mapping, or an object with ``__dict__`` like argparse's
+        Namespace) into this config: nested dicts are merged key by key, other values replaced."""
+        for key, value in {**as_mapping(data), **kw}.items():
+            current = self.get(key)
+            if isinstance(current, Config) and isinstance(value, Mapping):
+                current.update(value)
+            else:
+                self[key] = value
+
+    def as_dict(self) -> dict:
+        """A plain nested ``dict`` copy (JSON-able if the values are)."""
+        return {
+            k: v.as_dict() if isinstance(v, Config) else copy.deepcopy(v) for k, v in self.items()
+        }
+
+    def __deepcopy__(self, memo: dict) -> Config:
+        return Config(self.as_dict())
+
+    def __reduce__(self):
+        return (Config, (self.as_dict(),))
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, Mapping) and not isinstance(value, Config):
+        return Config(value)
+    return value
+
+
+def as_mapping(data: Any) -> Mapping:
+    """``data`` as a mapping: a dict as is, an object's public attributes, None as {}."""
+    if data is None:
+        return {}
+    if isinstance(data, Mapping):
+        return data
+    if hasattr(data, "__dict__"):  # argparse.Namespace, simple objects (W&B accepts them too)
+        return {k: v for k, v in vars(data).items() if not k.startswith("_")}
+    raise TypeError(
+        f"config must be a dict (or an object with attributes), not {type(data).__name__}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Proxies
+# ---------------------------------------------------------------------------------------------
+
+
+class RunProxy:
+    """``sweepnb.config`` / ``sweepnb.summary``: attribute ``attr`` of the run ``resolve()``
+    returns (the active run, else the thread's last one), looked up at every access."""
+
+    def __init__(self, attr: str, resolve: Callable[[], Any]):
+        object.__setattr__(self, "_attr", attr)
+        object.__setattr__(self, "_resolve", resolve)
+
+    def _target(self) -> Any:
+        run = self._resolve()
+        if run is None:
+            raise SweepnbError(f"sweepnb.{self._attr}: no run yet; call sweepnb.init() first")
+        return getattr(run, self._attr)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            target = self._target()
+        except SweepnbError as err:
+            raise AttributeError(str(err)) from None
+        if isinstance(target, Config) or name in dir(dict):
+            return getattr(target, name)
+        try:
+            return target[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._target()[name] = value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._target()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._target()[key] = value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._target()
+
+    def __iter__(self):
+        return iter(self._target())
+
+    def __len__(self) -> int:
+        return len(self._target())
+
+    def __eq__(self, other: object) -> bool:
+        return self._target() == other
+
+    def __dir__(self):
+        try:
+            return sorted(set(dir(type(self._target()))) | set(self._target()))
+        except SweepnbError:
+            return []
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self._target())
+        except SweepnbError:
+            return f"<sweepnb.{self._attr}: no run yet>"

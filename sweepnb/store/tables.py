@@ -1,0 +1,157 @@
+"""The store's schema: its tables, their creation and version check, and the few SQL statements
+several of the store's methods share.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sweepnb.errors import StoreError
+from sweepnb.store.records import new_id
+
+SCHEMA_VERSION = 1
+SWEEP_STATES = ("running", "paused", "finished", "cancelled")
+RUN_STATES = ("running", "finished", "failed", "crashed", "stopped")
+TERMINAL_RUN_STATES = ("finished", "failed", "crashed", "stopped")
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+sweeps_table = sa.Table(
+    "sweeps",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("project", sa.Text),
+    sa.Column("entity", sa.Text),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+)
+
+runs_table = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("sweep_id", sa.String(16), sa.ForeignKey("sweeps.id"), index=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("started", sa.Float),
+    sa.Column("ended", sa.Float),
+    sa.Column("heartbeat", sa.Float),
+    sa.Column("host", sa.Text),
+    sa.Column("pid", sa.Integer),
+    sa.Column("agent", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
+    sa.Column("stop_reason", sa.Text),
+    sa.Column("project", sa.Text),
+    sa.Column("notes", sa.Text),  # reserved (schema version 1 has it): nothing writes it yet
+    # bumped by every update, so a reader can tell which runs changed since it last looked
+    sa.Column("version", sa.Integer, nullable=False, default=0),
+)
+
+history_table = sa.Table(
+    "history",
+    metadata,
+    # the autoincrement id keeps rows in the order they were logged
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(16), sa.ForeignKey("runs.id"), nullable=False, index=True),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("values", sa.Text, nullable=False),
+)
+
+
+def prepare_schema(engine: Engine, display_url: str) -> None:
+    """Create the tables in an empty database, or check the schema version of an existing one."""
+    with engine.connect() as conn:
+        conn.execution_options(sweepnb_write=True)
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                # concurrent CREATE TABLE IF NOT EXISTS races on PostgreSQL's catalogue
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7201543901)"))
+            _check_or_create(conn, display_url)
+
+
+def _check_or_create(conn: Connection, display_url: str) -> None:
+    tables = set(sa.inspect(conn).get_table_names())
+    if "meta" not in tables:
+        if tables & {"sweeps", "runs", "history"}:
+            raise StoreError(
+                f"store {display_url} has sweepnb-like tables but no schema version: "
+                "it was made by another program or a pre-release sweepnb; use a new store"
+            )
+        metadata.create_all(conn)
+        conn.execute(sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
+        return
+    version = conn.execute(
+        sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+    ).scalar()
+    if version != str(SCHEMA_VERSION):
+        raise StoreError(
+            f"store {display_url} has schema version {version}, but this sweepnb "
+            f"reads version {SCHEMA_VERSION}; upgrade sweepnb or use a new store"
+        )
+
+
+def update_run(conn: Connection, where: Any, **values: Any) -> None:
+    """Update the runs matching ``where``, bumping their ``version`` (readers see the change)."""
+    conn.execute(
+        sa.update(runs_table).where(where).values(version=runs_table.c.version + 1, **values)
+    )
+
+
+def next_step(conn: Connection, run_id: str) -> int:
+    """The step after the run's last history row (0 for none)."""
+    last = conn.execute(
+        sa.select(sa.func.max(history_table.c.step)).where(history_table.c.run_id == run_id)
+    ).scalar()
+    return 0 if last is None else last + 1
+
+
+def insert_history(conn: Connection, run_id: str, rows: list[tuple[int, str]]) -> None:
+    """Insert ``(step, JSON text)`` history rows of the run."""
+    if rows:
+        conn.execute(
+            sa.insert(history_table),
+            [{"run_id": run_id, "step": step, "values": text} for step, text in rows],
+        )
+
+
+def control_row(conn: Connection, run_id: str) -> Any:
+    """The run's control fields and its sweep's state (``sweep_state``) in one statement, or
+    None for an unknown run."""
+    query = (
+        sa.select(
+            runs_table.c.id,
+            runs_table.c.state,
+            runs_table.c.summary,
+            runs_table.c.stop_requested,
+            runs_table.c.stop_reason,
+            runs_table.c.sweep_id,
+            sweeps_table.c.state.label("sweep_state"),
+        )
+        .select_from(runs_table.outerjoin(sweeps_table))
+        .where(runs_table.c.id == run_id)
+    )
+    return conn.execute(query).first()
+
+
+def unused_id(conn: Connection, table: sa.Table) -> str:
+    """A fresh id (:func:`new_id`) that ``table`` does not hold yet."""
+    while True:
+        candidate = new_id()
+        if conn.execute(sa.select(table.c.id).where(table.c.id == candidate)).first() is None:
+            return candidate
