@@ -24,9 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-from sweepnb.analysis import plots
-from sweepnb.engine.metric import best_value
-from sweepnb.notebook.charts import TERMINAL, Charts, gc_paused, load_chart_libraries
+from sweepnb.analysis import plots, ranked_runs
+from sweepnb.engine.metric import Metric, best_run
+from sweepnb.engine.states import TERMINAL_RUN_STATES
+from sweepnb.notebook.charts import Charts, gc_paused, load_chart_libraries
 
 ACTIVE_SWEEP = ("running", "paused")
 
@@ -137,11 +138,10 @@ def progress(
 
     ``now`` defaults to ``time.time()``; ``count`` is the agent's run count, if any."""
     now = time.time() if now is None else now
-    metric = (cfg.get("metric") or {}).get("name")
-    goal = (cfg.get("metric") or {}).get("goal", "minimize")
+    metric = Metric.of(cfg)
     states = [r.get("state") for r in runs]
-    done = sum(s in TERMINAL for s in states)
-    best = _best_run(runs, metric, goal)
+    done = sum(s in TERMINAL_RUN_STATES for s in states)
+    best = best_run(metric, runs)
     created = [r["created"] for r in runs if isinstance(r.get("created"), (int, float))]
     ended = [r["ended"] for r in runs if isinstance(r.get("ended"), (int, float))]
     live = sweep_state in ACTIVE_SWEEP or "running" in states
@@ -154,8 +154,8 @@ def progress(
     return Progress(
         sweep_id=sweep_id,
         sweep_state=sweep_state,
-        metric=metric,
-        goal=goal,
+        metric=metric.name if metric else None,
+        goal=metric.goal if metric else "minimize",
         done=done,
         planned=max(planned, done) if planned else None,
         running=states.count("running"),
@@ -167,17 +167,6 @@ def progress(
         elapsed=elapsed,
         eta=eta,
     )
-
-
-def _best_run(runs: list[dict], metric: str | None, goal: str) -> tuple[dict, float] | None:
-    if not metric:
-        return None
-    scored = [(r, best_value(r, metric, goal)) for r in runs]
-    scored = [(r, v) for r, v in scored if v is not None]
-    if not scored:
-        return None
-    pick = max if goal == "maximize" else min
-    return pick(scored, key=lambda rv: rv[1])
 
 
 def fingerprint(runs: list[dict], sweep_state: str) -> int:
@@ -202,14 +191,12 @@ def fingerprint(runs: list[dict], sweep_state: str) -> int:
 
 def best_table(df: pd.DataFrame, cfg: dict, top: int = 5) -> pd.DataFrame:
     """The ``top`` runs by the metric: id, state, the metric, the swept parameters, runtime."""
-    metric = (cfg.get("metric") or {}).get("name")
-    if not metric or metric not in df.columns or df.empty:
+    metric = Metric.of(cfg)
+    if not metric or metric.name not in df.columns or df.empty:
         return df.head(0)[["id"]] if "id" in df.columns else pd.DataFrame()
-    goal = (cfg.get("metric") or {}).get("goal", "minimize")
-    ranked = df[pd.to_numeric(df[metric], errors="coerce").notna()]
-    ranked = ranked.sort_values(metric, ascending=goal != "maximize", kind="stable").head(top)
+    ranked = ranked_runs(df, metric).head(top)
     params = [p.name for p in plots.swept_params(df, cfg)]
-    columns = [c for c in ("id", "state", metric, *params, "runtime") if c in ranked.columns]
+    columns = [c for c in ("id", "state", metric.name, *params, "runtime") if c in ranked.columns]
     return ranked[list(dict.fromkeys(columns))].reset_index(drop=True)
 
 

@@ -29,7 +29,7 @@ from sweepnb.errors import RunStopped, SweepnbError, SweepnbWarning
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
 HEARTBEAT_INTERVAL = 5.0  # seconds between two heartbeats; the store reaps after 30 s of silence
-ERROR_TAIL = 20_000  # characters of a traceback kept with a failed run
+from sweepnb.engine.states import MAX_ERROR_CHARS as ERROR_TAIL
 
 _local = threading.local()  # .run: the thread's active Run; .last: its last one (for the proxy)
 _open_runs: set[Run] = set()

@@ -41,9 +41,8 @@ from sweepnb.store.db import create_engine, mask_url, passwords, resolve_url, sq
 
 SCHEMA_VERSION = 1
 SWEEP_STATES = ("running", "paused", "finished", "cancelled")
-RUN_STATES = ("running", "finished", "failed", "crashed", "stopped")
-TERMINAL_RUN_STATES = ("finished", "failed", "crashed", "stopped")
-MAX_ERROR_CHARS = 20_000
+from sweepnb.engine.states import MAX_ERROR_CHARS, RUN_STATES, TERMINAL_RUN_STATES
+
 _IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
