@@ -241,7 +241,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from sweepnb.analysis.tables import sweep_detail
 
-    line, frame = sweep_detail(_store(args), parse_sweep_id(args.sweep_id))
+    line, frame = sweep_detail(_store(args), args.sweep_id)
     print(line)
     if len(frame):
         print(frame.to_string(index=False, max_colwidth=60))

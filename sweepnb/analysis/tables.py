@@ -12,6 +12,7 @@ import pandas as pd
 
 from sweepnb.analysis import ranked_runs, runs_frame
 from sweepnb.engine.metric import Metric, best_run
+from sweepnb.options import parse_sweep_id
 
 SWEEPS_COLUMNS = ("id", "name", "state", "method", "created", "runs", "metric", "best")
 # a column name with a space cannot clash with a parameter name (W&B's name pattern)
@@ -55,8 +56,9 @@ def counts_text(counts: dict[str, int]) -> str:
 def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
     """A sweep's summary line and its runs frame, best run first (runs without the metric
     last, ties in creation order), with a ``why it ended`` column (stop reason or last error
-    line). Raises SweepNotFound naming the id when the store has no such sweep."""
-    sweep = store.get_sweep(sweep_id)
+    line). ``sweep_id`` may be a W&B path (``entity/project/id``). Raises SweepNotFound naming
+    the id when the store has no such sweep."""
+    sweep = store.get_sweep(parse_sweep_id(sweep_id))
     cfg = sweep.get("config") or {}
     runs = store.get_runs(sweep["id"])
     metric = Metric.of(cfg)
