@@ -23,13 +23,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sweepnb.errors import ConfigError, SweepnbError
+from sweepnb.errors import SweepnbError, one_line
 from sweepnb.options import (
     add_agent_arguments,
     add_store_argument,
     add_sweep_arguments,
     agent_options,
     jobs_count,
+    parse_sweep_id,
     positive_int,
 )
 
@@ -106,19 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (SweepnbError, FileNotFoundError) as err:
-        print(f"sweepnb {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        print(f"sweepnb {args.command}: error: {one_line(err)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"sweepnb {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-def _one_line(err: BaseException) -> str:
-    if isinstance(err, ConfigError):
-        return "invalid sweep config: " + "; ".join(err.errors)
-    if isinstance(err, FileNotFoundError) and err.filename:
-        return f"no such file: {err.filename}"
-    return " ".join(str(err).split())
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -145,7 +138,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     store = _store(args)
     if args.state_action:
         getattr(api, args.state_action)(args.target, store=store)
-        state = store.get_sweep(args.target.split("/")[-1])["state"]
+        state = store.get_sweep(parse_sweep_id(args.target))["state"]
         print(f"sweep {args.target}: {args.state_action} done, state is now {state}")
         return 0
     if args.update:
@@ -234,98 +227,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from sweepnb.analysis import best_run
+    from sweepnb.analysis.tables import sweeps_table
 
     store = _store(args)
-    sweeps = store.list_sweeps()
-    if not sweeps:
+    table = sweeps_table(store)
+    if table.empty:
         print(f"no sweeps in {store.display_url}")
         return 0
-    rows = []
-    for sweep in sweeps:
-        cfg = sweep["config"]
-        metric = (cfg.get("metric") or {}).get("name")
-        best = best_run(cfg, store.get_runs(sweep["id"])) if metric else None
-        rows.append(
-            {
-                "id": sweep["id"],
-                "name": sweep.get("name") or "",
-                "state": sweep["state"],
-                "method": cfg.get("method", ""),
-                "runs": _counts_text(sweep["runs"]),
-                "metric": metric or "",
-                "best": "" if best is None else f"{best['metric']['value']:.6g}",
-            }
-        )
-    print(_table(rows))
+    print(table.to_string(index=False))
     return 0
-
-
-def _counts_text(counts: dict[str, int]) -> str:
-    total = sum(counts.values())
-    if not total:
-        return "0"
-    detail = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-    return f"{total} ({detail})"
-
-
-def _table(rows: list[dict]) -> str:
-    import pandas as pd
-
-    return pd.DataFrame(rows).to_string(index=False)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from sweepnb.analysis import runs_frame
+    from sweepnb.analysis.tables import sweep_detail
 
-    store = _store(args)
-    sweep = store.get_sweep(args.sweep_id.split("/")[-1])
-    cfg = sweep["config"]
-    runs = store.get_runs(sweep["id"])
-    metric = cfg.get("metric") or {}
-    print(
-        f"sweep {sweep['id']}"
-        + (f" ({sweep['name']})" if sweep.get("name") else "")
-        + f": {sweep['state']}, {cfg.get('method')} search, {len(runs)} runs"
-        + (f", metric {metric['name']} ({metric.get('goal', 'minimize')})" if metric else "")
-    )
-    if not runs:
-        return 0
-    frame = runs_frame(cfg, runs)
-    # a column name with a space cannot clash with a parameter name (W&B's name pattern)
-    frame["why it ended"] = [_note(run) for run in runs]
-    if metric.get("name") in frame:
-        frame = frame.sort_values(
-            metric["name"],
-            ascending=metric.get("goal") != "maximize",
-            na_position="last",
-            kind="stable",
-        )
-    frame = frame.drop(columns=["created"])
-    print(frame.to_string(index=False, max_colwidth=60))
+    line, frame = sweep_detail(_store(args), args.sweep_id)
+    print(line)
+    if len(frame):
+        print(frame.to_string(index=False, max_colwidth=60))
     return 0
-
-
-def _note(run: dict) -> str:
-    """Why a run ended early: its stop reason, or the last line of its error."""
-    reason = run.get("stop_reason")
-    if run["state"] == "stopped" and reason:
-        return (
-            str(reason.get("message") or reason.get("rule"))
-            if isinstance(reason, dict)
-            else str(reason)
-        )
-    error = (run.get("error") or "").strip()
-    if run["state"] in ("failed", "crashed", "stopped") and error:
-        return error.splitlines()[-1]
-    return ""
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from sweepnb.analysis import runs_frame
 
     store = _store(args)
-    sweep = store.get_sweep(args.sweep_id.split("/")[-1])
+    sweep = store.get_sweep(parse_sweep_id(args.sweep_id))
     runs = store.get_runs(sweep["id"])
     if args.format == "csv":
         text = runs_frame(sweep["config"], runs).to_csv(index=False)

@@ -54,3 +54,21 @@ class RunStopped(BaseException):
 
 class SweepnbWarning(UserWarning):
     """Something works but is probably not what the user meant (deprecated distribution, ...)."""
+
+
+def one_line(err: BaseException) -> str:
+    """An error as the single line the CLI and the magics print: a config error's problems
+    joined with '; ', a missing file or sweep named, any other error's text on one line.
+
+    >>> one_line(ConfigError(["method: required", "metric.goal: bad"]))
+    'invalid sweep config: method: required; metric.goal: bad'
+    """
+    if isinstance(err, ConfigError):
+        return "invalid sweep config: " + "; ".join(err.errors)
+    if isinstance(err, FileNotFoundError) and err.filename:
+        return f"no such file: {err.filename}"
+    if isinstance(err, SweepNotFound):
+        # KeyError-style messages arrive quoted; a bare id gets a sentence around it
+        text = str(err).strip().strip("'\"")
+        return text if " " in text else f"no sweep with id {text!r}"
+    return " ".join(str(err).split())

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 
+from sweepnb.errors import SweepnbError
+
 STATE_ACTIONS = ("stop", "cancel", "pause", "resume")
 _STATE_HELP = {
     "stop": "stop the sweep: no new runs, running runs finish",
@@ -24,6 +26,22 @@ _STATE_HELP = {
     "resume": "resume a paused sweep",
 }
 STORE_HELP = "store URL or path (default: $SWEEPNB_STORE, else ./.sweepnb/sweeps.db)"
+
+
+def parse_sweep_id(sweep_id: str) -> str:
+    """W&B's ``entity/project/id`` forms -> the id (``project/id``, ``id`` accepted too).
+
+    >>> parse_sweep_id("me/proj/abc123")
+    'abc123'
+    """
+    if not isinstance(sweep_id, str) or not sweep_id.strip():
+        raise SweepnbError(f"sweep id must be a non-empty string, not {sweep_id!r}")
+    parts = sweep_id.strip().split("/")
+    if len(parts) > 3:
+        raise SweepnbError(
+            f"expected a sweep id like ID, project/ID or entity/project/ID, got {sweep_id!r}"
+        )
+    return parts[-1]
 
 
 def positive_int(text: str) -> int:

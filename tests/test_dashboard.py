@@ -21,8 +21,9 @@ from sweepnb.notebook import charts as charts_mod
 from sweepnb.notebook import dashboard as dash_mod
 from sweepnb.notebook import labels, panels
 from sweepnb.notebook.charts import Charts, _frame_key, gc_paused
-from sweepnb.notebook.dashboard import Dashboard, best_table, fingerprint, planned_runs, progress
+from sweepnb.notebook.dashboard import Dashboard
 from sweepnb.notebook.labels import Label
+from sweepnb.notebook.progress import best_table, fingerprint, planned_runs, progress
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

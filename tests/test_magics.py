@@ -403,3 +403,22 @@ def test_agent_passes_the_shared_cli_options_through(ip):
     frame = handle.df
     assert set(frame["state"]) == {"finished"} and len(frame) == 3
     assert set(frame["pid"]) == {os.getpid()}  # threads of this process, not loky workers
+
+
+def test_ls_and_show_print_what_the_cli_prints(ip, db, capsys):
+    from sweepnb import cli
+
+    sid = ip.run_cell_magic("sweep", "", GRID_YAML)
+    run_ok(ip, TRAIN)
+    ip.run_line_magic("agent", "train --count 2 --no-dashboard")
+    table = ip.run_line_magic("sweep", "ls")
+    capsys.readouterr()
+    assert cli.main(["ls", "--store", db]) == 0
+    assert capsys.readouterr().out == table.to_string(index=False) + "\n"
+    frame = ip.run_line_magic("sweep", f"show {sid}")
+    shown = capsys.readouterr().out
+    assert cli.main(["show", sid, "--store", db]) == 0
+    cli_out = capsys.readouterr().out
+    assert cli_out.splitlines()[0] == shown.strip()
+    assert cli_out.splitlines()[1:] == frame.to_string(index=False, max_colwidth=60).splitlines()
+    assert list(frame.columns[:4]) == ["id", "state", "x", "loss"]

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sweepnb.engine import metric as metric_mod
+from sweepnb.engine.metric import Metric
 from sweepnb.errors import SweepnbError
 
 # ---------------------------------------------------------------------------------------------
@@ -33,11 +34,11 @@ def runs_frame(cfg: dict, runs: list[dict]) -> pd.DataFrame:
     [{'id': 'a', 'lr': 0.1, 'loss': 2.0}]
     """
     names = _param_columns(cfg)
-    metric_name, goal = _metric(cfg)
-    rows = [_frame_row(run, names, metric_name, goal) for run in runs]
+    metric = Metric.of(cfg)
+    rows = [_frame_row(run, names, metric) for run in runs]
     columns = list(BASE_COLUMNS) + [name for name, _ in names]
-    if metric_name:
-        columns.append(metric_name)
+    if metric:
+        columns.append(metric.name)
     extra = sorted({k for row in rows for k in row} - set(columns) - set(TIME_COLUMNS))
     columns += extra + list(TIME_COLUMNS)
     frame = pd.DataFrame(rows, columns=columns)
@@ -48,24 +49,23 @@ def runs_frame(cfg: dict, runs: list[dict]) -> pd.DataFrame:
 def best_run(cfg: dict, runs: list[dict]) -> dict | None:
     """The run with the best value of the sweep's metric (ties: the earliest), or None when no
     run logged it. The run dict gets ``"metric": {"name", "goal", "value"}``."""
-    metric_name, goal = _metric(cfg)
-    if not metric_name:
+    metric = Metric.of(cfg)
+    if metric is None:
         raise SweepnbError("the sweep has no 'metric' in its config, so no run is best")
-    best, best_value = None, None
-    for run in runs:
-        value = metric_mod.best_value(run, metric_name, goal)
-        if value is None:
-            continue
-        if best_value is None or (value > best_value if goal == "maximize" else value < best_value):
-            best, best_value = run, value
+    best = metric_mod.best_run(metric, runs)
     if best is None:
         return None
-    return {**best, "metric": {"name": metric_name, "goal": goal, "value": best_value}}
+    run, value = best
+    return {**run, "metric": {"name": metric.name, "goal": metric.goal, "value": value}}
 
 
-def _metric(cfg: dict) -> tuple[str | None, str]:
-    spec = cfg.get("metric") or {}
-    return spec.get("name"), spec.get("goal", "minimize")
+def ranked_runs(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
+    """The rows of a runs frame that have a value of ``metric``, best first (ties keep their
+    order): the one ranking the CLI, the magics and the dashboard show."""
+    if metric.name not in frame.columns:
+        return frame.head(0)
+    ranked = frame[pd.to_numeric(frame[metric.name], errors="coerce").notna()]
+    return ranked.sort_values(metric.name, ascending=not metric.maximize, kind="stable")
 
 
 def _param_columns(cfg: dict) -> list[tuple[str, tuple[str, ...]]]:
@@ -78,7 +78,7 @@ def _param_columns(cfg: dict) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def _frame_row(
-    run: dict, names: list[tuple[str, tuple[str, ...]]], metric_name: str | None, goal: str
+    run: dict, names: list[tuple[str, tuple[str, ...]]], metric: Metric | None
 ) -> dict[str, Any]:
     from sweepnb.engine.params import value_at
 
@@ -86,8 +86,8 @@ def _frame_row(
     config = run.get("config") or {}
     for name, path in names:
         row[name] = value_at(config, path)
-    if metric_name:
-        row[metric_name] = metric_mod.best_value(run, metric_name, goal)
+    if metric:
+        row[metric.name] = metric.value(run)
     for key, value in (run.get("summary") or {}).items():
         if key.startswith("_") or key in row or not _scalar(value):
             continue

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from sweepnb.analysis.labels import value_label as _label
-
-CATEGORICAL = ("categorical", "categorical_w_probabilities")
+from sweepnb.engine.metric import Metric
+from sweepnb.engine.params import CATEGORICAL_DISTRIBUTIONS as CATEGORICAL
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,11 @@ def metric_of(cfg: dict, metric: str | None = None) -> tuple[str, str]:
     """The metric name and goal to chart: ``metric`` if given, else the config's ``metric.name``."""
     if not isinstance(cfg, dict):
         raise TypeError(f"cfg: expected the loaded sweep config (a dict), got {type(cfg).__name__}")
-    declared = cfg.get("metric") or {}
-    name = metric or declared.get("name")
+    declared = Metric.of(cfg)
+    name = metric or (declared.name if declared else None)
     if not name:
         raise ValueError("metric: the sweep config has no metric.name; pass metric='...'")
-    goal = declared.get("goal", "minimize") if name == declared.get("name") else "minimize"
+    goal = declared.goal if declared and name == declared.name else "minimize"
     if goal not in ("minimize", "maximize"):
         raise ValueError(f"metric.goal: expected 'minimize' or 'maximize', got {goal!r}")
     return str(name), goal

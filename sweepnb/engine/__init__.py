@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from sweepnb.engine import search
 from sweepnb.engine.config import load_config
-from sweepnb.engine.metric import best_value
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,18 +55,12 @@ def _rng(cfg: dict, runs: list[dict], seed: int | None) -> np.random.Generator:
 
 def target_reached(cfg: dict, runs: list[dict]) -> bool:
     """True when a *finished* run's best metric reached ``metric.target`` (in the goal's direction)."""
-    metric = cfg.get("metric") or {}
-    target = metric.get("target")
-    if target is None or "name" not in metric:
+    from sweepnb.engine.metric import Metric
+
+    metric = Metric.of(cfg)
+    if metric is None or metric.target is None:
         return False
-    goal = metric.get("goal", "minimize")
-    for run in runs:
-        if run.get("state") != "finished":
-            continue
-        value = best_value(run, metric["name"], goal)
-        if value is not None and (value >= target if goal == "maximize" else value <= target):
-            return True
-    return False
+    return any(metric.reached(metric.value(r)) for r in runs if r.get("state") == "finished")
 
 
 def is_done(cfg: dict, runs: list[dict]) -> bool:

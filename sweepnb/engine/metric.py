@@ -6,7 +6,8 @@ Pure functions on engine run dicts: ``{"id", "state", "config", "history": [...]
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 
 def is_valid(value: Any) -> bool:
@@ -52,3 +53,76 @@ def latest_value(run: dict, name: str) -> float | None:
     summary = run.get("summary") or {}
     v = summary.get(name)
     return float(v) if is_valid(v) else None
+
+
+class Metric(NamedTuple):
+    """The sweep's metric: its ``name``, ``goal`` ("minimize" or "maximize") and optional
+    ``target``. The one place the config's ``metric`` mapping and its defaults are read."""
+
+    name: str
+    goal: str = "minimize"
+    target: float | None = None
+
+    @classmethod
+    def of(cls, cfg: dict | None) -> Metric | None:
+        """The metric of a sweep config (``cfg["metric"]``), or None when it declares none."""
+        spec = (cfg or {}).get("metric")
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            return None
+        target = spec.get("target")
+        return cls(
+            spec["name"],
+            spec.get("goal", "minimize"),
+            float(target) if is_valid(target) else None,
+        )
+
+    @property
+    def maximize(self) -> bool:
+        """True when larger values are better."""
+        return self.goal == "maximize"
+
+    def better(self, a: float, b: float) -> bool:
+        """True when ``a`` is strictly better than ``b``."""
+        return a > b if self.maximize else a < b
+
+    def best_of(self, values: Iterable[Any]) -> float | None:
+        """The best valid value among ``values`` (NaN, None, bools skipped), or None."""
+        valid = [float(v) for v in values if is_valid(v)]
+        if not valid:
+            return None
+        return max(valid) if self.maximize else min(valid)
+
+    def reached(self, value: float | None) -> bool:
+        """True when ``value`` meets the ``target`` (never without a target)."""
+        if self.target is None or value is None:
+            return False
+        return value >= self.target if self.maximize else value <= self.target
+
+    def oriented(self, value: float) -> float:
+        """``value`` turned so that lower is better (maximize negates), and back again."""
+        return -value if self.maximize else value
+
+    def history(self, run: dict) -> list[float]:
+        """The run's valid logged values of the metric, lower-is-better (one per iteration)."""
+        return [self.oriented(v) for v in history_values(run, self.name)]
+
+    def worse(self) -> str:
+        """The comparison sign that means "worse than", in the user's units."""
+        return "<" if self.maximize else ">"
+
+    def value(self, run: dict) -> float | None:
+        """The run's best value of the metric over its history and summary, or None."""
+        return best_value(run, self.name, self.goal)
+
+
+def best_run(metric: Metric | None, runs: Iterable[dict]) -> tuple[dict, float] | None:
+    """The run with the best value of ``metric`` and that value (ties: the earliest in ``runs``),
+    or None when there is no metric or no run logged it. Every front end's "best run" is this."""
+    if metric is None:
+        return None
+    best: tuple[dict, float] | None = None
+    for run in runs:
+        value = metric.value(run)
+        if value is not None and (best is None or metric.better(value, best[1])):
+            best = (run, value)
+    return best

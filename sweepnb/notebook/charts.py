@@ -26,9 +26,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sweepnb.analysis import plotdata as plots
+from sweepnb.engine.metric import Metric
+from sweepnb.engine.states import TERMINAL_RUN_STATES
 from sweepnb.notebook import panels
 
-TERMINAL = ("finished", "failed", "crashed", "stopped")
 WIDTH = 12.0  # inches; every row of tiles is this wide
 SCATTER_COLUMNS = 4
 RENDER_LOCK = threading.Lock()  # matplotlib is not thread-safe: one drawing at a time
@@ -102,8 +103,8 @@ class Charts:
 
     def _panels(self, df: pd.DataFrame, cfg: dict, runs: list[dict]) -> list[list[np.ndarray]]:
         """Rows of tiles: history | curves, parallel coordinates, importance | scatter."""
-        metric = cfg["metric"]["name"]
-        ended = df[df["state"].isin(TERMINAL)] if "state" in df.columns else df
+        metric = Metric.of(cfg).name
+        ended = df[df["state"].isin(TERMINAL_RUN_STATES)] if "state" in df.columns else df
         params = [p.name for p in plots.swept_params(df, cfg)]
         key = _frame_key(ended, ["id", "state", metric, *params])
         importance = self._importance_data(ended, cfg, key)

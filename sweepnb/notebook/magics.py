@@ -36,14 +36,13 @@ from IPython.display import display
 from traitlets import Unicode
 
 from sweepnb import options as shared
-from sweepnb.errors import ConfigError, SweepnbError, SweepNotFound
+from sweepnb.errors import SweepnbError, SweepNotFound, one_line
 from sweepnb.notebook.handle import AgentHandle, open_store
 
 if TYPE_CHECKING:
     import pandas as pd
     from IPython.core.interactiveshell import InteractiveShell
 
-    from sweepnb.store import Store
 
 try:  # IPython >= 8.11: a trailing ';' hides the returned value, as for any expression
     from IPython.core.magic import output_can_be_silenced
@@ -79,16 +78,6 @@ def friendly_errors(func: Callable) -> Callable:
     wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = func.__name__, func.__doc__, func
     wrapper.__dict__.update(func.__dict__)
     return wrapper
-
-
-def one_line(exc: BaseException) -> str:
-    """An error as a single line: ConfigError problems joined with '; '."""
-    if isinstance(exc, ConfigError):
-        return "invalid sweep config: " + "; ".join(exc.errors)
-    if isinstance(exc, SweepNotFound):
-        text = str(exc).strip().strip("'\"")
-        return text if " " in text else f"no sweep with id {text!r}"
-    return " ".join(str(exc).split())
 
 
 @magics_class
@@ -231,17 +220,18 @@ class SweepMagics(Magics):
         if command == "ls":
             if rest:
                 raise UsageError(f"%sweep ls takes no argument, got {' '.join(rest)!r}")
+            from sweepnb.analysis.tables import sweeps_table
+
             return sweeps_table(open_store(store))
         return self._show(_only_id(rest), store)
 
     def _show(self, sweep_id: str | None, store: Any) -> pd.DataFrame:
-        from sweepnb import api
+        from sweepnb.analysis.tables import sweep_detail
 
         sweep_id = self._sweep_id(sweep_id)
-        sweep = open_store(store).get_sweep(sweep_id)
+        line, frame = sweep_detail(open_store(store), sweep_id)
         self.current = sweep_id
-        frame = api.runs(sweep_id, store=store)
-        print(sweep_summary(sweep, frame))
+        print(line)
         return frame
 
     def _open_form(self, config: Any, store: Any) -> None:
@@ -322,51 +312,6 @@ class SweepMagics(Magics):
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-_LS_COLUMNS = ["id", "name", "method", "state", "runs", "finished", "running", "failed", "created"]
-
-
-def sweeps_table(store: Store) -> pd.DataFrame:
-    """`%sweep ls`: one row per sweep, newest last, with its run counts by state."""
-    import pandas as pd
-
-    rows = []
-    for sweep in store.list_sweeps():
-        runs = sweep.get("runs") or {}
-        rows.append(
-            {
-                "id": sweep["id"],
-                "name": sweep.get("name"),
-                "method": (sweep.get("config") or {}).get("method"),
-                "state": sweep.get("state"),
-                "runs": sum(runs.values()),
-                **{state: runs.get(state, 0) for state in ("finished", "running", "failed")},
-                "created": sweep.get("created"),
-            }
-        )
-    table = pd.DataFrame(rows, columns=_LS_COLUMNS)
-    table["created"] = pd.to_datetime(table["created"], unit="s").dt.round("s")
-    return table.sort_values("created", kind="stable").reset_index(drop=True)
-
-
-def sweep_summary(sweep: dict, frame: Any) -> str:
-    """One line about a sweep: method, state, runs by state, best metric."""
-    config = sweep.get("config") or {}
-    metric = (config.get("metric") or {}).get("name")
-    goal = (config.get("metric") or {}).get("goal", "minimize")
-    counts = frame["state"].value_counts().to_dict() if len(frame) else {}
-    parts = [
-        f"sweep {sweep['id']} ({config.get('method')}, {sweep.get('state')})",
-        f"{len(frame)} runs"
-        + (": " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) if counts else ""),
-    ]
-    if metric and len(frame) and metric in frame:
-        values = frame[metric].dropna()
-        if len(values):
-            best = values.max() if goal == "maximize" else values.min()
-            parts.append(f"best {metric} = {best:.6g}")
-    return " | ".join(parts)
 
 
 def _without_silencer(line: str) -> str:

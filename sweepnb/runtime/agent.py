@@ -213,16 +213,7 @@ def _open_store(store: Any) -> Any:
     return open_store(store)
 
 
-def parse_sweep_id(sweep_id: str) -> str:
-    """W&B's ``entity/project/id`` forms -> the id (``project/id``, ``id`` accepted too)."""
-    if not isinstance(sweep_id, str) or not sweep_id.strip():
-        raise SweepnbError(f"sweep id must be a non-empty string, not {sweep_id!r}")
-    parts = sweep_id.strip().split("/")
-    if len(parts) > 3:
-        raise SweepnbError(
-            f"expected a sweep id like ID, project/ID or entity/project/ID, got {sweep_id!r}"
-        )
-    return parts[-1]
+from sweepnb.options import parse_sweep_id
 
 
 class _Agent:
@@ -311,18 +302,14 @@ class _Agent:
     def _advance(self, bar: Any, current_run: dict) -> None:
         """One more run on the progress bar, with the best metric value seen by this agent."""
         bar.update(1)
-        metric = self.sweep["config"].get("metric") or {}
-        if not metric.get("name"):
-            return
-        from sweepnb.engine.metric import best_value
+        from sweepnb.engine.metric import Metric
 
-        value = best_value(
-            self.store.get_run(current_run["id"]), metric["name"], metric.get("goal", "minimize")
-        )
-        better = max if metric.get("goal") == "maximize" else min
-        if value is not None:
-            self.best = value if self.best is None else better(self.best, value)
-            bar.set_postfix({f"best {metric['name']}": f"{self.best:.4g}"})
+        metric = Metric.of(self.sweep["config"])
+        if metric is None:
+            return
+        self.best = metric.best_of([self.best, metric.value(self.store.get_run(current_run["id"]))])
+        if self.best is not None:
+            bar.set_postfix({f"best {metric.name}": f"{self.best:.4g}"})
 
     def _stop_interrupted(self, run_id: str) -> str:
         """After Ctrl-C: the interrupted run ends ``stopped`` (unless it already ended)."""

@@ -29,7 +29,7 @@ from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
-ERROR_TAIL = 20_000  # characters of a traceback kept with a failed run
+from sweepnb.engine.states import MAX_ERROR_CHARS as ERROR_TAIL
 
 _local = threading.local()  # .run: the thread's active Run; .last: its last one (for the proxy)
 _open_runs: set[Run] = set()

@@ -23,9 +23,9 @@ import string
 from collections.abc import Iterable
 from typing import Any
 
+from sweepnb.engine.states import MAX_ERROR_CHARS
 from sweepnb.errors import StoreError
 
-MAX_ERROR_CHARS = 20_000
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 

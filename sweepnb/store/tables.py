@@ -9,13 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from sweepnb.engine.states import RUN_STATES, TERMINAL_RUN_STATES  # noqa: F401  (re-exported)
 from sweepnb.errors import StoreError
 from sweepnb.store.records import new_id
 
 SCHEMA_VERSION = 1
 SWEEP_STATES = ("running", "paused", "finished", "cancelled")
-RUN_STATES = ("running", "finished", "failed", "crashed", "stopped")
-TERMINAL_RUN_STATES = ("finished", "failed", "crashed", "stopped")
 
 metadata = sa.MetaData()
 

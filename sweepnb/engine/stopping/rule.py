@@ -14,28 +14,7 @@ Pure: no I/O, no clock, no random state. Adding a rule = one module + one regist
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from sweepnb.engine.metric import history_values
-
-
-class Metric(NamedTuple):
-    """The sweep's metric: its ``name`` and ``goal`` ("minimize" or "maximize")."""
-
-    name: str
-    goal: str = "minimize"
-
-    def oriented(self, value: float) -> float:
-        """``value`` turned so that lower is better (maximize negates), and back again."""
-        return -value if self.goal == "maximize" else value
-
-    def history(self, run: dict) -> list[float]:
-        """The run's valid logged values of the metric, lower-is-better (one per iteration)."""
-        return [self.oriented(v) for v in history_values(run, self.name)]
-
-    def worse(self) -> str:
-        """The comparison sign that means "worse than", in the user's units."""
-        return "<" if self.goal == "maximize" else ">"
+from sweepnb.engine.metric import Metric  # noqa: F401  (re-exported for the rules)
 
 
 def is_running(run: dict) -> bool:

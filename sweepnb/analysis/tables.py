@@ -1,0 +1,95 @@
+"""The tables every front end prints: ``sweepnb ls`` / ``%sweep ls`` and ``sweepnb show`` /
+``%sweep show`` call these, so both show the same columns, in the same order, formatted alike.
+
+Data only (no printing): the CLI prints ``to_string(index=False)``, the magics return the frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from sweepnb.analysis import ranked_runs, runs_frame
+from sweepnb.engine.metric import Metric, best_run
+from sweepnb.options import parse_sweep_id
+
+SWEEPS_COLUMNS = ("id", "name", "state", "method", "created", "runs", "metric", "best")
+# a column name with a space cannot clash with a parameter name (W&B's name pattern)
+WHY_COLUMN = "why it ended"
+
+
+def sweeps_table(store: Any) -> pd.DataFrame:
+    """One row per sweep of ``store``, oldest first: id, name, state, method, created (UTC,
+    to the second), runs (total and by state), the metric's name and the best value (6 digits)."""
+    rows = []
+    for sweep in store.list_sweeps():
+        cfg = sweep.get("config") or {}
+        metric = Metric.of(cfg)
+        best = best_run(metric, store.get_runs(sweep["id"])) if metric else None
+        rows.append(
+            {
+                "id": sweep["id"],
+                "name": sweep.get("name") or "",
+                "state": sweep.get("state"),
+                "method": cfg.get("method", ""),
+                "created": sweep.get("created"),
+                "runs": counts_text(sweep.get("runs") or {}),
+                "metric": metric.name if metric else "",
+                "best": "" if best is None else f"{best[1]:.6g}",
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(SWEEPS_COLUMNS))
+    table["created"] = pd.to_datetime(table["created"], unit="s").dt.round("s")
+    return table.sort_values("created", kind="stable").reset_index(drop=True)
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """``{"finished": 1, "failed": 1}`` -> ``"2 (1 failed, 1 finished)"``; no runs -> ``"0"``."""
+    total = sum(counts.values())
+    if not total:
+        return "0"
+    detail = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()) if n)
+    return f"{total} ({detail})"
+
+
+def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
+    """A sweep's summary line and its runs frame, best run first (runs without the metric
+    last, ties in creation order), with a ``why it ended`` column (stop reason or last error
+    line). ``sweep_id`` may be a W&B path (``entity/project/id``). Raises SweepNotFound naming
+    the id when the store has no such sweep."""
+    sweep = store.get_sweep(parse_sweep_id(sweep_id))
+    cfg = sweep.get("config") or {}
+    runs = store.get_runs(sweep["id"])
+    metric = Metric.of(cfg)
+    best = best_run(metric, runs)
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run["state"]] = counts.get(run["state"], 0) + 1
+    line = (
+        f"sweep {sweep['id']}"
+        + (f" ({sweep['name']})" if sweep.get("name") else "")
+        + f": {sweep['state']}, {cfg.get('method')} search, {len(runs)} runs"
+        + (f" ({counts_text(counts).split(' ', 1)[1][1:-1]})" if runs else "")
+        + (f", metric {metric.name} ({metric.goal})" if metric else "")
+        + (f", best {metric.name} = {best[1]:.6g}" if best else "")
+    )
+    frame = runs_frame(cfg, runs)
+    frame[WHY_COLUMN] = [why_it_ended(run) for run in runs]
+    if metric and metric.name in frame:
+        ranked = ranked_runs(frame, metric)
+        frame = pd.concat([ranked, frame.drop(index=ranked.index)])
+    return line, frame.drop(columns=["created"]).reset_index(drop=True)
+
+
+def why_it_ended(run: dict) -> str:
+    """Why a run ended early: its stop reason, or the last line of its error ("" otherwise)."""
+    reason = run.get("stop_reason")
+    if run["state"] == "stopped" and reason:
+        if isinstance(reason, dict):
+            return str(reason.get("message") or reason.get("rule"))
+        return str(reason)
+    error = (run.get("error") or "").strip()
+    if run["state"] in ("failed", "crashed", "stopped") and error:
+        return error.splitlines()[-1]
+    return ""
