@@ -15,11 +15,44 @@ from __future__ import annotations
 
 from statistics import median
 
-from sweepnb.engine.stopping.rule import Metric, is_running
+from sweepnb.engine.stopping.rule import Field, Metric, is_running
 from sweepnb.errors import ConfigError
 
 NAME = "median"
-DEFAULTS = {"min_iter": 3, "min_runs": 3}
+SCHEMA = {
+    "type": "object",
+    "description": "Median stopping (sweepnb extension): stop a run whose best value is worse "
+    "than the median of the other runs' means over as many iterations.",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "enum": [NAME]},
+        "min_iter": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 3,
+            "description": "Judge a run from its min_iter-th logged value of the metric on.",
+        },
+        "min_runs": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 3,
+            "description": "Judge only when this many other runs have as many values.",
+        },
+    },
+    "additionalProperties": False,
+}
+DEFAULTS = {k: v["default"] for k, v in SCHEMA["properties"].items() if "default" in v}
+FIELDS = (
+    Field("min_iter", "int", 3, "judge a run from this many logged values on"),
+    Field("min_runs", "int", 3, "other runs needed to take a median"),
+)
+X_AXIS = "iteration"  # a run is compared over its first n logged values
+NEVER = 2**62  # no run logs this many values: "every iteration from min_iter on"
+
+
+def checkpoints(settings: dict) -> range:
+    """Every iteration from min_iter on: the median moves whenever any run logs."""
+    return range(filled(settings)["min_iter"], NEVER)
 
 
 def decide(settings: dict, metric: Metric, runs: list[dict]) -> dict[str, dict]:
