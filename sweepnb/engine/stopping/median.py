@@ -47,12 +47,15 @@ FIELDS = (
     Field("min_runs", "int", 3, "other runs needed to take a median"),
 )
 X_AXIS = "iteration"  # a run is compared over its first n logged values
-NEVER = 2**62  # no run logs this many values: "every iteration from min_iter on"
+CHECKPOINT_LIMIT = 2**40  # more logged values than any run makes
 
 
-def checkpoints(settings: dict) -> range:
-    """Every iteration from min_iter on: the median moves whenever any run logs."""
-    return range(filled(settings)["min_iter"], NEVER)
+def checkpoints(settings: dict) -> list[int]:
+    """min_iter, then each doubling: the rule may judge at every iteration, but a judgement at
+    each log cost ~8 ms (a flush and a read of every run; 3 runs x 200 logs took 4.6 s instead
+    of 0.2 s), so the agents' time-driven checks cover the iterations in between."""
+    first = filled(settings)["min_iter"]
+    return [first * 2**k for k in range(64) if first * 2**k < CHECKPOINT_LIMIT]
 
 
 def decide(settings: dict, metric: Metric, runs: list[dict]) -> dict[str, dict]:
