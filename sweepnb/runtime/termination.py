@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sweepnb.engine.metric import is_valid as is_metric_value
@@ -49,14 +49,14 @@ def flag_runs(store: Any, sweep_id: str) -> dict[str, dict]:
     return new
 
 
-def checkpoints(cfg: Mapping) -> Collection[int]:
+def checkpoints(cfg: Mapping) -> set[int]:
     """The iteration counts at which the config's rule judges a run (empty: time-driven only).
 
     >>> sorted(checkpoints({"early_terminate": {"type": "hyperband", "min_iter": 3}}))[:3]
     [3, 9, 27]
     """
     rule = configured(dict(cfg))
-    return rule.checkpoints(cfg["early_terminate"]) if rule else ()
+    return set(rule.checkpoints(cfg["early_terminate"])) if rule else set()
 
 
 class Monitor:
