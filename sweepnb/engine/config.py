@@ -158,7 +158,7 @@ def _explain(err: jsonschema.ValidationError, path: tuple) -> list[str]:
 
 
 def _method_problems(cfg: dict[str, Any], walk: _Walk) -> list[str]:
-    if cfg.get("method") not in search.METHODS:
+    if not isinstance(cfg.get("method"), str) or cfg["method"] not in search.METHODS:
         return []  # the schema's enum already said so
     return search.describe(cfg["method"]).problems(cfg, walk.leaves)
 

@@ -115,7 +115,8 @@ def _method_planned_runs(cfg: dict) -> int | None:
     from sweepnb.engine import search
 
     method = cfg.get("method")
-    return search.describe(method).planned_runs(cfg) if method in search.METHODS else None
+    known = isinstance(method, str) and method in search.METHODS
+    return search.describe(method).planned_runs(cfg) if known else None
 
 
 def progress(

@@ -471,7 +471,7 @@ def _needs_history(cfg: dict) -> bool:
     """Whether the search reads the runs' history: bayes does (best values), and so does the
     ``metric.target`` check; grid and random need only configs and states (cheaper claims)."""
     method = cfg.get("method")
-    free = method in search.METHODS and not search.describe(method).needs_history
+    free = method in search.METHODS and not search.describe(method).needs_history  # loaded: a str
     return not free or "target" in (cfg.get("metric") or {})
 
 

@@ -65,7 +65,7 @@ def describe(method: str) -> SearchMethod:
     """The registered method ``method``; ConfigError naming ``method`` when it is not one."""
     from sweepnb.errors import ConfigError
 
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ConfigError(f"method: {method!r} is not one of {list(METHODS)}")
     mod = module(METHODS[method])
     return SearchMethod(

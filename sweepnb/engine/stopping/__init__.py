@@ -94,9 +94,10 @@ def describe(name: str) -> StoppingRule:
 def configured(cfg: dict) -> StoppingRule | None:
     """The rule a config's ``early_terminate`` names, or None without one (or an unknown type)."""
     settings = cfg.get("early_terminate")
-    if not isinstance(settings, dict) or settings.get("type") not in RULES:
+    name = settings.get("type") if isinstance(settings, dict) else None
+    if not isinstance(name, str) or name not in RULES:
         return None
-    return describe(settings["type"])
+    return describe(name)
 
 
 def stop_decisions(cfg: dict, runs: list[dict]) -> dict[str, dict]:
@@ -126,7 +127,7 @@ def rule_name(settings: object) -> str:
             f"{{type: hyperband, min_iter: 3}}, got {settings!r}"
         )
     name = settings["type"]
-    if name not in RULES:
+    if not isinstance(name, str) or name not in RULES:
         raise ConfigError(f"early_terminate.type: {name!r} is not one of {sorted(RULES)}")
     return name
 
