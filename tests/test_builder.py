@@ -406,3 +406,36 @@ def test_form_prefilled_from_a_loaded_config_loads_back_the_same():
     form = SweepBuilder(loaded)
     assert [r.kind.value for r in form.rows] == ["log", "values", "yaml", "yaml"]
     assert load_config(form.config()) == loaded
+
+
+def test_the_early_stop_choices_are_the_registered_rules(form):
+    assert [value for _, value in form.early_terminate.options] == ["off", "hyperband", "median"]
+
+
+def test_median_fields_come_from_the_rule_and_make_early_terminate(form):
+    form.metric_name.value = "loss"
+    fill_row(form.rows[0], "x", "float", low="0", high="1")
+    median_fields = form.rule_fields["median"]
+    assert set(median_fields) == {"min_iter", "min_runs"}
+    assert median_fields["min_runs"].layout.display == "none"
+    form.early_terminate.value = "median"
+    assert median_fields["min_runs"].layout.display is None
+    assert form.min_iter.layout.display == "none"  # hyperband's field is hidden
+    median_fields["min_runs"].value = "5"
+    assert form.config()["early_terminate"] == {"type": "median", "min_iter": 3, "min_runs": 5}
+    assert not form.errors
+
+
+def test_a_median_config_fills_its_fields_when_edited():
+    from sweepnb.notebook.builder import SweepBuilder
+
+    cfg = {
+        "method": "random",
+        "metric": {"name": "loss"},
+        "parameters": {"x": {"min": 0.0, "max": 1.0}},
+        "early_terminate": {"type": "median", "min_iter": 4},
+    }
+    form = SweepBuilder(config=cfg)
+    assert form.early_terminate.value == "median"
+    assert form.rule_fields["median"]["min_iter"].value == "4"
+    assert form.config()["early_terminate"]["min_iter"] == 4

@@ -529,6 +529,19 @@ def test_early_terminate_needs_a_metric():
     assert _one_error(cfg).startswith("early_terminate: needs a metric")
 
 
+def test_median_loads_with_its_own_defaults_only():
+    cfg = load_config(
+        _params({"x": {"value": 1}}, metric={"name": "l"}, early_terminate={"type": "median"})
+    )
+    assert cfg["early_terminate"] == {"type": "median", "min_iter": 3, "min_runs": 3}
+
+
+def test_hyperband_defaults_are_not_given_to_median():
+    rule = {"type": "median", "min_iter": 5}
+    cfg = load_config(_params({"x": {"value": 1}}, metric={"name": "l"}, early_terminate=rule))
+    assert "eta" not in cfg["early_terminate"] and "strict" not in cfg["early_terminate"]
+
+
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
@@ -538,8 +551,20 @@ def test_early_terminate_needs_a_metric():
             "early_terminate: hyperband needs min_iter, or max_iter and s",
         ),
         (
-            {"type": "median", "min_iter": 3},
-            "early_terminate.type: 'median' is not one of ['hyperband']",
+            {"type": "asha", "min_iter": 3},
+            "early_terminate.type: 'asha' is not one of ['hyperband', 'median']",
+        ),
+        (
+            {"type": "median", "min_runs": 0},
+            "early_terminate.min_runs: 0 must be at least 1",
+        ),
+        (
+            {"type": "median", "min_iters": 3},
+            "early_terminate.min_iters: unknown key (did you mean 'min_iter'?)",
+        ),
+        (
+            {"type": "median", "eta": 3},
+            "early_terminate.eta: unknown key",
         ),
         ({"min_iter": 3}, "early_terminate.type: is required"),
         ({"type": "hyperband", "min_iter": 0}, "early_terminate.min_iter: 0 must be at least 1"),

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sweepnb.engine.stopping import RULES, hyperband, median, should_stop, stop_decisions
+from sweepnb.engine.stopping import (
+    RULES,
+    describe,
+    hyperband,
+    median,
+    should_stop,
+    stop_decisions,
+)
 from sweepnb.errors import ConfigError
 
 HYPER_DATA = Path(__file__).parent / "data" / "hyper-data.yaml"
@@ -281,7 +288,9 @@ def test_bad_metric_names_the_key(metric, key):
 
 
 def test_registry_holds_one_entry_per_rule():
-    assert RULES == {"hyperband": hyperband.decide, "median": median.decide}
+    assert list(RULES) == ["hyperband", "median"]
+    assert describe("hyperband").decide is hyperband.decide
+    assert describe("median").decide is median.decide
 
 
 # ---------------------------------------------------------------- median (one more file)

@@ -306,17 +306,20 @@ class CurvesData:
         return any(len(c.x) > 1 for c in self.curves)
 
 
-def _hyperband(cfg: dict) -> dict | None:
-    et = cfg.get("early_terminate") or {}
-    return et if et.get("type") == "hyperband" else None
+def _counts_iterations(cfg: dict) -> bool:
+    from sweepnb.engine.stopping import configured
+
+    rule = configured(cfg)
+    return rule is not None and rule.x_axis == "iteration"
 
 
 def hyperband_bands(cfg: dict, limit: int | None = None) -> list[int]:
-    """The hyperband bands (in logged metric values) of the config, up to ``limit``; [] without."""
-    from sweepnb.engine.stopping.hyperband import bands
+    """The iterations the config's stopping rule marks on the curves (hyperband: its bands, in
+    logged metric values), up to ``limit``; [] without a rule or marks."""
+    from sweepnb.engine.stopping import configured
 
-    et = _hyperband(cfg)
-    found = bands(et) if et else []
+    rule = configured(cfg)
+    found = rule.chart_lines(cfg["early_terminate"]) if rule else []
     return sorted({b for b in found if limit is None or b <= limit})
 
 
@@ -370,8 +373,9 @@ def _latest_thresholds(curves: list[Curve]) -> list[tuple[float, float]]:
     latest: dict[float, float] = {}
     for curve in curves:
         reason = curve.stop_reason or {}
-        if "band" in reason and "threshold" in reason:
-            latest[float(reason["band"])] = float(reason["threshold"])
+        at = reason.get("band", reason.get("iteration"))  # hyperband / median reasons
+        if at is not None and "threshold" in reason:
+            latest[float(at)] = float(reason["threshold"])
     return sorted(latest.items())
 
 
@@ -413,7 +417,7 @@ def learning_curves_data(
         raise TypeError(
             f"history: expected run dicts or a history DataFrame, got {type(history).__name__}"
         )
-    use_step = x == "step" or (x == "auto" and _hyperband(cfg) is None)
+    use_step = x == "step" or (x == "auto" and not _counts_iterations(cfg))
     curves = [c for c in (_curve(r, metric, use_step) for r in runs) if len(c.x)]
     thresholds = _latest_thresholds(curves)
     n_total = len(curves)

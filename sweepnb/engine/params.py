@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from sweepnb.engine.config_params import infer_distribution
 from sweepnb.errors import ConfigError
 
 LOG_DISTRIBUTIONS = frozenset(
@@ -38,7 +39,6 @@ LOG_DISTRIBUTIONS = frozenset(
     }
 )
 CATEGORICAL_DISTRIBUTIONS = frozenset({"categorical", "categorical_w_probabilities"})
-GRID_DISTRIBUTIONS = frozenset({"constant", "categorical", "int_uniform", "q_uniform"})
 _DEFAULTS = {"q": 1.0, "mu": 0.0, "sigma": 1.0, "a": 1, "b": 1}
 _MISSING = object()
 
@@ -283,19 +283,6 @@ def value_key(value: Any, dict_keys: frozenset | None = None) -> Any:
     return ("other", repr(value))
 
 
-def _infer_distribution(spec: dict) -> str | None:
-    # only for configs that did not go through load_config; W&B's inference order
-    if "distribution" in spec:
-        return spec["distribution"]
-    if "values" in spec:
-        return "categorical_w_probabilities" if "probabilities" in spec else "categorical"
-    if "value" in spec:
-        return "constant"
-    if "min" in spec and "max" in spec:
-        return "int_uniform" if _is_int(spec["min"]) and _is_int(spec["max"]) else "uniform"
-    return None
-
-
 def flatten(cfg: dict) -> list[Param]:
     """The parameters of a (loaded) sweep config as a flat list of Param, in W&B's order.
 
@@ -309,7 +296,8 @@ def flatten(cfg: dict) -> list[Param]:
             path = (*prefix, key)
             if not isinstance(spec, dict):
                 raise ConfigError(f"parameters.{'.'.join(path)}: must be a mapping")
-            dist = _infer_distribution(spec)
+            # configs that skipped load_config: infer it the way load_config does
+            dist = spec.get("distribution") or infer_distribution(spec)
             if dist is None and isinstance(spec.get("parameters"), dict):
                 walk(spec["parameters"], path)
             elif dist is None:

@@ -1,7 +1,7 @@
 """A sweep-config form built from core ipywidgets (`%sweep` with no argument).
 
-The form turns into a plain W&B sweep config: method, metric, run_cap, hyperband early termination
-and one row per parameter. Every edit re-validates the config with `sweepnb.config.load_config`,
+The form turns into a plain W&B sweep config: method, metric, run_cap, early termination (any
+registered rule, with the fields it declares) and one row per parameter. Every edit re-validates the config with `sweepnb.config.load_config`,
 shows each problem beside its field, refreshes a YAML preview and enables "Create sweep" only when
 the config is valid::
 
@@ -29,6 +29,7 @@ from typing import Any
 import ipywidgets as widgets
 import yaml
 
+from sweepnb.engine import search, stopping
 from sweepnb.errors import ConfigError, SweepnbError
 from sweepnb.notebook.fields import (
     KINDS,
@@ -42,7 +43,6 @@ from sweepnb.notebook.fields import (
     row_from_spec,
 )
 
-METHODS = ("grid", "random", "bayes")
 GOALS = ("minimize", "maximize")
 _FIELDS_OF_KIND = {
     "values": ("text",),
@@ -162,17 +162,30 @@ class SweepBuilder:
     # -- building ----------------------------------------------------------------------------
 
     def _build_widgets(self) -> None:
-        self.method = widgets.Dropdown(options=METHODS, value="random", description="method")
+        self.method = widgets.Dropdown(
+            options=tuple(search.METHODS), value="random", description="method"
+        )
+        self.method_help = widgets.HTML(value="")
         self.run_cap = widgets.Text(value="", placeholder="no cap", description="run_cap")
         self.metric_name = widgets.Text(value="", placeholder="e.g. loss", description="metric")
         self.goal = widgets.Dropdown(options=GOALS, value="minimize", description="goal")
         self.early_terminate = widgets.Dropdown(
-            options=(("off", "off"), ("hyperband", "hyperband")),
+            options=(("off", "off"), *((name, name) for name in stopping.RULES)),
             value="off",
             description="early stop",
         )
-        self.min_iter = widgets.Text(value="3", description="min_iter")
-        self.eta = widgets.Text(value="3", description="eta")
+        # one Text per field each rule declares, shown while that rule is chosen
+        self.rule_fields: dict[str, dict[str, widgets.Text]] = {
+            name: {
+                f.name: widgets.Text(
+                    value="" if f.default is None else format_scalar(f.default),
+                    description=f.name,
+                    tooltip=f.help,
+                )
+                for f in stopping.describe(name).fields
+            }
+            for name in stopping.RULES
+        }
         self.add_button = widgets.Button(description="Add parameter", icon="plus")
         self.add_button.add_class("sweepnb-add-parameter")
         self.create_button = widgets.Button(description="Create sweep", button_style="success")
@@ -194,18 +207,17 @@ class SweepBuilder:
             self.metric_name,
             self.goal,
             self.early_terminate,
-            self.min_iter,
-            self.eta,
+            *self._field_widgets(),
         ):
             w.observe(self._on_edit, names="value")
         e = self.field_errors
         self.widget = widgets.VBox(
             [
                 widgets.HTML("<b>New sweep</b>"),
-                widgets.HBox([self.method, e["method"]]),
+                widgets.HBox([self.method, self.method_help, e["method"]]),
                 widgets.HBox([self.metric_name, self.goal, e["metric"]]),
                 widgets.HBox([self.run_cap, e["run_cap"]]),
-                widgets.HBox([self.early_terminate, self.min_iter, self.eta, e["early_terminate"]]),
+                widgets.HBox([self.early_terminate, *self._field_widgets(), e["early_terminate"]]),
                 widgets.HTML(f"<b>Parameters</b> <small>({_HELP})</small>"),
                 self._rows_box,
                 widgets.HBox([self.add_button, e["general"]]),
@@ -221,7 +233,7 @@ class SweepBuilder:
             self.add_parameter()
             return
         config = dict(config)
-        if config.get("method") in METHODS:
+        if config.get("method") in search.METHODS:
             self.method.value = config.pop("method")
         metric = dict(config.pop("metric", None) or {})
         self.metric_name.value = str(metric.pop("name", ""))
@@ -231,12 +243,11 @@ class SweepBuilder:
         if "run_cap" in config:
             self.run_cap.value = format_scalar(config.pop("run_cap"))
         early = dict(config.pop("early_terminate", None) or {})
-        if early.pop("type", None) == "hyperband":
-            self.early_terminate.value = "hyperband"
-            self.min_iter.value = (
-                format_scalar(early.pop("min_iter")) if "min_iter" in early else ""
-            )
-            self.eta.value = format_scalar(early.pop("eta", 3))
+        rule = early.pop("type", None)
+        if rule in self.rule_fields:
+            self.early_terminate.value = rule
+            for name, text in self.rule_fields[rule].items():
+                text.value = format_scalar(early.pop(name)) if name in early else ""
         self._early_extra = early
         for name, spec in (config.pop("parameters", None) or {}).items():
             values = row_from_spec(spec) if isinstance(spec, dict) else RowValues("yaml", str(spec))
@@ -312,25 +323,13 @@ class SweepBuilder:
                 "run_cap",
                 lambda: parse_number(self.run_cap.value, "run_cap", integer=True),
             )
-        if self.early_terminate.value == "hyperband":
-            config["early_terminate"] = early = {"type": "hyperband", **self._early_extra}
-            if self.min_iter.value.strip() or "max_iter" not in self._early_extra:
-                _read_into(
-                    early,
-                    "min_iter",
-                    errors,
-                    "early_terminate",
-                    lambda: parse_number(
-                        self.min_iter.value, "early_terminate.min_iter", integer=True
-                    ),
-                )
-            _read_into(
-                early,
-                "eta",
-                errors,
-                "early_terminate",
-                lambda: _integral(parse_number(self.eta.value, "early_terminate.eta")),
-            )
+        rule = self.early_terminate.value
+        if rule in self.rule_fields:
+            config["early_terminate"] = early = {"type": rule, **self._early_extra}
+            for f in stopping.describe(rule).fields:
+                text = self.rule_fields[rule][f.name].value
+                if text.strip():  # empty: the rule's default (or its own error) applies
+                    _read_into(early, f.name, errors, "early_terminate", _field_reader(f, text))
         config["parameters"] = params = {}
         for index, row in enumerate(self.rows):
             name = row.name.value.strip()
@@ -345,13 +344,31 @@ class SweepBuilder:
 
     # -- reacting ----------------------------------------------------------------------------
 
+    @property
+    def min_iter(self) -> widgets.Text:
+        """Hyperband's min_iter field (kept by name: the form's most used rule)."""
+        return self.rule_fields["hyperband"]["min_iter"]
+
+    @property
+    def eta(self) -> widgets.Text:
+        """Hyperband's eta field."""
+        return self.rule_fields["hyperband"]["eta"]
+
+    def _field_widgets(self) -> list[widgets.Text]:
+        return [text for fields in self.rule_fields.values() for text in fields.values()]
+
     def _on_edit(self, _change: Any = None) -> None:
-        self._show_hyperband_fields()
+        self._show_rule_fields()
         self.refresh()
 
-    def _show_hyperband_fields(self) -> None:
-        display = None if self.early_terminate.value == "hyperband" else "none"
-        self.min_iter.layout.display = self.eta.layout.display = display
+    def _show_rule_fields(self) -> None:
+        chosen = self.early_terminate.value
+        for rule, fields in self.rule_fields.items():
+            for text in fields.values():
+                text.layout.display = None if rule == chosen else "none"
+        method = self.method.value
+        about = search.describe(method).description if method in search.METHODS else ""
+        self.method_help.value = f"<small>{html.escape(about)}</small>"
 
     def refresh(self) -> None:
         """Re-validate: errors beside their fields, YAML preview, Create enabled only if valid."""
@@ -412,6 +429,14 @@ def _read_into(
         target[key] = read()
     except FieldError as exc:
         errors[field] = str(exc)
+
+
+def _field_reader(f: Any, text: str) -> Callable[[], Any]:
+    """Parse a rule field's text by its kind ("int" or "number"), naming its key on error."""
+    key = f"early_terminate.{f.name}"
+    if f.kind == "int":
+        return lambda: parse_number(text, key, integer=True)
+    return lambda: _integral(parse_number(text, key))
 
 
 def _integral(value: float) -> int | float:

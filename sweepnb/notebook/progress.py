@@ -90,26 +90,21 @@ def _params(config: dict | None, prefix: str = "") -> str:
 
 
 def planned_runs(cfg: dict, count: int | None = None) -> int | None:
-    """How many runs the sweep will make, when known: the smallest of the grid's size (method
-    grid), ``run_cap`` and the agent's ``count``."""
+    """How many runs the sweep will make, when known: the smallest of the search method's
+    planned runs (grid: its size), ``run_cap`` and the agent's ``count``."""
     known = [n for n in (cfg.get("run_cap"), count) if isinstance(n, int) and n > 0]
-    if cfg.get("method") == "grid":
-        size = _grid_size(cfg)
-        if size:
-            known.append(size)
+    size = _method_planned_runs(cfg)
+    if size:
+        known.append(size)
     return min(known) if known else None
 
 
-def _grid_size(cfg: dict) -> int | None:
-    from sweepnb.engine.params import flatten
+def _method_planned_runs(cfg: dict) -> int | None:
+    from sweepnb.engine import search
 
-    size = 1
-    try:
-        for param in flatten(cfg):
-            size *= max(1, len(param.grid_values()))
-    except Exception:  # noqa: BLE001 - a continuous parameter: the grid size is not known
-        return None
-    return size
+    method = cfg.get("method")
+    known = isinstance(method, str) and method in search.METHODS
+    return search.describe(method).planned_runs(cfg) if known else None
 
 
 def progress(

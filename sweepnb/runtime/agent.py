@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sweepnb.engine import search
 from sweepnb.errors import RunStopped, SweepnbError
 from sweepnb.runtime import run as runmod
 from sweepnb.runtime import termination
@@ -34,7 +35,6 @@ from sweepnb.runtime.program import ProgramRun, RunControl, check_program, json_
 
 KILL_DELAY = 30.0  # seconds between SIGTERM and SIGKILL for a program run (W&B's KILL_DELAY)
 REAP_INTERVAL = 5.0  # seconds between two reaps of dead runs by one agent
-HISTORY_FREE_METHODS = ("grid", "random")  # searches that never read the runs' history
 FAILED_STATES = ("failed",)
 RETRIED_STATES = ("failed", "crashed")  # runs whose grid point ``retry_failed`` runs again
 
@@ -450,7 +450,9 @@ class _Agent:
 def _needs_history(cfg: dict) -> bool:
     """Whether the search reads the runs' history: bayes does (best values), and so does the
     ``metric.target`` check; grid and random need only configs and states (cheaper claims)."""
-    return cfg.get("method") not in HISTORY_FREE_METHODS or "target" in (cfg.get("metric") or {})
+    method = cfg.get("method")
+    free = method in search.METHODS and not search.describe(method).needs_history  # loaded: a str
+    return not free or "target" in (cfg.get("metric") or {})
 
 
 def _call(function: Callable, config: runmod.Config) -> Any:

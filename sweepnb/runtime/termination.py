@@ -26,13 +26,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sweepnb.engine.metric import is_valid as is_metric_value
-from sweepnb.engine.stopping import hyperband, stop_decisions
+from sweepnb.engine.stopping import configured, stop_decisions
 from sweepnb.errors import SweepnbWarning
 
 CHECK_INTERVAL = 1.0  # seconds between two time-driven checks (and program-run polls) by one agent
-
-# rule name -> the iteration counts at which that rule judges a run (checked as soon as reached)
-CHECKPOINTS: dict[str, Callable[[dict], list[int]]] = {"hyperband": hyperband.bands}
 
 
 def flag_runs(store: Any, sweep_id: str) -> dict[str, dict]:
@@ -58,11 +55,8 @@ def checkpoints(cfg: Mapping) -> set[int]:
     >>> sorted(checkpoints({"early_terminate": {"type": "hyperband", "min_iter": 3}}))[:3]
     [3, 9, 27]
     """
-    settings = cfg.get("early_terminate")
-    if not settings:
-        return set()
-    bands = CHECKPOINTS.get(settings.get("type"))
-    return set(bands(settings)) if bands else set()
+    rule = configured(dict(cfg))
+    return set(rule.checkpoints(cfg["early_terminate"])) if rule else set()
 
 
 class Monitor:

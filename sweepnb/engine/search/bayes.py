@@ -31,6 +31,7 @@ from sweepnb.engine.search.gp import GP, Hypers, fit_hypers
 from sweepnb.engine.search.space import Space
 
 # (below, from) BIG observed runs: fewer candidates and shorter refinement on big sweeps (speed)
+DESCRIPTION = "a Gaussian process proposes the config with the best expected improvement"
 BIG = 100
 N_PRIOR_CANDIDATES = (1000, 500)
 N_LOCAL_CANDIDATES = (500, 300)
@@ -46,6 +47,18 @@ PRIOR_MEAN_QUANTILE = 75  # percentile of the (minimised) targets that the GP's 
 
 # ---------------------------------------------------------------------------------------------
 # encode (the space itself is in space.py)
+
+
+def problems(cfg: dict, leaves: list[tuple[tuple, str]]) -> list[str]:
+    """Bayes needs a metric to model and at least one parameter that varies."""
+    out = []
+    if "metric" not in cfg:
+        out.append(
+            "metric: method bayes needs a metric to optimize, e.g. {name: loss, goal: minimize}"
+        )
+    if leaves and all(form == "constant" for _, form in leaves):
+        out.append("parameters: method bayes needs at least one parameter that is not constant")
+    return out
 
 
 @dataclass

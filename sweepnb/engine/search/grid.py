@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sweepnb.engine.config_schema import _key_path
 from sweepnb.engine.params import MISSING, Param, flatten, nest, value_at, value_key
 from sweepnb.errors import ConfigError
+
+NEEDS_HISTORY = False  # a grid point is covered by a run's config, whatever it logged
+DESCRIPTION = "every combination of the listed values, once each"
+
+#: Distributions that a grid can enumerate.
+GRID_DISTRIBUTIONS = frozenset({"categorical", "constant", "int_uniform", "q_uniform"})
+
+#: The most values one grid parameter may have (int_uniform / q_uniform ranges are listed).
+MAX_GRID_VALUES = 100_000  # every value is indexed at each suggestion (~1 s here)
 
 
 @dataclass
@@ -66,11 +77,7 @@ def _tuples_as_lists(value: Any) -> Any:
 def axes_of(cfg: dict) -> tuple[list[_Axis], list[Param]]:
     """The grid's swept axes (W&B order) and its constant parameters."""
     params = flatten(cfg)
-    bad = [
-        p.name
-        for p in params
-        if p.distribution not in ("constant", "categorical", "int_uniform", "q_uniform")
-    ]
+    bad = [p.name for p in params if p.distribution not in GRID_DISTRIBUTIONS]
     if bad:
         raise ConfigError(
             [
@@ -104,6 +111,56 @@ def grid_size(cfg: dict) -> int:
     """Number of distinct points of the grid (W&B's "Est. Runs")."""
     axes, _ = axes_of(cfg)
     return int(np.prod([len(a.values) for a in axes], dtype=object))
+
+
+def planned_runs(cfg: dict) -> int | None:
+    """The grid's size, for progress bars; None when the config cannot be a grid."""
+    try:
+        return grid_size(cfg)
+    except (ConfigError, ValueError, TypeError):
+        return None
+
+
+def problems(cfg: dict, leaves: list[tuple[tuple, str]]) -> list[str]:
+    """Parameters a grid cannot enumerate, each message starting with its key path."""
+    out = []
+    for path, form in leaves:
+        where = _key_path(path)
+        if form == "categorical_w_probabilities":
+            out.append(
+                f"{where}: probabilities cannot be used with method grid "
+                "(a grid tries every value once)"
+            )
+        elif form not in GRID_DISTRIBUTIONS:
+            out.append(
+                f"{where}: distribution {form!r} cannot be used with method grid "
+                "(a grid needs values, value, int_uniform or q_uniform)"
+            )
+        elif (count := _value_count(_spec_at(cfg, path), form)) > MAX_GRID_VALUES:
+            out.append(
+                f"{where}: {count:.3g} grid values are more than a grid can "
+                f"enumerate ({MAX_GRID_VALUES:,}); raise q or narrow min and max"
+            )
+    return out
+
+
+def _spec_at(cfg: dict, path: tuple) -> dict:
+    spec: Any = cfg
+    for key in path:
+        spec = spec[key]
+    return spec
+
+
+def _value_count(spec: dict, form: str) -> float:
+    """How many values a grid takes from a parameter (int_uniform inclusive, q_uniform arange)."""
+    try:
+        if form == "int_uniform":
+            return float(spec["max"] - spec["min"] + 1)
+        if form == "q_uniform":
+            return (spec["max"] - spec["min"]) / spec.get("q", 1.0)
+    except OverflowError:  # ints beyond float range
+        return math.inf
+    return 0.0
 
 
 def _uncovered(axes: list[_Axis], seen: set) -> Iterator[tuple[int, ...]]:

@@ -6,6 +6,9 @@ import numpy as np
 
 from sweepnb.engine.params import flatten, nest
 
+NEEDS_HISTORY = False  # W&B's random search never looks at past runs
+DESCRIPTION = "each parameter drawn independently from its distribution"
+
 
 def sample_config(cfg: dict, rng: np.random.Generator) -> dict:
     """One random run config (nested, plain Python values, constants included)."""

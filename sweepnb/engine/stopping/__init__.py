@@ -1,8 +1,8 @@
 """Early termination: which running runs of a sweep to stop, and why.
 
 Pure functions on the sweep config and its runs (DESIGN.md §2). The rule named by
-``early_terminate.type`` decides; each rule is one module in ``sweepnb.engine.stopping.rule`` and one line
-in ``RULES``.
+``early_terminate.type`` decides; each rule is one module (its protocol is in
+``sweepnb.engine.stopping.rule``) and one line in ``RULES``.
 
 >>> cfg = {"metric": {"name": "loss"}, "early_terminate": {"type": "hyperband", "min_iter": 2}}
 >>> runs = [{"id": "a", "state": "finished", "history": [{"loss": 1}, {"loss": 1}]},
@@ -13,20 +13,91 @@ in ``RULES``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
 
-from sweepnb.engine.stopping import hyperband, median
-from sweepnb.engine.stopping.rule import Metric
+from sweepnb.engine.stopping.rule import Field, Metric
 from sweepnb.errors import ConfigError
 
 Rule = Callable[[dict, Metric, list], dict]
 
-RULES: dict[str, Rule] = {
-    "hyperband": hyperband.decide,
-    "median": median.decide,  # sweepnb extension; W&B configs only name hyperband
+RULES: dict[str, str | ModuleType] = {
+    "hyperband": "sweepnb.engine.stopping.hyperband",
+    "median": "sweepnb.engine.stopping.median",  # sweepnb extension; W&B has only hyperband
 }
 
 GOALS = ("minimize", "maximize")
+
+
+def _no_problems(settings: dict, cfg: dict) -> list[str]:
+    return []
+
+
+def _time_driven(settings: dict) -> Collection[int]:
+    return ()
+
+
+def _no_lines(settings: dict) -> list[int]:
+    return []
+
+
+@dataclass(frozen=True)
+class StoppingRule:
+    """A registered stopping rule with every optional member filled in."""
+
+    name: str
+    decide: Rule
+    schema: dict[str, Any] = field(default_factory=dict)
+    problems: Callable[[dict, dict], list[str]] = _no_problems
+    checkpoints: Callable[[dict], Collection[int]] = _time_driven
+    fields: tuple[Field, ...] = ()
+    x_axis: str = "step"
+    chart_lines: Callable[[dict], list[int]] = _no_lines
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """The settings load_config fills in: each schema property's ``default``."""
+        props = self.schema.get("properties", {})
+        return {k: v["default"] for k, v in props.items() if "default" in v}
+
+    def filled(self, settings: dict) -> dict:
+        """``settings`` with this rule's defaults for the keys it lacks."""
+        return {**self.defaults, **settings}
+
+
+def _open_schema(name: str) -> dict[str, Any]:
+    # a rule that declares no schema accepts any keys next to its type
+    return {"type": "object", "required": ["type"], "properties": {"type": {"const": name}}}
+
+
+def describe(name: str) -> StoppingRule:
+    """The registered rule ``name``; ConfigError naming ``early_terminate.type`` otherwise."""
+    if name not in RULES:
+        raise ConfigError(f"early_terminate.type: {name!r} is not one of {list(RULES)}")
+    entry = RULES[name]
+    mod = importlib.import_module(entry) if isinstance(entry, str) else entry
+    return StoppingRule(
+        name=name,
+        decide=mod.decide,
+        schema=getattr(mod, "SCHEMA", None) or _open_schema(name),
+        problems=getattr(mod, "problems", _no_problems),
+        checkpoints=getattr(mod, "checkpoints", _time_driven),
+        fields=tuple(getattr(mod, "FIELDS", ())),
+        x_axis=getattr(mod, "X_AXIS", "step"),
+        chart_lines=getattr(mod, "chart_lines", _no_lines),
+    )
+
+
+def configured(cfg: dict) -> StoppingRule | None:
+    """The rule a config's ``early_terminate`` names, or None without one (or an unknown type)."""
+    settings = cfg.get("early_terminate")
+    name = settings.get("type") if isinstance(settings, dict) else None
+    if not isinstance(name, str) or name not in RULES:
+        return None
+    return describe(name)
 
 
 def stop_decisions(cfg: dict, runs: list[dict]) -> dict[str, dict]:
@@ -39,8 +110,8 @@ def stop_decisions(cfg: dict, runs: list[dict]) -> dict[str, dict]:
     settings = cfg.get("early_terminate")
     if settings is None:
         return {}
-    rule = RULES[rule_name(settings)]
-    return rule(settings, sweep_metric(cfg), runs)
+    rule = describe(rule_name(settings))
+    return rule.decide(settings, sweep_metric(cfg), runs)
 
 
 def should_stop(cfg: dict, runs: list[dict]) -> list[str]:
@@ -56,7 +127,7 @@ def rule_name(settings: object) -> str:
             f"{{type: hyperband, min_iter: 3}}, got {settings!r}"
         )
     name = settings["type"]
-    if name not in RULES:
+    if not isinstance(name, str) or name not in RULES:
         raise ConfigError(f"early_terminate.type: {name!r} is not one of {sorted(RULES)}")
     return name
 

@@ -18,11 +18,42 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from sweepnb.engine.stopping.rule import Metric, is_running
+from sweepnb.engine.stopping.rule import Field, Metric, is_running
 from sweepnb.errors import ConfigError
 
 NAME = "hyperband"
-DEFAULTS = {"eta": 3, "strict": True}
+SCHEMA = {
+    "type": "object",
+    "description": "Hyperband early termination: give min_iter, or max_iter and s.",
+    "required": ["type"],
+    "anyOf": [{"required": ["min_iter"]}, {"required": ["max_iter", "s"]}],
+    "properties": {
+        "type": {"type": "string", "enum": [NAME]},
+        "max_iter": {
+            "type": "integer",
+            "description": "Last bracket; brackets are max_iter / eta^k, k = 1..s.",
+        },
+        "min_iter": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "First bracket; brackets are min_iter * eta^k.",
+        },
+        "s": {"type": "number", "description": "Number of brackets below max_iter."},
+        "eta": {"type": "number", "exclusiveMinimum": 1, "default": 3},
+        "strict": {
+            "type": "boolean",
+            "default": True,
+            "description": "Compare a run's value at the bracket (true) or its best so far (false).",
+        },
+    },
+    "additionalProperties": False,
+}
+DEFAULTS = {k: v["default"] for k, v in SCHEMA["properties"].items() if "default" in v}
+FIELDS = (
+    Field("min_iter", "int", 3, "first band, in logged values of the metric"),
+    Field("eta", "number", 3, "bands grow by this factor; the worst 1 - 1/eta stop at each"),
+)
+X_AXIS = "iteration"  # bands count logged values of the metric
 MIN_ITER_BANDS = 100  # W&B computes this many bands in the min_iter form
 EMPTY_BANDS = (
     "early_terminate: Bands must be an array of length at least 1. "
@@ -58,6 +89,36 @@ def decide(settings: dict, metric: Metric, runs: list[dict]) -> dict[str, dict]:
         if value > threshold:
             decisions[run["id"]] = _reason(metric, band, threshold, value)
     return decisions
+
+
+def checkpoints(settings: dict) -> list[int]:
+    """The bands: a run is judged as soon as it logs its band-th value."""
+    return bands(settings)
+
+
+def chart_lines(settings: dict) -> list[int]:
+    """The learning curves mark the bands."""
+    return bands(settings)
+
+
+def problems(settings: dict, cfg: dict) -> list[str]:
+    """Settings a schema cannot check: finite s/eta, whole s, a max_iter/s/eta with a bracket."""
+    out = [
+        f"early_terminate.{key}: {settings[key]} is not a finite number"
+        for key in ("s", "eta")
+        if isinstance(settings.get(key), float) and not math.isfinite(settings[key])
+    ]
+    if out or not all(_is_number(settings.get(k)) for k in ("max_iter", "s")):
+        return out
+    s, max_iter, eta = settings["s"], settings["max_iter"], settings.get("eta", 3)
+    if s != int(s):
+        out.append(f"early_terminate.s: {s} is not a whole number")
+    elif _is_number(eta) and eta > 1 and not (s >= 1 and max_iter / eta >= 1):
+        out.append(
+            f"early_terminate: max_iter {max_iter} with s {s} and eta {eta:g} gives no bracket "
+            "(need s >= 1 and max_iter / eta >= 1)"
+        )
+    return out
 
 
 def filled(settings: dict) -> dict:

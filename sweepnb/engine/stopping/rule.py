@@ -1,9 +1,16 @@
 """Early-termination rules: one module per rule, registered in ``sweepnb.engine.stopping.RULES``.
 
-A rule is one function::
+A rule module declares (only ``decide`` is required; ``stopping.describe`` fills the rest)::
 
-    def decide(settings: dict, metric: Metric, runs: list[dict]) -> dict[str, dict]:
-        ...
+    def decide(settings: dict, metric: Metric, runs: list[dict]) -> dict[str, dict]: ...
+    SCHEMA = {...}          # JSON-Schema fragment for its early_terminate mapping; the "default"
+                            # of each property is what load_config fills in
+    def problems(settings, cfg) -> list[str]: ...   # checks a schema cannot say ("key.path: ...")
+    def checkpoints(settings) -> Collection[int]: ...  # iteration counts at which it judges a
+                            # run at once (empty: only the agents' time-driven checks)
+    FIELDS = (Field(...),)  # what the sweep builder shows for it
+    X_AXIS = "step"         # "iteration" when it counts logged values of the metric
+    def chart_lines(settings) -> list[int]: ...     # iterations the learning curves mark
 
 ``settings`` is the config's ``early_terminate`` mapping (possibly without defaults filled),
 ``metric`` the sweep's metric, ``runs`` every run of the sweep (engine run dicts). It returns,
@@ -14,7 +21,18 @@ Pure: no I/O, no clock, no random state. Adding a rule = one module + one regist
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sweepnb.engine.metric import Metric  # noqa: F401  (re-exported for the rules)
+
+
+class Field(NamedTuple):
+    """One setting of a rule as the sweep builder shows it: ``kind`` is "int" or "number"."""
+
+    name: str
+    kind: str
+    default: float | None
+    help: str = ""
 
 
 def is_running(run: dict) -> bool:
