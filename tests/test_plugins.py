@@ -235,7 +235,7 @@ def test_median_stops_a_run_behind_the_median_through_the_real_agent(store):
 
 
 def test_median_curves_mark_the_stopped_run_by_iteration(store):
-    from sweepnb.analysis.plots import learning_curves_data
+    from sweepnb.analysis.plotdata import learning_curves_data
 
     test_median_stops_a_run_behind_the_median_through_the_real_agent(store)
     sweep = store.list_sweeps()[0]

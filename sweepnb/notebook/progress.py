@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sweepnb.analysis import plots, ranked_runs
+from sweepnb.analysis import plotdata as plots
+from sweepnb.analysis import ranked_runs
 from sweepnb.engine.metric import Metric, best_run
 from sweepnb.engine.states import TERMINAL_RUN_STATES
 

@@ -24,12 +24,14 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sweepnb.engine.metric import Metric
+from sweepnb.engine.states import MAX_ERROR_CHARS
 from sweepnb.errors import RunStopped, SweepnbError, SweepnbWarning
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
-from sweepnb.engine.states import MAX_ERROR_CHARS as ERROR_TAIL
+ERROR_TAIL = MAX_ERROR_CHARS  # characters of a traceback kept with a failed run (the store's bound)
 
 _local = threading.local()  # .run: the thread's active Run; .last: its last one (for the proxy)
 _open_runs: set[Run] = set()
@@ -80,8 +82,7 @@ class Run:
         self._swept = Config(config or {})  # the sweep's values: they win over init()'s defaults
         self.config = Config(self._swept)
         self.summary: dict[str, Any] = {}
-        self.metric_name = (metric or {}).get("name")
-        self.metric_goal = (metric or {}).get("goal", "minimize")
+        self.metric = Metric.of({"metric": metric}) if metric else None
         self.state = "running"
         self.stop_reason: Any = None
         self.sweep_state: str | None = None
@@ -182,12 +183,11 @@ class Run:
         self.summary.update(row)
         self.summary["_runtime"] = now - self._started
         self.summary["_timestamp"] = now
-        name = self.metric_name
-        if name and name in row and _is_number(row[name]):
+        metric = self.metric
+        if metric is not None and _is_number(row.get(metric.name)):
             best = self.summary.get("_best")
-            better = max if self.metric_goal == "maximize" else min
-            if best is None or better(best, row[name]) != best:
-                self.summary["_best"] = row[name]
+            if best is None or metric.better(row[metric.name], best):
+                self.summary["_best"] = row[metric.name]
 
     def flush(self) -> None:
         """Write the buffered rows and the summary now; take the store's reply (stop flag,

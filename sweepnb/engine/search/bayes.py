@@ -26,7 +26,7 @@ import numpy as np
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits
 
-from sweepnb.engine.metric import best_value, latest_value
+from sweepnb.engine.metric import Metric, best_value, latest_value
 from sweepnb.engine.search.gp import GP, Hypers, fit_hypers
 from sweepnb.engine.search.space import Space
 
@@ -93,7 +93,7 @@ def _worst_value(runs: list[dict], name: str, goal: str) -> float | None:
 def run_target(cfg: dict, run: dict, worst: float | None) -> float | None:
     """The value a run contributes to the model (None = pending), in the metric's own sign."""
     metric = cfg.get("metric") or {}
-    name, goal = metric["name"], metric.get("goal", "minimize")
+    name, goal = Metric.of(cfg)[:2]
     impute = metric.get("impute", "worst")
     while_running = str(metric.get("impute_while_running", "false")).lower()
     state = run.get("state", "finished")
@@ -110,8 +110,7 @@ def run_target(cfg: dict, run: dict, worst: float | None) -> float | None:
 
 def observe(cfg: dict, space: Space, runs: list[dict]) -> Observations:
     """Encode every run: observed (x, y to minimise), pending x, and the set of tried configs."""
-    metric = cfg.get("metric") or {}
-    name, goal = metric["name"], metric.get("goal", "minimize")
+    name, goal = Metric.of(cfg)[:2]
     worst = _worst_value(runs, name, goal)
     sign = -1.0 if goal == "maximize" else 1.0
     X, y, pending, seen = [], [], [], set()

@@ -134,10 +134,9 @@ def rule_name(settings: object) -> str:
 
 def sweep_metric(cfg: dict) -> Metric:
     """The config's metric (goal defaults to minimize); early termination needs one."""
-    metric = cfg.get("metric")
-    if not isinstance(metric, dict) or not isinstance(metric.get("name"), str):
+    metric = Metric.of(cfg)
+    if metric is None:
         raise ConfigError('metric: early_terminate needs a "metric" section with a "name"')
-    goal = metric.get("goal", "minimize")
-    if goal not in GOALS:
-        raise ConfigError(f"metric.goal: must be one of {list(GOALS)}, got {goal!r}")
-    return Metric(metric["name"], goal)
+    if metric.goal not in GOALS:
+        raise ConfigError(f"metric.goal: must be one of {list(GOALS)}, got {metric.goal!r}")
+    return metric
