@@ -135,3 +135,15 @@ def any_store(store_url: str):
     s = Store(store_url)
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_active_run():
+    """No test leaves an active run (or a last run behind ``sweepnb.config``) to the next."""
+    yield
+    from sweepnb.runtime import run as runmod
+
+    active = runmod.current()
+    if active is not None:
+        active.finish()
+    runmod.deactivate(forget=True)

@@ -20,17 +20,7 @@ import sweepnb
 from sweepnb.compat.artifact_files import objects_dir
 from sweepnb.compat.artifacts import Artifact, ArtifactNotFound
 from sweepnb.errors import SweepnbError
-from sweepnb.runtime import run as runmod
 from sweepnb.store.files import files_dir
-
-
-@pytest.fixture(autouse=True)
-def _no_active_run():
-    yield
-    active = runmod.current()
-    if active is not None:
-        active.finish()
-    runmod._local.last = None
 
 
 def write(path: Path, data: bytes | str) -> Path:

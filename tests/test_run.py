@@ -12,16 +12,6 @@ from sweepnb.errors import RunStopped, SweepnbError
 from sweepnb.runtime import run as runmod
 from sweepnb.runtime.run import Config
 
-
-@pytest.fixture(autouse=True)
-def _no_active_run():
-    yield
-    active = runmod.current()
-    if active is not None:
-        active.finish()
-    runmod.deactivate(forget=True)
-
-
 # -- Config ----------------------------------------------------------------------------------
 
 

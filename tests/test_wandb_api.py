@@ -10,7 +10,6 @@ import pytest
 
 import sweepnb
 from sweepnb.errors import SweepnbError, SweepNotFound
-from sweepnb.runtime import run as runmod
 from sweepnb.store.artifacts import ArtifactNotFound
 
 CONFIG = {
@@ -19,15 +18,6 @@ CONFIG = {
     "metric": {"name": "loss", "goal": "minimize"},
     "parameters": {"x": {"values": [3, 1, 2]}},
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_active_run():
-    yield
-    active = runmod.current()
-    if active is not None:
-        active.finish()
-    runmod._local.last = None
 
 
 def train():

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from sweepnb.engine.stopping.rule import Field, Metric
+from sweepnb.engine.stopping.rule import Field, Metric, schema_defaults
 from sweepnb.errors import ConfigError
 
 Rule = Callable[[dict, Metric, list], dict]
@@ -60,8 +60,7 @@ class StoppingRule:
     @property
     def defaults(self) -> dict[str, Any]:
         """The settings load_config fills in: each schema property's ``default``."""
-        props = self.schema.get("properties", {})
-        return {k: v["default"] for k, v in props.items() if "default" in v}
+        return schema_defaults(self.schema)
 
     def filled(self, settings: dict) -> dict:
         """``settings`` with this rule's defaults for the keys it lacks."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from sweepnb.engine.stopping.rule import Field, Metric, is_running
+from sweepnb.engine.stopping.rule import Field, Metric, is_running, schema_defaults
 from sweepnb.errors import ConfigError
 
 NAME = "hyperband"
@@ -48,7 +48,7 @@ SCHEMA = {
     },
     "additionalProperties": False,
 }
-DEFAULTS = {k: v["default"] for k, v in SCHEMA["properties"].items() if "default" in v}
+DEFAULTS = schema_defaults(SCHEMA)
 FIELDS = (
     Field("min_iter", "int", 3, "first band, in logged values of the metric"),
     Field("eta", "number", 3, "bands grow by this factor; the worst 1 - 1/eta stop at each"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from statistics import median
 
-from sweepnb.engine.stopping.rule import Field, Metric, is_running
+from sweepnb.engine.stopping.rule import Field, Metric, is_running, schema_defaults
 from sweepnb.errors import ConfigError
 
 NAME = "median"
@@ -41,7 +41,7 @@ SCHEMA = {
     },
     "additionalProperties": False,
 }
-DEFAULTS = {k: v["default"] for k, v in SCHEMA["properties"].items() if "default" in v}
+DEFAULTS = schema_defaults(SCHEMA)
 FIELDS = (
     Field("min_iter", "int", 3, "judge a run from this many logged values on"),
     Field("min_runs", "int", 3, "other runs needed to take a median"),

@@ -35,6 +35,12 @@ class Field(NamedTuple):
     help: str = ""
 
 
+def schema_defaults(schema: dict) -> dict:
+    """The settings ``load_config`` fills in from a rule's ``SCHEMA``: each property's default."""
+    props = schema.get("properties", {})
+    return {key: spec["default"] for key, spec in props.items() if "default" in spec}
+
+
 def is_running(run: dict) -> bool:
     """Only running runs can be stopped; the others still shape the thresholds."""
     return run.get("state") == "running"
