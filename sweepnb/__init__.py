@@ -51,6 +51,7 @@ _LAZY = {
     "Artifact": "sweepnb.compat.artifacts",
     "Api": "sweepnb.compat.api",
     "log_artifact": "sweepnb.runtime.run",
+    "define_metric": "sweepnb.runtime.run",
     "use_artifact": "sweepnb.runtime.run",
 }
 _SUBMODULES = {

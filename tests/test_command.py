@@ -240,6 +240,7 @@ def test_run_env_adds_the_ids_and_store_for_the_program():
         "PATH": "/usr/bin",
         "SWEEPNB_SWEEP_ID": "sw1",
         "SWEEPNB_RUN_ID": "run1",
+        "SWEEPNB_WANDB_ENV": "1",
         "SWEEPNB_STORE": "sqlite:////tmp/s.db",
         "WANDB_SWEEP_ID": "sw1",
         "WANDB_RUN_ID": "run1",

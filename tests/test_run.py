@@ -29,9 +29,20 @@ def test_config_missing_attribute_names_the_key():
 
 def test_config_update_deep_merges_and_as_dict_is_plain():
     cfg = Config({"opt": {"lr": 0.1, "beta": 0.9}})
-    cfg.update({"opt": {"lr": 0.2}, "seed": 1})
+    cfg.update({"opt": {"lr": 0.2}, "seed": 1}, allow_val_change=True)
     assert cfg.as_dict() == {"opt": {"lr": 0.2, "beta": 0.9}, "seed": 1}
     assert type(cfg.as_dict()["opt"]) is dict
+
+
+def test_config_update_refuses_to_change_a_value_without_allow_val_change():
+    from sweepnb.runtime.run_config import ConfigChangeError
+
+    cfg = Config({"opt": {"lr": 0.1}, "epochs": 3})
+    with pytest.raises(ConfigChangeError, match="config.lr: update\\(\\) would change 0.1 to 0.2"):
+        cfg.update({"opt": {"lr": 0.2}})
+    cfg.update({"epochs": 3, "new": 1})  # the same value, or a new key: fine
+    assert cfg.as_dict() == {"opt": {"lr": 0.1}, "epochs": 3, "new": 1}
+    assert "allow_val_change" not in cfg
 
 
 def test_config_accepts_attribute_assignment_and_namespaces():

@@ -36,10 +36,15 @@ def runs_frame(cfg: dict, runs: list[dict]) -> pd.DataFrame:
     names = _param_columns(cfg)
     metric = Metric.of(cfg)
     rows = [_frame_row(run, names, metric) for run in runs]
-    columns = list(BASE_COLUMNS) + [name for name, _ in names]
+    info = [k for k in INFO_COLUMNS if any(k in row for row in rows)]
+    columns = list(BASE_COLUMNS) + info + [name for name, _ in names]
+    # what runs put in their config themselves (init(config=...), config.update), in the order
+    # first seen: shown beside the swept parameters
+    own = [k for row in rows for k in row.get("_config", ()) if k not in columns]
+    columns += list(dict.fromkeys(own))
     if metric:
         columns.append(metric.name)
-    extra = sorted({k for row in rows for k in row} - set(columns) - set(TIME_COLUMNS))
+    extra = sorted({k for row in rows for k in row} - set(columns) - set(TIME_COLUMNS) - {"_config"})
     columns += extra + list(TIME_COLUMNS)
     frame = pd.DataFrame(rows, columns=columns)
     frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True)
@@ -83,9 +88,18 @@ def _frame_row(
     from sweepnb.engine.params import value_at
 
     row: dict[str, Any] = {"id": run["id"], "state": run["state"]}
+    for key, value in (run.get("info") or {}).items():
+        if key in INFO_COLUMNS and value not in (None, "", [], ()):
+            row[key] = ", ".join(value) if key == "tags" else value
     config = run.get("config") or {}
     for name, path in names:
         row[name] = value_at(config, path)
+    own = []
+    for key, value in _dotted(config):
+        if key not in row and key not in INFO_COLUMNS and _scalar(value):
+            row[key] = value
+            own.append(key)
+    row["_config"] = own
     if metric:
         row[metric.name] = metric.value(run)
     for key, value in (run.get("summary") or {}).items():
@@ -95,6 +109,20 @@ def _frame_row(
     row["created"] = run.get("created")
     row["runtime"] = _runtime(run)
     return row
+
+
+INFO_COLUMNS = ("name", "group", "job_type", "tags", "notes")  # W&B's run attributes
+
+
+def _dotted(config: dict, prefix: str = "") -> list[tuple[str, Any]]:
+    """A nested config's leaves as ("a.b", value), in order."""
+    out: list[tuple[str, Any]] = []
+    for key, value in config.items():
+        if isinstance(value, dict) and value:
+            out += _dotted(value, f"{prefix}{key}.")
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
 
 
 def _scalar(value: Any) -> bool:

@@ -415,7 +415,12 @@ class _Agent:
             json_file_dir=json_dir(),
         )
         env = command.run_env(
-            None, sweep_id=self.sweep_id, run_id=record["id"], store_url=self.store.url
+            None,
+            sweep_id=self.sweep_id,
+            run_id=record["id"],
+            store_url=self.store.url,
+            project=sweep.get("project") or cfg.get("project"),
+            entity=sweep.get("entity") or cfg.get("entity"),
         )
         program = ProgramRun(argv, env, self.kill_delay)
         control = RunControl()

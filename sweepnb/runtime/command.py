@@ -75,12 +75,20 @@ def expand_envvars(element: str, environ: Mapping[str, str]) -> str:
 
 
 def run_env(
-    base_env: Mapping[str, str] | None, *, sweep_id: str, run_id: str, store_url: str
+    base_env: Mapping[str, str] | None,
+    *,
+    sweep_id: str,
+    run_id: str,
+    store_url: str,
+    project: str | None = None,
+    entity: str | None = None,
 ) -> dict[str, str]:
     """The environment of a program run: ``base_env`` (default ``os.environ``) plus the ids
     and store that let ``sweepnb.init()`` in the program join its run.
 
-    ``WANDB_SWEEP_ID`` / ``WANDB_RUN_ID`` are set too, for scripts that read them.
+    W&B's agent variables are set too (``WANDB_SWEEP_ID``, ``WANDB_RUN_ID``, and
+    ``WANDB_PROJECT`` / ``WANDB_ENTITY`` when given), with ``SWEEPNB_WANDB_ENV`` saying so: a
+    process that removes ``WANDB_RUN_ID`` then starts a run of its own, as with W&B.
 
     >>> env = run_env({"PATH": "/bin"}, sweep_id="s1", run_id="r1", store_url="x.db")
     >>> env["SWEEPNB_RUN_ID"], env["WANDB_SWEEP_ID"], env["PATH"]
@@ -91,9 +99,14 @@ def run_env(
         SWEEPNB_SWEEP_ID=str(sweep_id),
         SWEEPNB_RUN_ID=str(run_id),
         SWEEPNB_STORE=str(store_url),
+        SWEEPNB_WANDB_ENV="1",
         WANDB_SWEEP_ID=str(sweep_id),
         WANDB_RUN_ID=str(run_id),
     )
+    if project:
+        env["WANDB_PROJECT"] = str(project)
+    if entity:
+        env["WANDB_ENTITY"] = str(entity)
     return env
 
 

@@ -29,6 +29,13 @@ from sweepnb.engine.states import MAX_ERROR_CHARS
 from sweepnb.errors import RunStopped, SweepnbError, SweepnbWarning
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
+from sweepnb.runtime.run_wandb import (
+    INFO_KEYS,
+    MetricDefinition,
+    MetricSummaries,
+    check_info,
+    define,
+)
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
 ERROR_TAIL = MAX_ERROR_CHARS  # characters of a traceback kept with a failed run (the store's bound)
@@ -81,6 +88,10 @@ class Run:
         self.store = store
         self._swept = Config(config or {})  # the sweep's values: they win over init()'s defaults
         self.config = Config(self._swept)
+        self.config.watch(self._config_changed, self._swept if sweep_id else None)
+        self._changed = False  # config or info changed since the last write
+        self._info: dict[str, Any] = {}
+        self._metrics = MetricSummaries()
         self.summary: dict[str, Any] = {}
         self.metric = Metric.of({"metric": metric}) if metric else None
         self.state = "running"
@@ -106,7 +117,49 @@ class Run:
 
     @property
     def name(self) -> str | None:
-        return self.id
+        """The run's name (``init(name=...)`` or set during the run); its id until named."""
+        return self._info.get("name") or self.id
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._set_info("name", value)
+
+    tags = property(
+        lambda self: self._info.get("tags", ()), lambda self, v: self._set_info("tags", v)
+    )
+    notes = property(
+        lambda self: self._info.get("notes"), lambda self, v: self._set_info("notes", v)
+    )
+    group = property(
+        lambda self: self._info.get("group"), lambda self, v: self._set_info("group", v)
+    )
+    job_type = property(
+        lambda self: self._info.get("job_type"), lambda self, v: self._set_info("job_type", v)
+    )
+
+    def _set_info(self, key: str, value: Any) -> None:
+        self._info[key] = check_info(key, value)
+        self._changed = True
+
+    def _config_changed(self) -> None:
+        self._changed = True
+
+    def define_metric(
+        self,
+        name: str,
+        step_metric: str | None = None,
+        step_sync: bool | None = None,
+        hidden: bool | None = None,
+        summary: str | None = None,
+        goal: str | None = None,
+        overwrite: bool | None = None,
+    ) -> MetricDefinition:
+        """W&B's ``define_metric``: ``summary`` ("min", "max", "mean", "last", "best" with a
+        ``goal``, "copy", "none"; comma-separated) decides what the summary keeps for ``name``
+        (a key or a glob like ``"val/*"``): ``summary="min"`` keeps ``{"min": ...}``."""
+        definition = define(name, step_metric, summary, goal, hidden)
+        self._metrics.add(definition)
+        return definition
 
     @property
     def should_stop(self) -> bool:
@@ -131,8 +184,10 @@ class Run:
         if not defaults:
             return
         merged = Config(defaults)
-        merged.update(self.config)
+        merged.update(self.config, allow_val_change=True)
+        merged.watch(self._config_changed, self._swept if self.sweep_id else None)
         self.config = merged
+        self._changed = True
 
     # -- logging -------------------------------------------------------------------------------
 
@@ -181,6 +236,7 @@ class Run:
     def _update_summary(self, row: dict) -> None:
         now = time.time()
         self.summary.update(row)
+        self._metrics.apply(self.summary, row)
         self.summary["_runtime"] = now - self._started
         self.summary["_timestamp"] = now
         metric = self.metric
@@ -198,10 +254,18 @@ class Run:
             self._last_flush = time.monotonic()
             if self.store is None or self.id is None:
                 return
-            control = self.store.log(self.id, rows, dict(self.summary))
+            control = self.store.log(self.id, rows, dict(self.summary), **self._changes())
         self.apply_control(control)
         if self.on_flush is not None:
             self.on_flush(self)
+
+    def _changes(self) -> dict[str, Any]:
+        """The config and info to write with the next rows (nothing when they did not change)."""
+        if not self._changed:
+            return {}
+        self._changed = False
+        info = {k: list(v) if k == "tags" else v for k, v in self._info.items()}
+        return {"config": self.config.as_dict(), "info": info}
 
     def apply_control(self, control: Mapping | None) -> None:
         """Take a control reply (``{"stop", "reason", "sweep_state"}``, from the store or the
@@ -239,9 +303,9 @@ class Run:
             self.state = state
             self._stop_heartbeat()
             if self.store is not None and self.id is not None:
-                if self._rows:
+                if self._rows or self._changed:
                     rows, self._rows = self._rows, []
-                    self.store.log(self.id, rows, dict(self.summary))
+                    self.store.log(self.id, rows, dict(self.summary), **self._changes())
                 if self._owner:
                     self.store.finish_run(
                         self.id,
@@ -351,7 +415,8 @@ def init(
 
     Inside an agent it joins the claimed run: the swept values are deep-merged over ``config``.
     Outside a sweep it records a standalone run (``mode="disabled"``: nothing recorded).
-    Other W&B keyword arguments (``name``, ``tags``, ``reinit``...) are accepted and ignored.
+    ``name``, ``tags``, ``notes``, ``group`` and ``job_type`` are recorded with the run; other
+    W&B keyword arguments (``reinit``, ``settings``...) are accepted.
 
     >>> with init(config={"lr": 0.1}, mode="disabled") as run:
     ...     log({"loss": 0.5})
@@ -365,6 +430,9 @@ def init(
         run.project = project
     if entity is not None and run.entity is None:
         run.entity = entity
+    for key in INFO_KEYS:
+        if ignored.get(key) is not None:
+            setattr(run, key, ignored[key])
     run._apply_defaults(config)
     activate(run)
     return run
@@ -393,9 +461,14 @@ def current() -> Run | None:
 
 
 def _run_from_env() -> Run | None:
-    """The run of a program started by an agent (env SWEEPNB_RUN_ID), or None."""
+    """The run of a program started by an agent (env SWEEPNB_RUN_ID), or None.
+
+    The agent also sets W&B's ``WANDB_RUN_ID``: a process that removed it (W&B's
+    cross-validation example does, to make one run per fold) starts a run of its own."""
     run_id = os.environ.get("SWEEPNB_RUN_ID")
     if not run_id or getattr(_local, "joined_env", None) == run_id:
+        return None
+    if os.environ.get("SWEEPNB_WANDB_ENV") and os.environ.get("WANDB_RUN_ID") != run_id:
         return None
     from sweepnb.store import Store
 
@@ -463,6 +536,11 @@ def finish(exit_code: int | None = None) -> None:
     run = current()
     if run is not None:
         run.finish(exit_code=exit_code)
+
+
+def define_metric(name: str, *args: Any, **kw: Any) -> MetricDefinition:
+    """``wandb.define_metric`` for the active run (see ``Run.define_metric``)."""
+    return _active("define_metric()").define_metric(name, *args, **kw)
 
 
 def log_artifact(artifact_or_path: Any, *args: Any, **kw: Any) -> Any:

@@ -7,10 +7,11 @@ Kept apart from ``sweepnb.runtime.run`` (the Run and its lifecycle); not to be c
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sweepnb.errors import SweepnbError
+from sweepnb.errors import SweepnbError, SweepnbWarning
 
 # ---------------------------------------------------------------------------------------------
 # Config: a dict with attribute access, nested
@@ -27,7 +28,19 @@ class Config(dict):
 
     def __init__(self, data: Mapping | None = None, **kw: Any):
         super().__init__()
-        self.update(data or {}, **kw)
+        object.__setattr__(self, "_on_change", None)
+        object.__setattr__(self, "_locked", frozenset())
+        self.update(data or {}, allow_val_change=True, **kw)
+
+    def watch(self, on_change: Callable[[], None] | None, locked: Mapping | None = None) -> None:
+        """Call ``on_change`` after every change (nested dicts included), and keep the keys of
+        ``locked`` (the sweep's values) as they are: W&B ignores a run's update of a swept key."""
+        object.__setattr__(self, "_on_change", on_change)
+        object.__setattr__(self, "_locked", frozenset(locked or ()))
+        for key, value in self.items():
+            if isinstance(value, Config):
+                nested = (locked or {}).get(key)
+                value.watch(on_change, nested if isinstance(nested, Mapping) else None)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -45,20 +58,44 @@ class Config(dict):
             raise AttributeError(name) from None
 
     def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, _wrap(value))
+        if key in self._locked and key in self and dict.__getitem__(self, key) != value:
+            _ignored(key, value)
+            return
+        value = _wrap(value)
+        if isinstance(value, Config) and self._on_change is not None:
+            value.watch(self._on_change)
+        super().__setitem__(key, value)
+        if self._on_change is not None:
+            self._on_change()
 
     def setdefault(self, key: str, default: Any = None) -> Any:
         if key not in self:
             self[key] = default
         return self[key]
 
-    def update(self, data: Mapping | None = None, **kw: Any) -> None:  # type: ignore[override]
+    def update(  # type: ignore[override]
+        self, data: Mapping | None = None, allow_val_change: bool = False, **kw: Any
+    ) -> None:
         """Deep-merge ``data`` (a mapping, or an object with ``__dict__`` like argparse's
-        Namespace) into this config: nested dicts are merged key by key, other values replaced."""
+        Namespace) into this config: nested dicts are merged key by key, other values set.
+
+        As in W&B, changing the value of a key the config already has raises unless
+        ``allow_val_change=True``; a key the sweep set is kept (the update is ignored, with a
+        warning)."""
         for key, value in {**as_mapping(data), **kw}.items():
-            current = self.get(key)
+            current = self.get(key, _MISSING)
             if isinstance(current, Config) and isinstance(value, Mapping):
-                current.update(value)
+                current.update(value, allow_val_change=allow_val_change)
+            elif (
+                not allow_val_change
+                and key not in self._locked
+                and current is not _MISSING
+                and current != value
+            ):
+                raise ConfigChangeError(
+                    f"config.{key}: update() would change {current!r} to {value!r}; pass "
+                    "allow_val_change=True to change it"
+                )
             else:
                 self[key] = value
 
@@ -73,6 +110,24 @@ class Config(dict):
 
     def __reduce__(self):
         return (Config, (self.as_dict(),))
+
+
+_MISSING = object()
+_WARNED: set[str] = set()
+
+
+class ConfigChangeError(SweepnbError, ValueError):
+    """``config.update()`` would change a value without ``allow_val_change=True`` (as W&B)."""
+
+
+def _ignored(key: str, value: Any) -> None:
+    if key not in _WARNED:  # once per key and process: a training loop may set it every epoch
+        _WARNED.add(key)
+        warnings.warn(
+            f"config.{key} is set by the sweep; the run's value {value!r} is ignored (as in W&B)",
+            SweepnbWarning,
+            stacklevel=3,
+        )
 
 
 def _wrap(value: Any) -> Any:

@@ -270,7 +270,7 @@ class Store(Database):
                 "stop_reason": None,
                 "ended": None,
                 "error": None,
-                "notes": None,
+                "info": {},
                 "version": 0,
             }
 
@@ -350,8 +350,20 @@ class Store(Database):
 
     # -- logging, control --------------------------------------------------------------------
 
-    def log(self, run_id: str, rows: list[dict], summary: dict | None = None) -> dict:
+    def log(
+        self,
+        run_id: str,
+        rows: list[dict],
+        summary: dict | None = None,
+        *,
+        config: dict | None = None,
+        info: dict | None = None,
+    ) -> dict:
         """Append history rows, merge ``summary`` into the run's, bump its heartbeat.
+
+        ``config`` (the run's whole config, swept values and the ones it set itself) and
+        ``info`` (its W&B attributes: name, tags, notes, group, job_type) replace the stored
+        ones when given.
 
         Each row should hold ``"_step"``; rows without it get the next step number. Returns the
         control dict ``{"stop": bool, "reason": dict | None, "sweep_state": str | None}``
@@ -362,6 +374,8 @@ class Store(Database):
             raise TypeError("rows: expected a list of dicts")
         texts = [to_json(row, f"run {run_id} history row") for row in rows]
         summary_text = None if summary is None else to_json(summary, f"run {run_id} summary")
+        config_text = None if config is None else to_json(config, f"run {run_id} config")
+        info_text = None if info is None else to_json(info, f"run {run_id} name, tags and notes")
 
         def write(conn: Connection) -> dict:
             run = self._run_row(conn, run_id)
@@ -375,6 +389,10 @@ class Store(Database):
                 merged = from_json(run.summary)
                 merged.update(from_json(summary_text))
                 values["summary"] = to_json(merged, f"run {run_id} summary")
+            if config_text is not None:
+                values["config"] = config_text
+            if info_text is not None:
+                values["notes"] = info_text
             return self._touch(conn, run, values)
 
         return self._write(write)

@@ -28,6 +28,10 @@ def run_dicts(rows: list[Any], histories: dict[str, list[dict]] | None) -> list[
         run["stop_requested"] = bool(run["stop_requested"])
         if run["stop_reason"] is not None:
             run["stop_reason"] = from_json(run["stop_reason"])
+        # the column is called "notes" (schema version 1 reserved it); it holds the run's
+        # W&B attributes, read back as "info": {"name", "tags", "notes", "group", "job_type"}
+        notes = run.pop("notes", None)
+        run["info"] = from_json(notes) if notes else {}
         if histories is not None:
             run["history"] = histories[run["id"]]
         runs.append(run)

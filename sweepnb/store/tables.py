@@ -57,7 +57,9 @@ runs_table = sa.Table(
     sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
     sa.Column("stop_reason", sa.Text),
     sa.Column("project", sa.Text),
-    sa.Column("notes", sa.Text),  # reserved (schema version 1 has it): nothing writes it yet
+    sa.Column(
+        "notes", sa.Text
+    ),  # the run's W&B attributes as JSON: name, tags, notes, group, job_type
     # bumped by every update, so a reader can tell which runs changed since it last looked
     sa.Column("version", sa.Integer, nullable=False, default=0),
 )
