@@ -1,0 +1,1 @@
+"""sweepnb's offline implementation of the wandb API that training code calls."""
