@@ -48,6 +48,14 @@ _LAZY = {
     "dashboard": "sweepnb.notebook.dashboard",
     "config": "sweepnb.runtime.run",
     "Store": "sweepnb.store",
+    "Table": "sweepnb.compat.media",
+    "Image": "sweepnb.compat.media",
+    "Histogram": "sweepnb.compat.media",
+    "Html": "sweepnb.compat.media",
+    "Audio": "sweepnb.compat.media",
+    "Video": "sweepnb.compat.media",
+    "media": "sweepnb.compat.media_files",
+    "show_media": "sweepnb.compat.media_files",
 }
 _SUBMODULES = {
     "engine": "sweepnb.engine",
@@ -56,6 +64,8 @@ _SUBMODULES = {
     "analysis": "sweepnb.analysis",
     "plots": "sweepnb.plots",
     "notebook": "sweepnb.notebook",
+    "plot": "sweepnb.compat.plot",
+    "sklearn": "sweepnb.sklearn",
 }
 
 
