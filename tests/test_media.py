@@ -143,6 +143,7 @@ def test_table_api_matches_wandb():
     assert table.data == [[1, "x", 0.1], [2, "y", 0.2]]
     assert table.get_column("a", convert_to="numpy").tolist() == [1, 2]
     assert table.get_dataframe().shape == (2, 3)
+    assert Table(data=frame).columns == ["a", "b"]
     assert Table().columns == ["Input", "Output", "Expected"]
     assert Table(rows=[[1, 2]], columns=["p", "q"]).data == [[1, 2]]
 
@@ -385,3 +386,34 @@ def test_show_media_for_a_sweep_shows_the_best_runs_media(store):
     assert PILImage.open(__import__("io").BytesIO(objs[2].data)).getpixel((0, 0)) == 50  # x = 1
     with pytest.raises(KeyError, match="logged no media key 'nope'"):
         sweepnb.show_media(sweep_id, key="nope", store=store.url)
+
+
+def test_a_program_run_started_by_the_agent_writes_media_beside_the_store(store, tmp_path):
+    (tmp_path / "train.py").write_text(
+        "import numpy as np, sweepnb\n"
+        "run = sweepnb.init()\n"
+        "run.log({'loss': 1.0, 'pic': sweepnb.Image(np.zeros((4, 6)), caption='program')})\n"
+    )
+    config = {
+        "program": "train.py",
+        "method": "grid",
+        "metric": {"name": "loss"},
+        "parameters": {"x": {"values": [1]}},
+    }
+    sweep_id = sweepnb.sweep(config, store=store.url)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "sweepnb", "agent", sweep_id, "--store", store.url],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (run,) = store.get_runs(sweep_id)
+    frame = sweepnb.media(run["id"], store=store.url)
+    assert frame[["key", "caption"]].values.tolist() == [["pic", "program"]]
+    with PILImage.open(frame["path"][0]) as png:
+        assert png.size == (6, 4)

@@ -56,6 +56,8 @@ class Table(Media):
         if rows is not None and data is not None:
             raise ValueError("Table: pass data or rows (an older name for data), not both")
         data = rows if data is None else data
+        if dataframe is None and hasattr(data, "itertuples") and hasattr(data, "columns"):
+            dataframe, data = data, None  # W&B takes a DataFrame as data too
         if dataframe is not None:
             if data is not None:
                 raise ValueError("Table: pass data or dataframe, not both")
