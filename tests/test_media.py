@@ -417,3 +417,18 @@ def test_a_program_run_started_by_the_agent_writes_media_beside_the_store(store,
     assert frame[["key", "caption"]].values.tolist() == [["pic", "program"]]
     with PILImage.open(frame["path"][0]) as png:
         assert png.size == (6, 4)
+
+
+def test_image_boxes_are_a_sibling_json(store):
+    boxes = {
+        "predictions": {
+            "box_data": [
+                {"position": {"minX": 0.1, "maxX": 0.5, "minY": 0, "maxY": 0.5}, "class_id": 1}
+            ],
+            "class_labels": {1: "cat"},
+        }
+    }
+    run = logged(store, {"det": Image(np.zeros((4, 4)), boxes=boxes)})
+    ref = run["history"][0]["det"]
+    sidecar = (files_dir(store) / ref["path"]).with_name(ref["boxes"])
+    assert json.loads(sidecar.read_text())["predictions"]["class_labels"] == {"1": "cat"}

@@ -29,8 +29,9 @@ class Media:
     _type = "media"
 
     def write(self, folder: Path, stem: str) -> dict:
-        """Write the files as ``folder/stem.<ext>``; return the reference (``path`` relative to
-        ``folder``'s files root is filled in by the caller)."""
+        """Write the files as ``folder/stem.<ext>`` (and siblings); return the reference, its
+        ``path`` the main file's name (the caller makes it relative to the store's files folder).
+        """
         raise NotImplementedError
 
 
@@ -127,8 +128,12 @@ class Image(Media):
             ref["caption"] = self.caption
         if self.grouping is not None:
             ref["grouping"] = self.grouping
-        if self.boxes is not None:
-            ref["boxes"] = _json_safe(self.boxes)
+        if self.boxes is not None:  # can be long: a sibling file, its name in the reference
+            boxes = folder / f"{stem}.boxes.json"
+            boxes.write_text(json.dumps(_json_safe(self.boxes)))
+            ref["boxes"] = boxes.name
+        if self.classes is not None:
+            ref["classes"] = _json_safe(self.classes)
         if self.masks:
             ref["masks"] = {}
             for name, mask in self.masks.items():

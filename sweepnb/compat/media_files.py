@@ -42,8 +42,6 @@ def _convert(run: Any, key: str, value: Any, step: int) -> Any:
         return value
     if _is_figure(value):
         value = Image(value)
-    if hasattr(value, "to_media"):  # plot.* charts
-        value = value.to_media()
     if isinstance(value, Media):
         return _write(run, key, value, step, 0)
     if isinstance(value, Mapping):
@@ -57,6 +55,8 @@ def _convert(run: Any, key: str, value: Any, step: int) -> Any:
     hint = ""
     if hasattr(value, "itertuples"):
         hint = "; for a DataFrame log sweepnb.Table(dataframe=...)"
+    elif type(value).__module__.startswith("PIL."):
+        hint = "; for an image log sweepnb.Image(...)"
     raise TypeError(
         f"log(): {key!r} is a {type(value).__name__} object; log numbers, strings, lists or dicts of "
         f"them, or media (Image, Table, Histogram, Html, Audio, Video, plot.*){hint}; "

@@ -132,7 +132,7 @@ def line_series(
 # ---------------------------------------------------------------------------------------------
 
 
-def _labels(who: str, y_true: Any, n_classes: int | None = None):
+def _labels(who: str, y_true: Any):
     y = _as_array(y_true, f"plot.{who}", "y_true").ravel()
     if y.size == 0:
         raise ValueError(f"plot.{who}: y_true is empty")
@@ -140,6 +140,8 @@ def _labels(who: str, y_true: Any, n_classes: int | None = None):
 
 
 def _probas(who: str, y_probas: Any, n: int):
+    import numpy as np
+
     probas = _as_array(y_probas, f"plot.{who}", "y_probas").astype(float)
     if probas.ndim == 1:
         probas = probas[:, None]
@@ -149,7 +151,7 @@ def _probas(who: str, y_probas: Any, n: int):
             "(one row per y_true value)"
         )
     if probas.shape[1] == 1:  # a binary classifier's positive-class probability
-        probas = __import__("numpy").hstack([1 - probas, probas])
+        probas = np.hstack([1 - probas, probas])
     return probas
 
 
