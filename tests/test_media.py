@@ -274,10 +274,11 @@ def test_two_logs_at_one_step_keep_both_files_and_keys_are_safe_folders(store):
 def test_unknown_objects_raise_naming_the_key_and_strings_stay_strings(store):
     with sweepnb.init(store=store.url) as run:
         with pytest.raises(TypeError, match=r"log\(\): 'model' is a object object"):
-            run.log({"model": object()})
+            run.log({"img": Image(np.zeros((2, 2))), "model": object()})
         with pytest.raises(TypeError, match="sweepnb.Table\\(dataframe=...\\)"):
             run.log({"frame": pd.DataFrame({"a": [1]})})
         run.log({"name": "adam", "arr": np.arange(3), "nested": {"a": 1, "b": [1, 2]}})
+    assert not files_dir(store).exists()  # the refused row wrote no image
     row = store.get_run(run.id)["history"][0]
     assert (row["name"], row["arr"], row["nested"]) == ("adam", [0, 1, 2], {"a": 1, "b": [1, 2]})
 

@@ -34,10 +34,13 @@ def to_history_values(run: Any, data: Mapping[str, Any], step: int) -> dict:
     ``{"_type": "media-list", "items": [...]}``; nested dicts are walked. Any other object
     raises ``TypeError`` naming its key (a ``repr`` string in the history helps nobody).
     """
+    for k, v in data.items():  # check every value first: a bad one leaves no stray files
+        _convert(None, str(k), v, step)
     return {str(k): _convert(run, str(k), v, step) for k, v in data.items()}
 
 
 def _convert(run: Any, key: str, value: Any, step: int) -> Any:
+    """The history value of ``value``; with ``run=None`` only checks it (writes nothing)."""
     if _plain_value(value):
         return value
     if _is_figure(value):
@@ -64,10 +67,12 @@ def _convert(run: Any, key: str, value: Any, step: int) -> Any:
     )
 
 
-def _write(run: Any, key: str, value: Media, step: int, n: int) -> dict:
+def _write(run: Any, key: str, value: Media, step: int, n: int) -> dict | None:
     """Write ``value``'s files for ``key`` at ``step``; its reference with a store-relative path."""
     from sweepnb.store.files import files_dir
 
+    if run is None:  # the checking pass
+        return None
     if run.store is None or run.id is None:  # init(mode="disabled"): nothing is kept
         return {"_type": value._type, "path": None}
     root = files_dir(run.store, create=True)
