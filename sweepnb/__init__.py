@@ -53,6 +53,14 @@ _LAZY = {
     "log_artifact": "sweepnb.runtime.run",
     "define_metric": "sweepnb.runtime.run",
     "use_artifact": "sweepnb.runtime.run",
+    "Table": "sweepnb.compat.media",
+    "Image": "sweepnb.compat.media",
+    "Histogram": "sweepnb.compat.media",
+    "Html": "sweepnb.compat.media",
+    "Audio": "sweepnb.compat.media",
+    "Video": "sweepnb.compat.media",
+    "media": "sweepnb.compat.media_files",
+    "show_media": "sweepnb.compat.media_files",
 }
 _SUBMODULES = {
     "engine": "sweepnb.engine",
@@ -61,6 +69,8 @@ _SUBMODULES = {
     "analysis": "sweepnb.analysis",
     "plots": "sweepnb.plots",
     "notebook": "sweepnb.notebook",
+    "plot": "sweepnb.compat.plot",
+    "sklearn": "sweepnb.sklearn",
 }
 
 

@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_store_argument(export)
 
+    media = sub.add_parser("media", help="list the media (images, tables, charts) a run logged")
+    media.add_argument("run_id", metavar="RUN_ID")
+    add_store_argument(media)
+
     demo = sub.add_parser("demo", help="run the demo sweep (digits classifier)")
     demo.add_argument("--count", type=positive_int, default=None, metavar="N")
     demo.add_argument("-j", "--jobs", type=jobs_count, default=2, metavar="N")
@@ -266,11 +270,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_media(args: argparse.Namespace) -> int:
+    from sweepnb.compat.media_files import media
+
+    frame = media(args.run_id, _store(args))
+    if frame.empty:
+        print(f"run {args.run_id} logged no media")
+        return 0
+    print(frame.fillna("").to_string(index=False, max_colwidth=100))
+    return 0
+
+
 COMMANDS = {
     "sweep": cmd_sweep,
     "agent": cmd_agent,
     "ls": cmd_ls,
     "show": cmd_show,
     "export": cmd_export,
+    "media": cmd_media,
     "demo": cmd_demo,
 }

@@ -44,7 +44,9 @@ def runs_frame(cfg: dict, runs: list[dict]) -> pd.DataFrame:
     columns += list(dict.fromkeys(own))
     if metric:
         columns.append(metric.name)
-    extra = sorted({k for row in rows for k in row} - set(columns) - set(TIME_COLUMNS) - {"_config"})
+    extra = sorted(
+        {k for row in rows for k in row} - set(columns) - set(TIME_COLUMNS) - {"_config"}
+    )
     columns += extra + list(TIME_COLUMNS)
     frame = pd.DataFrame(rows, columns=columns)
     frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True)

@@ -220,6 +220,11 @@ class Run:
             row_step = int(step)
         else:
             row_step = self._step
+        if not all(isinstance(v, (str, bool, int, float, type(None))) for v in data.values()):
+            # issue 12: media (Image, Table, ...) become files + references; other objects raise
+            from sweepnb.compat.media_files import to_history_values
+
+            data = to_history_values(self, data, row_step)
         row = {str(k): _plain(v) for k, v in data.items()}
         row["_step"] = row_step
         with self._lock:
