@@ -421,4 +421,5 @@ def test_ls_and_show_print_what_the_cli_prints(ip, db, capsys):
     cli_out = capsys.readouterr().out
     assert cli_out.splitlines()[0] == shown.strip()
     assert cli_out.splitlines()[1:] == frame.to_string(index=False, max_colwidth=60).splitlines()
-    assert list(frame.columns[:4]) == ["id", "state", "x", "loss"]
+    # the value the run set itself (init(config=...)) shows beside the swept one
+    assert list(frame.columns[:5]) == ["id", "state", "x", "unused", "loss"]

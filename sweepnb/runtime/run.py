@@ -16,7 +16,6 @@ import atexit
 import contextlib
 import math
 import numbers
-import os
 import threading
 import time
 import traceback
@@ -29,13 +28,7 @@ from sweepnb.engine.states import MAX_ERROR_CHARS
 from sweepnb.errors import RunStopped, SweepnbError, SweepnbWarning
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
-from sweepnb.runtime.run_wandb import (
-    INFO_KEYS,
-    MetricDefinition,
-    MetricSummaries,
-    check_info,
-    define,
-)
+from sweepnb.runtime.run_wandb import INFO_KEYS, MetricDefinition, MetricSummaries, WandbRun
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
 ERROR_TAIL = MAX_ERROR_CHARS  # characters of a traceback kept with a failed run (the store's bound)
@@ -62,7 +55,7 @@ def apply_control(target: Any, control: Mapping | None) -> None:
         target.stop_reason = {"rule": "cancel", "message": "the sweep was cancelled"}
 
 
-class Run:
+class Run(WandbRun):
     """One run of a sweep (or a standalone run): its config, history, summary and final state.
 
     Use it as a context manager: the run ends ``finished`` on a normal exit, ``stopped`` when
@@ -114,52 +107,6 @@ class Run:
     def __repr__(self) -> str:
         where = f"sweep {self.sweep_id!r}" if self.sweep_id else "no store"
         return f"<sweepnb.Run {self.id!r} ({where}, {self.state})>"
-
-    @property
-    def name(self) -> str | None:
-        """The run's name (``init(name=...)`` or set during the run); its id until named."""
-        return self._info.get("name") or self.id
-
-    @name.setter
-    def name(self, value: str | None) -> None:
-        self._set_info("name", value)
-
-    tags = property(
-        lambda self: self._info.get("tags", ()), lambda self, v: self._set_info("tags", v)
-    )
-    notes = property(
-        lambda self: self._info.get("notes"), lambda self, v: self._set_info("notes", v)
-    )
-    group = property(
-        lambda self: self._info.get("group"), lambda self, v: self._set_info("group", v)
-    )
-    job_type = property(
-        lambda self: self._info.get("job_type"), lambda self, v: self._set_info("job_type", v)
-    )
-
-    def _set_info(self, key: str, value: Any) -> None:
-        self._info[key] = check_info(key, value)
-        self._changed = True
-
-    def _config_changed(self) -> None:
-        self._changed = True
-
-    def define_metric(
-        self,
-        name: str,
-        step_metric: str | None = None,
-        step_sync: bool | None = None,
-        hidden: bool | None = None,
-        summary: str | None = None,
-        goal: str | None = None,
-        overwrite: bool | None = None,
-    ) -> MetricDefinition:
-        """W&B's ``define_metric``: ``summary`` ("min", "max", "mean", "last", "best" with a
-        ``goal``, "copy", "none"; comma-separated) decides what the summary keeps for ``name``
-        (a key or a glob like ``"val/*"``): ``summary="min"`` keeps ``{"min": ...}``."""
-        definition = define(name, step_metric, summary, goal, hidden)
-        self._metrics.add(definition)
-        return definition
 
     @property
     def should_stop(self) -> bool:
@@ -361,20 +308,6 @@ class Run:
                 self._heartbeat.stop()
             self._heartbeat = None
 
-    # -- artifacts (issue 12): W&B's methods, implemented in sweepnb.compat.artifacts ----------
-
-    def log_artifact(self, artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
-        """Log an ``Artifact`` (or a file/folder path) as this run's output; see W&B's."""
-        from sweepnb.compat.artifacts import log_artifact
-
-        return log_artifact(self, artifact_or_path, *args, **kw)
-
-    def use_artifact(self, artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
-        """The artifact version ``"name:latest"`` / ``"name:v3"``, recorded as used by this run."""
-        from sweepnb.compat.artifacts import use_artifact
-
-        return use_artifact(self, artifact_or_name, *args, **kw)
-
 
 def _plain(value: Any) -> Any:
     """numpy scalars/arrays and other number-likes to plain Python (the store takes JSON)."""
@@ -430,7 +363,9 @@ def init(
     """
     run = getattr(_local, "run", None)
     if run is None or run.state != "running":
-        run = _run_from_env() or _standalone_run(config, project, entity, mode, store)
+        from sweepnb.runtime.run_start import run_from_env, standalone_run
+
+        run = run_from_env() or standalone_run(config, project, entity, mode, store)
     if project is not None and run.project is None:
         run.project = project
     if entity is not None and run.entity is None:
@@ -463,65 +398,6 @@ def current() -> Run | None:
     """This thread's active run, or None."""
     run = getattr(_local, "run", None)
     return run if run is not None and run.state == "running" else None
-
-
-def _run_from_env() -> Run | None:
-    """The run of a program started by an agent (env SWEEPNB_RUN_ID), or None.
-
-    The agent also sets W&B's ``WANDB_RUN_ID``: a process that removed it (W&B's
-    cross-validation example does, to make one run per fold) starts a run of its own."""
-    run_id = os.environ.get("SWEEPNB_RUN_ID")
-    if not run_id or getattr(_local, "joined_env", None) == run_id:
-        return None
-    if os.environ.get("SWEEPNB_WANDB_ENV") and os.environ.get("WANDB_RUN_ID") != run_id:
-        return None
-    from sweepnb.store import Store
-
-    store = Store(os.environ.get("SWEEPNB_STORE"))
-    record = store.get_run(run_id)
-    sweep_id = os.environ.get("SWEEPNB_SWEEP_ID") or record.get("sweep_id")
-    cfg = store.get_sweep(sweep_id)["config"] if sweep_id else {}
-    run = Run(
-        store=store,
-        run_id=run_id,
-        sweep_id=sweep_id,
-        config=record.get("config"),
-        metric=cfg.get("metric"),
-        owner=False,
-        project=record.get("project"),
-    )
-    if cfg.get(
-        "early_terminate"
-    ):  # the program judges its own bands too (sweepnb.runtime.termination)
-        from sweepnb.runtime.termination import Monitor
-
-        Monitor(store, sweep_id, cfg).watch(run)
-    _local.joined_env = run_id  # a second init() in the same program makes a standalone run
-    run.start_heartbeat()
-    return run
-
-
-def _standalone_run(
-    config: Any, project: str | None, entity: str | None, mode: str | None, store: Any
-) -> Run:
-    if mode == "disabled":
-        return Run(run_id=None, project=project, entity=entity)
-    from sweepnb.store import open_store
-
-    st = open_store(store)
-    plain = Config(as_mapping(config)).as_dict()
-    run_id = st.add_run(
-        None, plain, state="running", host=_host(), pid=os.getpid(), project=project
-    )
-    run = Run(store=st, run_id=run_id, project=project, entity=entity)
-    run.start_heartbeat()
-    return run
-
-
-def _host() -> str:
-    import socket
-
-    return socket.gethostname()
 
 
 def _active(what: str) -> Run:

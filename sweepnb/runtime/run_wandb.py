@@ -130,3 +130,74 @@ class MetricSummaries:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class WandbRun:
+    """The W&B attributes and methods of ``sweepnb.Run`` (its lifecycle is in ``run.py``):
+    ``name``, ``tags``, ``notes``, ``group``, ``job_type`` (recorded with the run at its next
+    write), ``define_metric``, ``log_artifact`` and ``use_artifact``."""
+
+    id: str | None
+    _info: dict[str, Any]
+    _metrics: MetricSummaries
+    _changed: bool
+
+    @property
+    def name(self) -> str | None:
+        """The run's name (``init(name=...)`` or set during the run); its id until named."""
+        return self._info.get("name") or self.id
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._set_info("name", value)
+
+    tags = property(
+        lambda self: self._info.get("tags", ()), lambda self, v: self._set_info("tags", v)
+    )
+    notes = property(
+        lambda self: self._info.get("notes"), lambda self, v: self._set_info("notes", v)
+    )
+    group = property(
+        lambda self: self._info.get("group"), lambda self, v: self._set_info("group", v)
+    )
+    job_type = property(
+        lambda self: self._info.get("job_type"), lambda self, v: self._set_info("job_type", v)
+    )
+
+    def _set_info(self, key: str, value: Any) -> None:
+        self._info[key] = check_info(key, value)
+        self._changed = True
+
+    def _config_changed(self) -> None:
+        self._changed = True
+
+    def define_metric(
+        self,
+        name: str,
+        step_metric: str | None = None,
+        step_sync: bool | None = None,
+        hidden: bool | None = None,
+        summary: str | None = None,
+        goal: str | None = None,
+        overwrite: bool | None = None,
+    ) -> MetricDefinition:
+        """W&B's ``define_metric``: ``summary`` ("min", "max", "mean", "last", "best" with a
+        ``goal``, "copy", "none"; comma-separated) decides what the summary keeps for ``name``
+        (a key or a glob like ``"val/*"``): ``summary="min"`` keeps ``{"min": ...}``."""
+        definition = define(name, step_metric, summary, goal, hidden)
+        self._metrics.add(definition)
+        return definition
+
+    # -- artifacts (issue 12): W&B's methods, implemented in sweepnb.compat.artifacts ----------
+
+    def log_artifact(self, artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
+        """Log an ``Artifact`` (or a file/folder path) as this run's output; see W&B's."""
+        from sweepnb.compat.artifacts import log_artifact
+
+        return log_artifact(self, artifact_or_path, *args, **kw)
+
+    def use_artifact(self, artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
+        """The artifact version ``"name:latest"`` / ``"name:v3"``, recorded as used by this run."""
+        from sweepnb.compat.artifacts import use_artifact
+
+        return use_artifact(self, artifact_or_name, *args, **kw)

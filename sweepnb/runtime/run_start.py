@@ -1,0 +1,72 @@
+"""How a run starts: joining the run an agent claimed for a program, or a standalone run.
+
+``sweepnb.init()`` (``runtime/run.py``) calls these when the thread has no active run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from sweepnb.runtime.run import Run
+from sweepnb.runtime.run_config import Config, as_mapping
+
+_joined = threading.local()  # .run_id: the agent's run this thread's program already joined
+
+
+def run_from_env() -> Run | None:
+    """The run of a program started by an agent (env SWEEPNB_RUN_ID), or None.
+
+    The agent also sets W&B's ``WANDB_RUN_ID``: a process that removed it (W&B's
+    cross-validation example does, to make one run per fold) starts a run of its own."""
+    run_id = os.environ.get("SWEEPNB_RUN_ID")
+    if not run_id or getattr(_joined, "run_id", None) == run_id:
+        return None
+    if os.environ.get("SWEEPNB_WANDB_ENV") and os.environ.get("WANDB_RUN_ID") != run_id:
+        return None
+    from sweepnb.store import Store
+
+    store = Store(os.environ.get("SWEEPNB_STORE"))
+    record = store.get_run(run_id)
+    sweep_id = os.environ.get("SWEEPNB_SWEEP_ID") or record.get("sweep_id")
+    cfg = store.get_sweep(sweep_id)["config"] if sweep_id else {}
+    run = Run(
+        store=store,
+        run_id=run_id,
+        sweep_id=sweep_id,
+        config=record.get("config"),
+        metric=cfg.get("metric"),
+        owner=False,
+        project=record.get("project"),
+    )
+    if cfg.get(
+        "early_terminate"
+    ):  # the program judges its own bands too (sweepnb.runtime.termination)
+        from sweepnb.runtime.termination import Monitor
+
+        Monitor(store, sweep_id, cfg).watch(run)
+    _joined.run_id = run_id  # a second init() in the same program makes a standalone run
+    run.start_heartbeat()
+    return run
+
+
+def standalone_run(
+    config: Any, project: str | None, entity: str | None, mode: str | None, store: Any
+) -> Run:
+    if mode == "disabled":
+        return Run(run_id=None, project=project, entity=entity)
+    from sweepnb.store import open_store
+
+    st = open_store(store)
+    plain = Config(as_mapping(config)).as_dict()
+    run_id = st.add_run(None, plain, state="running", host=host(), pid=os.getpid(), project=project)
+    run = Run(store=st, run_id=run_id, project=project, entity=entity)
+    run.start_heartbeat()
+    return run
+
+
+def host() -> str:
+    import socket
+
+    return socket.gethostname()
