@@ -29,7 +29,6 @@ from sweepnb.store.records import (
     bound_error,
     check_state,
     control_reply,
-    death_note,
     from_json,
     history_rows,
     loads_many,
@@ -43,6 +42,7 @@ from sweepnb.store.tables import (
     SWEEP_STATES,
     TERMINAL_RUN_STATES,
     control_row,
+    crash_dead_runs,
     history_table,
     insert_history,
     meta_table,
@@ -465,24 +465,9 @@ class Store(Database):
         if stale_after < 0:
             raise ValueError(f"stale_after: must be >= 0, got {stale_after}")
 
-        def write(conn: Connection) -> list[str]:
-            at = time.time() if now is None else now
-            where = runs_table.c.state == "running"
-            if sweep_id is not None:
-                where = where & (runs_table.c.sweep_id == sweep_id)
-            candidates = conn.execute(
-                sa.select(
-                    runs_table.c.id, runs_table.c.heartbeat, runs_table.c.host, runs_table.c.pid
-                ).where(where)
-            ).all()
-            dead = [(r.id, death_note(r, at, stale_after, dead_pids_on)) for r in candidates]
-            dead = [(run_id, note) for run_id, note in dead if note]
-            for run_id, note in dead:
-                running = (runs_table.c.id == run_id) & (runs_table.c.state == "running")
-                update_run(conn, running, state="crashed", ended=at, error=note)
-            return [run_id for run_id, _ in dead]
-
-        return self._write(write)
+        return self._write(
+            lambda conn: crash_dead_runs(conn, sweep_id, stale_after, dead_pids_on, now)
+        )
 
     # -- helpers -----------------------------------------------------------------------------
 

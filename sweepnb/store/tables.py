@@ -4,6 +4,7 @@ several of the store's methods share.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sweepnb.engine.states import RUN_STATES, TERMINAL_RUN_STATES  # noqa: F401  (re-exported)
 from sweepnb.errors import StoreError
-from sweepnb.store.records import new_id
+from sweepnb.store.records import death_note, new_id
 
 SCHEMA_VERSION = 1
 SWEEP_STATES = ("running", "paused", "finished", "cancelled")
@@ -156,3 +157,29 @@ def unused_id(conn: Connection, table: sa.Table) -> str:
         candidate = new_id()
         if conn.execute(sa.select(table.c.id).where(table.c.id == candidate)).first() is None:
             return candidate
+
+
+def crash_dead_runs(
+    conn: Connection,
+    sweep_id: str | None,
+    stale_after: float,
+    dead_pids_on: str | None,
+    now: float | None,
+) -> list[str]:
+    """Mark as ``crashed`` the running runs (of ``sweep_id``, or all) whose heartbeat is older
+    than ``stale_after`` s, or whose process on host ``dead_pids_on`` is gone (``Store.reap``)."""
+    at = time.time() if now is None else now
+    where = runs_table.c.state == "running"
+    if sweep_id is not None:
+        where = where & (runs_table.c.sweep_id == sweep_id)
+    candidates = conn.execute(
+        sa.select(
+            runs_table.c.id, runs_table.c.heartbeat, runs_table.c.host, runs_table.c.pid
+        ).where(where)
+    ).all()
+    dead = [(r.id, death_note(r, at, stale_after, dead_pids_on)) for r in candidates]
+    dead = [(run_id, note) for run_id, note in dead if note]
+    for run_id, note in dead:
+        running = (runs_table.c.id == run_id) & (runs_table.c.state == "running")
+        update_run(conn, running, state="crashed", ended=at, error=note)
+    return [run_id for run_id, _ in dead]
