@@ -70,14 +70,20 @@ def __getattr__(name: str):
         return value
     if name in _SUBMODULES:
         return importlib.import_module(_SUBMODULES[name])
-    raise AttributeError(f"module 'sweepnb' has no attribute {name!r}")
+    from sweepnb.compat.names import resolve  # W&B's other names (issue 12): `import sweepnb as wandb`
+
+    return resolve(name, prefix="sweepnb")
 
 
 def load_ipython_extension(ipython):
-    """`%load_ext sweepnb`: register the %sweep and %agent magics."""
+    """`%load_ext sweepnb`: register the %sweep and %agent magics; when the real wandb is not
+    installed, `import wandb` then gives sweepnb's (sweepnb.compat.enable)."""
     from sweepnb.notebook.magics import load_ipython_extension as load
 
     load(ipython)
+    from sweepnb.compat.shim import enable_if_no_wandb  # issue 12: W&B code runs unchanged
+
+    enable_if_no_wandb()
 
 
 def unload_ipython_extension(ipython):

@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_store_argument(export)
 
+    sub.add_parser(
+        "wandb-path",
+        help="print the folder that makes `import wandb` give sweepnb's offline wandb",
+        description="Print the folder to put first on PYTHONPATH so that `import wandb` gives "
+        "sweepnb's offline wandb: export PYTHONPATH=$(sweepnb wandb-path)",
+    )
+
     demo = sub.add_parser("demo", help="run the demo sweep (digits classifier)")
     demo.add_argument("--count", type=positive_int, default=None, metavar="N")
     demo.add_argument("-j", "--jobs", type=jobs_count, default=2, metavar="N")
@@ -221,6 +228,13 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
+def cmd_wandb_path(args: argparse.Namespace) -> int:
+    from sweepnb.compat.shim import shim_path
+
+    print(shim_path())
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sweepnb import demo
 
@@ -346,4 +360,5 @@ COMMANDS = {
     "show": cmd_show,
     "export": cmd_export,
     "demo": cmd_demo,
+    "wandb-path": cmd_wandb_path,
 }

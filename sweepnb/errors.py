@@ -54,3 +54,14 @@ class RunStopped(BaseException):
 
 class SweepnbWarning(UserWarning):
     """Something works but is probably not what the user meant (deprecated distribution, ...)."""
+
+
+def __getattr__(name: str):
+    # issue 12: `import sweepnb as wandb` makes this module `wandb.errors`, so W&B's exception
+    # names (CommError, UsageError...) resolve here too
+    if not name.startswith("_"):
+        from sweepnb.compat import errors as wandb_errors
+
+        if hasattr(wandb_errors, name):
+            return getattr(wandb_errors, name)
+    raise AttributeError(f"module 'sweepnb.errors' has no attribute {name!r}")

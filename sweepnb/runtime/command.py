@@ -94,7 +94,9 @@ def run_env(
         WANDB_SWEEP_ID=str(sweep_id),
         WANDB_RUN_ID=str(run_id),
     )
-    return env
+    from sweepnb.compat.shim import program_env  # issue 12: `import wandb` gives sweepnb's
+
+    return program_env(env)
 
 
 def format_value(value: Any) -> str:

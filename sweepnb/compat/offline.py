@@ -1,0 +1,95 @@
+"""W&B calls with no offline meaning: accepted, and they say so once when they drop data.
+
+    >>> import sweepnb.compat.offline as w
+    >>> w.login(key="not-needed")
+    True
+    >>> w.watch(object())        # doctest: +SKIP
+    sweepnb: wandb.watch(): gradients and parameters are not logged offline (said once)
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from sweepnb.compat.names import notice_once
+
+
+def login(*args: Any, **kwargs: Any) -> bool:
+    """``wandb.login()``: nothing to log in to offline; returns True (W&B: logged in)."""
+    return True
+
+
+def setup(*args: Any, **kwargs: Any) -> None:
+    """``wandb.setup()``: W&B starts its service process; there is none here."""
+    return None
+
+
+def require(*args: Any, **kwargs: Any) -> None:
+    """``wandb.require("core")`` and the like: no optional features to turn on."""
+    return None
+
+
+def watch(models: Any = None, *args: Any, **kwargs: Any) -> None:
+    """``wandb.watch(model)``: gradients and parameters are not logged (said once)."""
+    notice_once(
+        "watch",
+        "wandb.watch(): gradients and parameters are not logged offline "
+        "(log what you need with wandb.log) — said once",
+    )
+
+
+def unwatch(*args: Any, **kwargs: Any) -> None:
+    """``wandb.unwatch()``: nothing is watched."""
+    return None
+
+
+def save(glob_str: Any = None, *args: Any, **kwargs: Any) -> None:
+    """``wandb.save(path)``: files are not uploaded; they stay where they are (said once)."""
+    notice_once(
+        "save",
+        f"wandb.save({glob_str!r}): files are not uploaded offline; the file stays where it is "
+        "(use an Artifact to keep a copy with the run) — said once",
+    )
+
+
+def define_metric(name: str, *args: Any, **kwargs: Any) -> None:
+    """``run.define_metric(...)``: accepted; its summary rules are not applied yet (said once)."""
+    if not isinstance(name, str):
+        raise TypeError(f"define_metric: name must be a string, got {type(name).__name__}")
+    notice_once(
+        "define_metric",
+        "wandb.define_metric(): accepted, but its step_metric/summary rules are not applied "
+        "yet; the summary keeps each key's last value — said once",
+    )
+
+
+def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+    """``wandb.alert(title, text)``: printed on stderr (no one to notify offline).
+
+    >>> alert("Low accuracy", "0.3 < 0.5")     # doctest: +SKIP
+    wandb.alert [INFO] Low accuracy: 0.3 < 0.5
+    """
+    name = getattr(level, "name", level) or "INFO"
+    print(f"wandb.alert [{name}] {title}: {text}", file=sys.stderr, flush=True)
+
+
+def termlog(string: str = "", newline: bool = True, repeat: bool = True, prefix: bool = True):
+    """``wandb.termlog(text)``: printed on stderr like W&B's, with a ``wandb:`` prefix."""
+    print(("wandb: " if prefix else "") + str(string), file=sys.stderr, end="\n" if newline else "")
+
+
+class Settings(dict):
+    """``wandb.Settings(...)``: accepts any settings and keeps them (attribute access), unused.
+
+    >>> Settings(start_method="thread").start_method
+    'thread'
+    """
+
+    def __init__(self, **settings: Any):
+        super().__init__(settings)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.get(name)
