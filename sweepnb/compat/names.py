@@ -113,7 +113,7 @@ NAMES: dict[str, Name] = {
     # -- integrations
     "keras": Name(
         "full",
-        "`WandbCallback`, `WandbMetricsLogger`, `WandbModelCheckpoint`",
+        "`WandbCallback`, `WandbMetricsLogger`, `WandbModelCheckpoint` (metrics; no gradients)",
         "sweepnb.compat.integrations.keras",
     ),
     "integration": Name(

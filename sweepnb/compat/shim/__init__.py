@@ -232,7 +232,12 @@ def install_package(namespace: dict) -> None:
 
     def __getattr__(name: str) -> Any:
         if name in SUBMODULES:
-            return importlib.import_module(f"{package}.{name}")
+            try:
+                return importlib.import_module(f"{package}.{name}")
+            except ModuleNotFoundError as err:
+                if err.name != f"{package}.{name}":
+                    raise
+                raise NotSupported(str(err)) from None  # `hasattr(wandb, "plot")` stays False
         value = resolve(name, prefix="wandb")
         if name != "run":
             namespace[name] = value
