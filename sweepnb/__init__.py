@@ -70,7 +70,8 @@ def __getattr__(name: str):
         return value
     if name in _SUBMODULES:
         return importlib.import_module(_SUBMODULES[name])
-    from sweepnb.compat.names import resolve  # W&B's other names (issue 12): `import sweepnb as wandb`
+    # W&B's other names (issue 12), so that `import sweepnb as wandb` has the whole surface
+    from sweepnb.compat.names import resolve
 
     return resolve(name, prefix="sweepnb")
 

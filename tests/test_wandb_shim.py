@@ -42,7 +42,13 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def python(code: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -65,8 +71,13 @@ def test_a_program_sweep_imports_sweepnbs_wandb_through_the_cli(tmp_path):
     sweep_id = created.stdout.split("Created sweep with ID: ")[1].split()[0]
     agent = subprocess.run(
         [sys.executable, "-m", "sweepnb", "agent", sweep_id],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert agent.returncode == 0, agent.stderr
     runs = Store(str(tmp_path / "s.db")).get_runs(sweep_id)
     assert [r["state"] for r in runs] == ["finished", "finished"]
@@ -82,9 +93,10 @@ def test_a_program_sweep_imports_sweepnbs_wandb_through_the_cli(tmp_path):
 def test_program_env_puts_the_shim_first_when_wandb_is_not_installed():
     env = program_env({"PYTHONPATH": "/somewhere"})
     assert env["PYTHONPATH"].split(os.pathsep) == [shim_path(), "/somewhere"]
-    assert program_env({"SWEEPNB_WANDB": "real", "PYTHONPATH": env["PYTHONPATH"]})[
-        "PYTHONPATH"
-    ] == "/somewhere"
+    assert (
+        program_env({"SWEEPNB_WANDB": "real", "PYTHONPATH": env["PYTHONPATH"]})["PYTHONPATH"]
+        == "/somewhere"
+    )
 
 
 def fake_real_wandb(tmp_path: Path) -> Path:
@@ -134,17 +146,64 @@ def test_the_agent_flag_chooses_for_program_runs(tmp_path):
     assert "(--wandb), not the installed one" in done.stderr
 
 
+def test_sweepnb_agent_wandb_flag_beats_an_installed_wandb(tmp_path):
+    for name in ("sweep.yaml", "train.py"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    env = clean_env(SWEEPNB_STORE=str(tmp_path / "s.db"))
+    env["PYTHONPATH"] += os.pathsep + str(fake_real_wandb(tmp_path))
+    cli = [sys.executable, "-m", "sweepnb"]
+    created = subprocess.run(
+        [*cli, "sweep", "sweep.yaml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    sweep_id = created.stdout.split("Created sweep with ID: ")[1].split()[0]
+    real = subprocess.run(
+        [*cli, "agent", sweep_id, "--count", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert real.stderr.count("program runs import the installed wandb") == 1
+    ours = subprocess.run(
+        [*cli, "agent", sweep_id, "--wandb", "sweepnb"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stderr.count("program runs import sweepnb's offline wandb (--wandb)") == 1
+    runs = Store(str(tmp_path / "s.db")).get_runs(sweep_id)
+    # the fake "real" wandb has no login(): that run failed; the next one used sweepnb's
+    assert [r["state"] for r in runs] == ["failed", "finished"]
+    assert "has no attribute 'login'" in runs[0]["error"]
+
+
 def test_a_bad_choice_names_the_argument(tmp_path):
     db = str(tmp_path / "s.db")
-    sweep_id = sweepnb.sweep({"program": "t.py", "method": "grid", "parameters": {"x": {"value": 1}}}, store=db)
+    sweep_id = sweepnb.sweep(
+        {"program": "t.py", "method": "grid", "parameters": {"x": {"value": 1}}}, store=db
+    )
     with pytest.raises(SweepnbError, match=r"wandb: expected 'sweepnb' or 'real', got 'cloud'"):
         sweepnb.agent(sweep_id, wandb="cloud", store=db)
     with pytest.raises(SweepnbError, match="SWEEPNB_WANDB: expected"):
         program_env({"SWEEPNB_WANDB": "yes"})
     done = subprocess.run(
         [sys.executable, "-m", "sweepnb", "agent", sweep_id, "--wandb", "cloud"],
-        env=clean_env(), capture_output=True, text=True,
-    )  # fmt: skip
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 2 and "--wandb: invalid choice: 'cloud'" in done.stderr
 
 

@@ -24,4 +24,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | {n for n, e in NAMES.items() if e.kind != "refused"})
 
 
-__all__ = ["NAMES", "NotSupported", "notice_once", "resolve"]
+__all__ = ["NAMES", "NotSupported", "__version__", "notice_once", "resolve"]

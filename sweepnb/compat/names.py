@@ -51,15 +51,60 @@ _ART = "sweepnb.compat.artifacts"
 _RUN = "sweepnb.runtime.run"
 
 # W&B client 0.31.0's `wandb.__all__` (shared/reference/wandb-api.md)
-WANDB_ALL = (
-    "Api ArtifactTTL Audio EvalTable Graph Histogram Html Image Molecule Object3D Plotly Run Table "
-    "Video __version__ agent box3d config controller define_metric finish init join link_model log "
-    "log_artifact log_model plot_table save setup summary sweep unwatch use_artifact use_model watch"
-).split()
+WANDB_ALL = [
+    "Api",
+    "ArtifactTTL",
+    "Audio",
+    "EvalTable",
+    "Graph",
+    "Histogram",
+    "Html",
+    "Image",
+    "Molecule",
+    "Object3D",
+    "Plotly",
+    "Run",
+    "Table",
+    "Video",
+    "__version__",
+    "agent",
+    "box3d",
+    "config",
+    "controller",
+    "define_metric",
+    "finish",
+    "init",
+    "join",
+    "link_model",
+    "log",
+    "log_artifact",
+    "log_model",
+    "plot_table",
+    "save",
+    "setup",
+    "summary",
+    "sweep",
+    "unwatch",
+    "use_artifact",
+    "use_model",
+    "watch",
+]
 # Used at top level by W&B code though not in `__all__` (same reference)
-WANDB_EXTRA = (
-    "login run Artifact plot sklearn keras integration errors util alert restore require Settings"
-).split()
+WANDB_EXTRA = [
+    "login",
+    "run",
+    "Artifact",
+    "plot",
+    "sklearn",
+    "keras",
+    "integration",
+    "errors",
+    "util",
+    "alert",
+    "restore",
+    "require",
+    "Settings",
+]
 
 NAMES: dict[str, Name] = {
     # -- runs and sweeps
@@ -102,7 +147,9 @@ NAMES: dict[str, Name] = {
     "plot_table": Name("refused", "custom Vega charts need W&B's UI; use `plot.*`"),
     "EvalTable": Name("refused", "evaluation tables need W&B's Weave UI"),
     # -- artifacts and the public API (read from the store)
-    "Artifact": Name("offline", "versions v0, v1... stored once by hash beside the store", f"{_ART}:"),
+    "Artifact": Name(
+        "offline", "versions v0, v1... stored once by hash beside the store", f"{_ART}:"
+    ),
     "log_artifact": Name("offline", "logs an Artifact of the active run", f"{_ART}:"),
     "use_artifact": Name("offline", "`name:latest` / `name:v3` of this store", f"{_ART}:"),
     "Api": Name("offline", "reads sweeps and runs from the store", "sweepnb.compat.api:"),
@@ -117,7 +164,9 @@ NAMES: dict[str, Name] = {
         "sweepnb.compat.integrations.keras",
     ),
     "integration": Name(
-        "full", "`integration.keras`, `.xgboost`, `.lightgbm`, `.sklearn`", "sweepnb.compat.integrations"
+        "full",
+        "`integration.keras`, `.xgboost`, `.lightgbm`, `.sklearn`",
+        "sweepnb.compat.integrations",
     ),
     # -- no offline meaning
     "login": Name("no-op", "nothing to log in to; returns True", f"{_O}:"),

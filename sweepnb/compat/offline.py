@@ -1,10 +1,10 @@
 """W&B calls with no offline meaning: accepted, and they say so once when they drop data.
 
-    >>> import sweepnb.compat.offline as w
-    >>> w.login(key="not-needed")
-    True
-    >>> w.watch(object())        # doctest: +SKIP
-    sweepnb: wandb.watch(): gradients and parameters are not logged offline (said once)
+>>> import sweepnb.compat.offline as w
+>>> w.login(key="not-needed")
+True
+>>> w.watch(object())        # doctest: +SKIP
+sweepnb: wandb.watch(): gradients and parameters are not logged offline (said once)
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ def login(*args: Any, **kwargs: Any) -> bool:
 
 def setup(*args: Any, **kwargs: Any) -> None:
     """``wandb.setup()``: W&B starts its service process; there is none here."""
-    return None
+    return
 
 
 def require(*args: Any, **kwargs: Any) -> None:
     """``wandb.require("core")`` and the like: no optional features to turn on."""
-    return None
+    return
 
 
 def watch(models: Any = None, *args: Any, **kwargs: Any) -> None:
@@ -41,7 +41,7 @@ def watch(models: Any = None, *args: Any, **kwargs: Any) -> None:
 
 def unwatch(*args: Any, **kwargs: Any) -> None:
     """``wandb.unwatch()``: nothing is watched."""
-    return None
+    return
 
 
 def save(glob_str: Any = None, *args: Any, **kwargs: Any) -> None:

@@ -1,7 +1,7 @@
 """``wandb.util``: the helpers W&B code calls (``generate_id``).
 
-    >>> len(generate_id())
-    8
+>>> len(generate_id())
+8
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ for epoch in range(config.epochs):
 
 env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
 child = "import wandb, sys; sys.stdout.write(wandb.__file__)"
-where = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True)
+where = subprocess.run(
+    [sys.executable, "-c", child], env=env, capture_output=True, text=True, check=False
+)
 with open(f"child-{run.id}.txt", "w") as f:
     f.write(where.stdout or where.stderr)
 wandb.finish()

@@ -30,6 +30,11 @@ def train():
 
 if __name__ == "__main__":
     sweep_id = wandb.sweep(sweep=sweep_config, entity="me", project="xgboost-sweeps")
-    wandb.agent(f"me/xgboost-sweeps/{sweep_id}", function=train, entity="me",
-                project="xgboost-sweeps", count=2)
+    wandb.agent(
+        f"me/xgboost-sweeps/{sweep_id}",
+        function=train,
+        entity="me",
+        project="xgboost-sweeps",
+        count=2,
+    )
     sys.stdout.write(sweep_id)

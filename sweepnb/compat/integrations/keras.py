@@ -92,8 +92,9 @@ def _make_classes() -> dict[str, type]:
             super().__init__()
             if log_freq == "batch":
                 log_freq = 1
-            if log_freq != "epoch" and (isinstance(log_freq, bool) or not isinstance(log_freq, int)
-                                        or log_freq < 1):
+            if log_freq != "epoch" and (
+                isinstance(log_freq, bool) or not isinstance(log_freq, int) or log_freq < 1
+            ):
                 raise ValueError(
                     f"log_freq: expected 'epoch', 'batch' or a positive integer, got {log_freq!r}"
                 )
@@ -223,4 +224,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["WandbCallback", "WandbMetricsLogger", "WandbModelCheckpoint"]
+__all__ = [  # noqa: F822 (the classes are made on first use, by __getattr__)
+    "WandbCallback",
+    "WandbMetricsLogger",
+    "WandbModelCheckpoint",
+]

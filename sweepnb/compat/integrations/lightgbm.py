@@ -60,7 +60,9 @@ def log_summary(
     import lightgbm
 
     if not isinstance(model, lightgbm.Booster):
-        raise TypeError(f"log_summary: model must be a lightgbm.Booster, got {type(model).__name__}")
+        raise TypeError(
+            f"log_summary: model must be a lightgbm.Booster, got {type(model).__name__}"
+        )
     run = active_run("log_summary")
     run.summary["best_iteration"] = int(model.best_iteration)
     for data_name, scores in (model.best_score or {}).items():

@@ -14,6 +14,7 @@ callback class is first used.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sweepnb.compat.integrations._common import active_run, number
@@ -52,10 +53,8 @@ def _make_callback_class() -> type:
 
         def before_training(self, model: Any) -> Any:
             self.run = active_run("WandbCallback")
-            try:
+            with contextlib.suppress(Exception):  # a courtesy: never fail training for it
                 self.run.config.setdefault("xgboost_params", _params(model))
-            except Exception:  # noqa: BLE001 (the config dump is a courtesy; never fail training)
-                pass
             return model
 
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
@@ -113,4 +112,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["WandbCallback", "wandb_callback"]
+__all__ = [  # noqa: F822 (the classes are made on first use, by __getattr__)
+    "WandbCallback",
+    "wandb_callback",
+]
