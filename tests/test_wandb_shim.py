@@ -322,6 +322,23 @@ def test_a_call_that_drops_data_says_so_once_per_process(tmp_path):
     assert "wandb.save('model.h5'): files are not uploaded offline" in lines[1]
 
 
+INIT_NOTICES = """
+import wandb
+for name in ("a", "b"):
+    run = wandb.init(name=name, tags=["x"], reinit=True, settings=wandb.Settings(), mode="offline")
+    wandb.finish()
+"""
+
+
+def test_init_keywords_not_recorded_say_so_once_each(tmp_path):
+    done = python(
+        INIT_NOTICES, tmp_path, with_shim(clean_env(SWEEPNB_STORE=str(tmp_path / "s.db")))
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert [line.split("(")[1].split("=")[0] for line in lines] == ["name", "tags", "reinit"]
+
+
 @pytest.mark.parametrize("name", ["Molecule", "Object3D", "controller", "link_model", "restore"])
 def test_refused_names_say_sweepnb_does_not_support_them(name):
     with pytest.raises(NotSupported, match=rf"^sweepnb\.{name}: sweepnb does not support it \("):

@@ -109,7 +109,9 @@ WANDB_EXTRA = [
 NAMES: dict[str, Name] = {
     # -- runs and sweeps
     "init": Name(
-        "full", "starts or joins the run; `mode`, `reinit`, `settings` accepted", f"{_RUN}:"
+        "full",
+        "starts or joins the run; W&B's other keywords accepted (said once if not recorded)",
+        f"{_RUN}:",
     ),
     "log": Name("full", "history rows in the store", f"{_RUN}:log"),
     "finish": Name("full", "ends the active run (none active: nothing happens)", f"{_RUN}:finish"),

@@ -93,3 +93,35 @@ class Settings(dict):
         if name.startswith("_"):
             raise AttributeError(name)
         return self.get(name)
+
+
+# wandb.init keywords that change nothing sweepnb records: accepted silently
+_INIT_SILENT = frozenset(
+    {"settings", "anonymous", "force", "dir", "save_code", "magic", "allow_val_change", "resume"}
+)
+# ... and those whose data sweepnb does not record yet: said once each
+_INIT_DROPPED = {
+    "name": "the run's display name",
+    "tags": "tags",
+    "notes": "notes",
+    "group": "the group",
+    "job_type": "the job type",
+    "config_exclude_keys": "config filtering",
+    "config_include_keys": "config filtering",
+    "sync_tensorboard": "TensorBoard logs",
+    "monitor_gym": "gym videos",
+    "id": "a chosen run id (sweepnb picks the run's id)",
+    "reinit": "a new run per init() while one is active (the active run is reused)",
+}
+
+
+def ignored_init_keywords(keywords: dict) -> None:
+    """Say once per keyword which ``wandb.init`` keywords sweepnb accepts but does not record.
+
+    >>> ignored_init_keywords({"settings": None})   # silent: nothing is lost
+    """
+    for key, value in keywords.items():
+        if key in _INIT_SILENT or value is None or value is False:
+            continue
+        what = _INIT_DROPPED.get(key, "an unknown wandb.init keyword")
+        notice_once(f"init-{key}", f"wandb.init({key}=...): ignored ({what}) — said once")
