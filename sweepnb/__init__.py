@@ -91,6 +91,9 @@ def unload_ipython_extension(ipython):
     from sweepnb.notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)
+    from sweepnb.compat.shim import disable_if_enabled_by_extension  # issue 12
+
+    disable_if_enabled_by_extension()
 
 
 __all__ = [

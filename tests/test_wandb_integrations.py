@@ -7,7 +7,6 @@ installed; the callbacks' Keras interface is also driven directly, in a real run
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 
 import sweepnb
 from sweepnb.compat.integrations import keras as wandb_keras
-from sweepnb.compat.shim import shim_path
+from sweepnb.compat.shim import real_wandb_origin, shim_path
 from sweepnb.errors import SweepnbError
 from sweepnb.store import Store
 
@@ -101,7 +100,7 @@ def test_xgboost_train_with_evals_and_early_stopping(tmp_path, data):
 
 def test_the_xgboost_example_runs_unchanged_with_import_wandb(tmp_path):
     pytest.importorskip("xgboost")
-    if importlib.util.find_spec("wandb") is not None:
+    if real_wandb_origin() is not None:
         pytest.skip("a real wandb is installed")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SWEEPNB_"))}
     env["PYTHONPATH"] = os.pathsep.join([shim_path(), str(ROOT), env.get("PYTHONPATH", "")])

@@ -7,7 +7,6 @@ is not installed here; a test that needs an "installed" one writes a package nam
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -20,7 +19,7 @@ import pytest
 import sweepnb
 from sweepnb.compat import names
 from sweepnb.compat.names import NAMES, WANDB_ALL, WANDB_EXTRA, NotSupported
-from sweepnb.compat.shim import program_env, shim_path
+from sweepnb.compat.shim import program_env, real_wandb_origin, shim_path
 from sweepnb.errors import SweepnbError
 from sweepnb.store import Store
 
@@ -28,14 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = Path(__file__).resolve().parent / "wandb_examples"
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("wandb") is not None, reason="these tests expect no real wandb"
+    real_wandb_origin() is not None, reason="these tests expect no real wandb"
 )
 
 
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment without W&B/sweepnb settings; sweepnb importable from this checkout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SWEEPNB_"))}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    # without the shim folder, which `%load_ext sweepnb` in another test may have put there
+    path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != shim_path()]
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *path])
     env.update(extra)
     return env
 
@@ -109,7 +110,7 @@ def fake_real_wandb(tmp_path: Path) -> Path:
 
 PROBE = """
 import sys
-from sweepnb.compat.shim import program_env, shim_path
+from sweepnb.compat.shim import program_env, real_wandb_origin, shim_path
 env = program_env(dict(__import__("os").environ))
 print("shim" if env.get("PYTHONPATH", "").startswith(shim_path()) else "real")
 """
@@ -264,15 +265,20 @@ def test_enable_says_once_that_it_shadows_an_installed_wandb(tmp_path):
     assert done.stderr.count("gives sweepnb's offline wandb, not") == 1
 
 
-def test_load_ext_enables_the_shim_when_wandb_is_not_installed(tmp_path):
+def test_load_ext_enables_the_shim_when_wandb_is_not_installed_and_unload_ext_undoes_it(tmp_path):
     code = (
         "from IPython.testing.globalipapp import start_ipython\n"
         "ip = start_ipython()\n"
         "ip.run_line_magic('load_ext', 'sweepnb')\n"
-        "import wandb; print(wandb.__sweepnb_shim__)\n"
+        "import os, sys, wandb; print(wandb.__sweepnb_shim__)\n"
+        "ip.run_line_magic('unload_ext', 'sweepnb')\n"
+        "del sys.modules['wandb']\n"
+        "print(any(p.endswith('compat/shim') for p in os.environ.get('PYTHONPATH', '').split(':')))\n"
+        "import wandb\n"
     )
     done = python(code, tmp_path, clean_env())
-    assert done.stdout.strip().endswith("True"), done.stderr
+    assert done.stdout.split()[-2:] == ["True", "False"], done.stderr
+    assert "No module named 'wandb'" in done.stderr  # %unload_ext switched it off again
 
 
 # -- submodules, notices, refused names ----------------------------------------------------

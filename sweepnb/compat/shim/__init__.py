@@ -191,6 +191,7 @@ def enable() -> str:
             stacklevel=2,
         )
         return SHIM_DIR
+    _by_extension[0] = False  # an explicit call: %unload_ext leaves it on
     if not any(isinstance(f, WandbFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, WandbFinder())
     os.environ["PYTHONPATH"] = _pythonpath(os.environ.get("PYTHONPATH", ""), shim_first=True)
@@ -204,8 +205,29 @@ def enable_if_no_wandb() -> bool:
     """:func:`enable` when the real wandb is not installed (``%load_ext sweepnb`` calls it)."""
     if real_wandb_origin() is not None:
         return False
+    explicit = any(isinstance(f, WandbFinder) for f in sys.meta_path)
     enable()
+    _by_extension[0] = not explicit
     return True
+
+
+_by_extension = [False]  # whether the switch is on only because of `%load_ext sweepnb`
+
+
+def disable_if_enabled_by_extension() -> None:
+    """Undo :func:`enable_if_no_wandb` (``%unload_ext sweepnb``), unless enabled explicitly too.
+
+    A ``wandb`` already imported stays what it is; later imports and new processes are as before.
+    """
+    if not _by_extension[0]:
+        return
+    _by_extension[0] = False
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, WandbFinder)]
+    path = _pythonpath(os.environ.get("PYTHONPATH", ""), shim_first=False)
+    if path:
+        os.environ["PYTHONPATH"] = path
+    else:
+        os.environ.pop("PYTHONPATH", None)
 
 
 # ---------------------------------------------------------------------------------------------
