@@ -4,6 +4,7 @@
     sweepnb agent SWEEP_ID --count 10 --jobs 2
     sweepnb sweep --pause|--resume|--stop|--cancel SWEEP_ID
     sweepnb ls ; sweepnb show SWEEP_ID ; sweepnb export SWEEP_ID --format csv
+    export PYTHONPATH=$(sweepnb wandb-path)   # `import wandb` gives sweepnb's offline wandb
 
 The options shared with the ``%sweep``/``%agent`` magics are defined once, in
 ``sweepnb.notebook.arguments``. Errors (unknown id, bad config, missing program) print one line
