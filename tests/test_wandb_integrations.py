@@ -98,28 +98,31 @@ def test_xgboost_train_with_evals_and_early_stopping(tmp_path, data):
     assert len(stored["history"]) == booster.num_boosted_rounds()
 
 
-def test_the_xgboost_example_runs_unchanged_with_import_wandb(tmp_path):
-    pytest.importorskip("xgboost")
+@pytest.mark.parametrize(
+    ("example", "package", "project"),
+    [("xgboost_sweep.py", "xgboost", "xgboost-sweeps"), ("lightgbm_sweep.py", "lightgbm", None)],
+)
+def test_the_examples_run_unchanged_with_import_wandb(tmp_path, example, package, project):
+    pytest.importorskip(package)
     if real_wandb_origin() is not None:
         pytest.skip("a real wandb is installed")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SWEEPNB_"))}
     env["PYTHONPATH"] = os.pathsep.join([shim_path(), str(ROOT), env.get("PYTHONPATH", "")])
     env["SWEEPNB_STORE"] = str(tmp_path / "s.db")
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "xgboost_sweep.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+        [sys.executable, str(EXAMPLES / example)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     store = Store(str(tmp_path / "s.db"))
     sweep = store.get_sweep(done.stdout.strip())
-    assert (sweep["entity"], sweep["project"]) == ("me", "xgboost-sweeps")
+    if project:
+        assert (sweep["entity"], sweep["project"]) == ("me", project)
+    metric = sweep["config"]["metric"]["name"]
     runs = store.get_runs(sweep["id"])
-    assert len(runs) == 2 and all(len(r["history"]) == 5 for r in runs)
+    assert [r["state"] for r in runs] == ["finished", "finished"]
+    for run in runs:
+        assert len(run["history"]) == 5 and all(row[metric] > 0 for row in run["history"])
 
 
 def test_an_integration_without_a_run_says_so(data):
