@@ -453,3 +453,20 @@ def test_the_name_lists_match_the_reference_document():
     assert names_in(section.split(")", 1)[1].replace("\n", " ").strip(" .")) == set(WANDB_ALL)
     extra = text.split("Also used at top level though not in `__all__`:")[1].split("\n\n")[0]
     assert names_in(extra.replace("\n", " ").strip(" .")) == set(WANDB_EXTRA)
+
+
+def test_a_name_sweepnb_registers_itself_resolves_to_that_object(monkeypatch):
+    # the media and artifacts parts register their names in sweepnb's lazy table: W&B's name
+    # must then be that very object, and a registration pointing back at compat must not loop
+    monkeypatch.setitem(sweepnb._LAZY, "termlog", "sweepnb.compat.util")
+    with pytest.raises(NotSupported, match=r"wandb.termlog: .* \(sweepnb.compat.util has no"):
+        names.resolve("termlog")  # the registered module wins over the table
+    monkeypatch.setitem(sweepnb._LAZY, "termlog", "sweepnb.compat.offline")
+    from sweepnb.compat import offline
+
+    assert names.resolve("termlog") is offline.termlog
+    monkeypatch.setitem(sweepnb._LAZY, "Histogram", "sweepnb.compat")
+    try:
+        names.resolve("Histogram")
+    except NotSupported as err:  # media is not in this copy: refused by name, no recursion
+        assert "wandb.Histogram" in str(err)

@@ -214,7 +214,13 @@ def resolve(name: str, prefix: str = "wandb") -> Any:
         from sweepnb.runtime.run import current
 
         return current()
-    module_name, colon, attribute = (entry.target or "").partition(":")
+    import sweepnb
+
+    registered = sweepnb._LAZY.get(name)  # a name sweepnb itself exports: the very same object
+    if registered and registered != __package__:
+        module_name, colon, attribute = registered, ":", name
+    else:
+        module_name, colon, attribute = (entry.target or "").partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as err:
@@ -226,7 +232,13 @@ def resolve(name: str, prefix: str = "wandb") -> Any:
         raise
     if not colon:  # a module target: "sweepnb.compat.plot"
         return module
-    return getattr(module, attribute or name)
+    try:
+        return getattr(module, attribute or name)
+    except AttributeError:
+        raise NotSupported(
+            f"{prefix}.{name}: sweepnb does not support it in this installation "
+            f"({module_name} has no {attribute or name})"
+        ) from None
 
 
 _noticed: set[str] = set()
