@@ -336,13 +336,13 @@ for name in ("a", "b"):
 """
 
 
-def test_init_keywords_not_recorded_say_so_once_each(tmp_path):
+def test_init_keywords_with_no_effect_say_so_once_each(tmp_path):
     done = python(
         INIT_NOTICES, tmp_path, with_shim(clean_env(SWEEPNB_STORE=str(tmp_path / "s.db")))
     )
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
-    assert [line.split("(")[1].split("=")[0] for line in lines] == ["name", "tags", "reinit"]
+    assert [line.split("(")[1].split("=")[0] for line in lines] == ["reinit"]  # name, tags kept
 
 
 @pytest.mark.parametrize("name", ["Molecule", "Object3D", "controller", "link_model", "restore"])

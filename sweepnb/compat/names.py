@@ -110,7 +110,7 @@ NAMES: dict[str, Name] = {
     # -- runs and sweeps
     "init": Name(
         "full",
-        "starts or joins the run; W&B's other keywords accepted (said once if not recorded)",
+        "starts or joins the run; `mode`, `reinit`, `settings`... accepted (said once if lost)",
         f"{_RUN}:",
     ),
     "log": Name("full", "history rows in the store", f"{_RUN}:log"),
@@ -129,7 +129,7 @@ NAMES: dict[str, Name] = {
         "sweepnb.api:agent",
     ),
     "define_metric": Name(
-        "no-op", "accepted; its summary rules are not applied yet (noticed once)", f"{_O}:"
+        "full", "`step_metric`, `summary`, `goal` shape the run's summary", f"{_RUN}:define_metric"
     ),
     "__version__": Name("offline", "sweepnb's version", "sweepnb:__version__"),
     # -- media and charts (files beside the store)
@@ -152,8 +152,10 @@ NAMES: dict[str, Name] = {
     "Artifact": Name(
         "offline", "versions v0, v1... stored once by hash beside the store", f"{_ART}:"
     ),
-    "log_artifact": Name("offline", "logs an Artifact of the active run", f"{_ART}:"),
-    "use_artifact": Name("offline", "`name:latest` / `name:v3` of this store", f"{_ART}:"),
+    "log_artifact": Name("offline", "logs an Artifact of the active run", f"{_RUN}:log_artifact"),
+    "use_artifact": Name(
+        "offline", "`name:latest` / `name:v3` of this store", f"{_RUN}:use_artifact"
+    ),
     "Api": Name("offline", "reads sweeps and runs from the store", "sweepnb.compat.api:"),
     "ArtifactTTL": Name("refused", "artifacts are kept until you delete the store"),
     "log_model": Name("refused", "use `Artifact(name, type='model')` and `log_artifact`"),

@@ -53,17 +53,6 @@ def save(glob_str: Any = None, *args: Any, **kwargs: Any) -> None:
     )
 
 
-def define_metric(name: str, *args: Any, **kwargs: Any) -> None:
-    """``run.define_metric(...)``: accepted; its summary rules are not applied yet (said once)."""
-    if not isinstance(name, str):
-        raise TypeError(f"define_metric: name must be a string, got {type(name).__name__}")
-    notice_once(
-        "define_metric",
-        "wandb.define_metric(): accepted, but its step_metric/summary rules are not applied "
-        "yet; the summary keeps each key's last value — said once",
-    )
-
-
 def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
     """``wandb.alert(title, text)``: printed on stderr (no one to notify offline).
 
@@ -95,17 +84,16 @@ class Settings(dict):
         return self.get(name)
 
 
-# wandb.init keywords that change nothing sweepnb records: accepted silently
+# wandb.init keywords that lose nothing here: accepted silently (name, tags, notes, group and
+# job_type are recorded with the run by runtime/run.py, issue 12 point 2)
 _INIT_SILENT = frozenset(
-    {"settings", "anonymous", "force", "dir", "save_code", "magic", "allow_val_change", "resume"}
-)
-# ... and those whose data sweepnb does not record yet: said once each
+    {
+        "settings", "anonymous", "force", "dir", "save_code", "magic", "allow_val_change",
+        "resume", "name", "tags", "notes", "group", "job_type",
+    }
+)  # fmt: skip
+# ... and those whose effect sweepnb does not have: said once each
 _INIT_DROPPED = {
-    "name": "the run's display name",
-    "tags": "tags",
-    "notes": "notes",
-    "group": "the group",
-    "job_type": "the job type",
     "config_exclude_keys": "config filtering",
     "config_include_keys": "config filtering",
     "sync_tensorboard": "TensorBoard logs",

@@ -256,10 +256,9 @@ def install_package(namespace: dict) -> None:
         if name in SUBMODULES:
             try:
                 return importlib.import_module(f"{package}.{name}")
-            except ModuleNotFoundError as err:
-                if err.name != f"{package}.{name}":
-                    raise
-                raise NotSupported(str(err)) from None  # `hasattr(wandb, "plot")` stays False
+            except ImportError as err:  # `hasattr(wandb, "plot")` stays False, with the cause
+                text = str(err) if err.name == f"{package}.{name}" else f"{package}.{name}: {err}"
+                raise NotSupported(text) from None
         value = resolve(name, prefix="wandb")
         if name != "run":
             namespace[name] = value
