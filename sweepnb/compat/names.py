@@ -225,13 +225,12 @@ def resolve(name: str, prefix: str = "wandb") -> Any:
         module_name, colon, attribute = (entry.target or "").partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ModuleNotFoundError as err:
-        if err.name and module_name.startswith(err.name):
-            raise NotSupported(
-                f"{prefix}.{name}: sweepnb does not support it in this installation "
-                f"({module_name} is missing)"
-            ) from None
-        raise
+    except ImportError as err:  # an attribute lookup: stay an AttributeError, with the cause
+        missing = isinstance(err, ModuleNotFoundError) and module_name.startswith(err.name or "-")
+        cause = f"{module_name} is missing" if missing else f"{module_name}: {err}"
+        raise NotSupported(
+            f"{prefix}.{name}: sweepnb does not support it in this installation ({cause})"
+        ) from err
     if not colon:  # a module target: "sweepnb.compat.plot"
         return module
     try:
