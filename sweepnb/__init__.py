@@ -85,20 +85,30 @@ def __getattr__(name: str):
         return value
     if name in _SUBMODULES:
         return importlib.import_module(_SUBMODULES[name])
-    raise AttributeError(f"module 'sweepnb' has no attribute {name!r}")
+    # W&B's other names (issue 12), so that `import sweepnb as wandb` has the whole surface
+    from sweepnb.compat.names import resolve
+
+    return resolve(name, prefix="sweepnb")
 
 
 def load_ipython_extension(ipython):
-    """`%load_ext sweepnb`: register the %sweep and %agent magics."""
+    """`%load_ext sweepnb`: register the %sweep and %agent magics; when the real wandb is not
+    installed, `import wandb` then gives sweepnb's (sweepnb.compat.enable)."""
     from sweepnb.notebook.magics import load_ipython_extension as load
 
     load(ipython)
+    from sweepnb.compat.shim import enable_if_no_wandb  # issue 12: W&B code runs unchanged
+
+    enable_if_no_wandb()
 
 
 def unload_ipython_extension(ipython):
     from sweepnb.notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)
+    from sweepnb.compat.shim import disable_if_enabled_by_extension  # issue 12
+
+    disable_if_enabled_by_extension()
 
 
 __all__ = [

@@ -34,11 +34,12 @@ def _store(store: Any = None) -> Any:
 
 
 def sweep(
-    config: Any,
+    config: Any = None,
     project: str | None = None,
     entity: str | None = None,
     store: Any = None,
     *,
+    sweep: Any = None,
     name: str | None = None,
     program: str | None = None,
     prior_runs: list[str] | None = None,
@@ -52,7 +53,9 @@ def sweep(
     the new sweep, so they seed bayes and cover grid points. Nothing is written when the
     config is invalid (``ConfigError``) or a prior id is unknown (``SweepNotFound``), nor, with
     ``check_program``, when the config's ``program`` is not a file here (the CLI checks it).
+    ``sweep=``: W&B's name for ``config`` (``wandb.sweep(sweep=config, project=...)``).
     """
+    config = _config_argument(config, sweep)  # issue 12: W&B's keyword form
     cfg = load(config)
     if name is not None:
         cfg["name"] = name
@@ -78,6 +81,14 @@ def sweep(
             host=run.get("host"),
         )
     return sweep_id
+
+
+def _config_argument(config: Any, sweep: Any) -> Any:
+    if sweep is not None and config is not None:
+        raise TypeError("sweep: the config was given twice (as `config` and as W&B's `sweep=`)")
+    if sweep is None and config is None:
+        raise TypeError("config: missing the sweep config (a dict, YAML text or a path)")
+    return config if sweep is None else sweep
 
 
 def load(config: Any) -> dict:
@@ -182,6 +193,9 @@ def agent(
     scheduler: str | None = None,
     gpus: Any = None,
     retry_failed: bool = False,
+    entity: str | None = None,
+    project: str | None = None,
+    wandb: str | None = None,
     **kw: Any,
 ) -> AgentResult:
     """Run the sweep: call ``function`` (or the config's ``program``) for each new run.
@@ -193,11 +207,17 @@ def agent(
     agent ``i`` sees ``CUDA_VISIBLE_DEVICES=gpus[i % 2]``. ``retry_failed``: grid points whose
     runs failed or crashed before this call are run again. Other keywords go to
     :func:`sweepnb.runtime.agent.run_agent` (``kill_delay``, ``quiet``...); W&B's
-    ``project``/``entity`` are accepted and ignored.
+    ``project``/``entity`` are accepted and ignored, and so are ``entity/project/`` before the id.
+    ``wandb``: which ``wandb`` a program run imports, ``"sweepnb"`` (sweepnb's offline one) or
+    ``"real"``; default ``$SWEEPNB_WANDB``, else sweepnb's when the real one is not installed.
 
         >>> sweepnb.agent(sweep_id, train, count=20, n_jobs=2)        # doctest: +SKIP
     """
     _check_agent_arguments(function, count, n_jobs)
+    if wandb is not None:  # issue 12: the program runs' wandb (sweepnb.compat.shim)
+        from sweepnb.compat.shim import check_choice
+
+        kw["wandb"] = check_choice(wandb)
     if retry_failed:
         kw["retry_failed"] = retry_failed
     if n_jobs == 1 and backend is None and scheduler is None and gpus is None:

@@ -4,6 +4,7 @@
     sweepnb agent SWEEP_ID --count 10 --jobs 2
     sweepnb sweep --pause|--resume|--stop|--cancel SWEEP_ID
     sweepnb ls ; sweepnb show SWEEP_ID ; sweepnb export SWEEP_ID --format csv
+    export PYTHONPATH=$(sweepnb wandb-path)   # `import wandb` gives sweepnb's offline wandb
 
 The options shared with the ``%sweep``/``%agent`` magics are defined once, in
 ``sweepnb.notebook.arguments``. Errors (unknown id, bad config, missing program) print one line
@@ -97,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     media = sub.add_parser("media", help="list the media (images, tables, charts) a run logged")
     media.add_argument("run_id", metavar="RUN_ID")
     add_store_argument(media)
+    sub.add_parser(
+        "wandb-path",
+        help="print the folder that makes `import wandb` give sweepnb's offline wandb",
+        description="Print the folder to put first on PYTHONPATH so that `import wandb` gives "
+        "sweepnb's offline wandb: export PYTHONPATH=$(sweepnb wandb-path)",
+    )
 
     demo = sub.add_parser("demo", help="run the demo sweep (digits classifier)")
     demo.add_argument("--count", type=positive_int, default=None, metavar="N")
@@ -218,6 +225,13 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
+def cmd_wandb_path(args: argparse.Namespace) -> int:
+    from sweepnb.compat.shim import shim_path
+
+    print(shim_path())
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sweepnb import demo
 
@@ -289,4 +303,5 @@ COMMANDS = {
     "export": cmd_export,
     "media": cmd_media,
     "demo": cmd_demo,
+    "wandb-path": cmd_wandb_path,
 }

@@ -72,3 +72,14 @@ def one_line(err: BaseException) -> str:
         text = str(err).strip().strip("'\"")
         return text if " " in text else f"no sweep with id {text!r}"
     return " ".join(str(err).split())
+
+
+def __getattr__(name: str):
+    # issue 12: `import sweepnb as wandb` makes this module `wandb.errors`, so W&B's exception
+    # names (CommError, UsageError...) resolve here too
+    if not name.startswith("_"):
+        from sweepnb.compat import errors as wandb_errors
+
+        if hasattr(wandb_errors, name):
+            return getattr(wandb_errors, name)
+    raise AttributeError(f"module 'sweepnb.errors' has no attribute {name!r}")

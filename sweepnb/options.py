@@ -134,6 +134,13 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run again the grid points whose runs failed or crashed",
     )
+    parser.add_argument(
+        "--wandb",
+        choices=("sweepnb", "real"),
+        default=None,
+        help="the wandb that program runs import: sweepnb's offline one or the real one "
+        "(default: $SWEEPNB_WANDB, else sweepnb's when wandb is not installed)",
+    )
     add_store_argument(parser)
 
 
@@ -151,4 +158,5 @@ def agent_options(args: argparse.Namespace) -> dict:
         "scheduler": args.scheduler,
         "gpus": args.gpus,
         "retry_failed": args.retry_failed,
+        "wandb": getattr(args, "wandb", None),
     }

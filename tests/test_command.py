@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from sweepnb.compat.shim import shim_path
 from sweepnb.errors import ConfigError, SweepnbWarning
 from sweepnb.runtime.command import DEFAULT_COMMAND, build_command, json_file_path, run_env
 
@@ -236,6 +237,8 @@ def test_shell_characters_stay_one_argument_in_a_real_process(tmp_path):
 def test_run_env_adds_the_ids_and_store_for_the_program():
     base = {"PATH": "/usr/bin", "WANDB_RUN_ID": "stale"}
     env = run_env(base, sweep_id="sw1", run_id="run1", store_url="sqlite:////tmp/s.db")
+    # issue 12: without a real wandb installed, program runs get sweepnb's first on PYTHONPATH
+    assert env.pop("PYTHONPATH", shim_path()) == shim_path()
     assert env == {
         "PATH": "/usr/bin",
         "SWEEPNB_SWEEP_ID": "sw1",

@@ -148,6 +148,7 @@ def run_agent(
     policy: FailurePolicy | None = None,
     progress: bool | None = None,
     retry_failed: bool | float = False,
+    wandb: str | None = None,
     **ignored: Any,
 ) -> AgentResult:
     """Run sweep ``sweep_id`` in this process, one run at a time; return what was done.
@@ -159,7 +160,7 @@ def run_agent(
     ``retry_failed``: runs that failed or crashed before the agent started (or before that epoch
     time, when a number) no longer cover their config, so a grid runs those points again (a
     finished sweep is reopened for them). W&B keywords (``project``, ``entity``) are accepted
-    and ignored.
+    and ignored. ``wandb``: "sweepnb" or "real", the ``wandb`` program runs import.
 
     >>> result = run_agent(sweep_id, train, count=5)      # doctest: +SKIP
     """
@@ -174,7 +175,10 @@ def run_agent(
         policy=policy or FailurePolicy(),
         retry_before=_retry_cutoff(retry_failed),
     )
-    return agent.loop(count, progress=progress)
+    from sweepnb.compat.shim import program_wandb  # issue 12: the program runs' wandb
+
+    with program_wandb(wandb):
+        return agent.loop(count, progress=progress)
 
 
 def _retry_cutoff(retry_failed: bool | float) -> float | None:

@@ -107,7 +107,9 @@ def run_env(
         env["WANDB_PROJECT"] = str(project)
     if entity:
         env["WANDB_ENTITY"] = str(entity)
-    return env
+    from sweepnb.compat.shim import program_env  # issue 12: `import wandb` gives sweepnb's
+
+    return program_env(env)
 
 
 def format_value(value: Any) -> str:

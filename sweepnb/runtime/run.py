@@ -361,6 +361,10 @@ def init(
     >>> run.config.lr, run.summary["loss"], run.state
     (0.1, 0.5, 'finished')
     """
+    if ignored:  # issue 12: W&B keywords sweepnb does not record say so, once each
+        from sweepnb.compat.offline import ignored_init_keywords
+
+        ignored_init_keywords(ignored)
     run = getattr(_local, "run", None)
     if run is None or run.state != "running":
         from sweepnb.runtime.run_start import run_from_env, standalone_run
