@@ -173,11 +173,13 @@ def fingerprint(runs: list[dict], sweep_state: str) -> int:
 
 
 def best_table(df: pd.DataFrame, cfg: dict, top: int = 5) -> pd.DataFrame:
-    """The ``top`` runs by the metric: id, state, the metric, the swept parameters, runtime."""
+    """The ``top`` runs by the metric: id (and name, when runs have one), state, the metric, the
+    swept parameters, runtime."""
     metric = Metric.of(cfg)
     if not metric or metric.name not in df.columns or df.empty:
         return df.head(0)[["id"]] if "id" in df.columns else pd.DataFrame()
     ranked = ranked_runs(df, metric).head(top)
     params = [p.name for p in plots.swept_params(df, cfg)]
-    columns = [c for c in ("id", "state", metric.name, *params, "runtime") if c in ranked.columns]
+    first = ("id", "name", "state", metric.name, *params, "runtime")
+    columns = [c for c in first if c in ranked.columns]
     return ranked[list(dict.fromkeys(columns))].reset_index(drop=True)
