@@ -76,6 +76,9 @@ def agent_process(store: Store, sweep_id: str | None, name: str, start, results)
             if run is None:
                 break
             claimed.append(run["id"])
+            # a run takes time in a real agent; without it, on a loaded machine one process can
+            # drain the sweep before the others are scheduled, and the claims never race
+            time.sleep(0.02)
             rows = expected_rows(run["config"]["x"])
             store.log(run["id"], rows[:1])
             store.heartbeat(run["id"])
