@@ -265,6 +265,21 @@ def test_enable_says_once_that_it_shadows_an_installed_wandb(tmp_path):
     assert done.stderr.count("gives sweepnb's offline wandb, not") == 1
 
 
+def test_enable_after_the_real_wandb_was_imported_warns_and_changes_nothing(tmp_path):
+    env = clean_env()
+    env["PYTHONPATH"] += os.pathsep + str(fake_real_wandb(tmp_path))
+    code = (
+        "import warnings; warnings.simplefilter('always')\n"
+        "import wandb\n"
+        "import sweepnb.compat.enable\n"
+        "import wandb; print(wandb.KIND)\n"
+    )
+    done = python(code, tmp_path, env)
+    assert done.stdout.split() == ["real"], done.stderr
+    assert "the real wandb is already imported in this process" in done.stderr
+    assert "SweepnbWarning" in done.stderr
+
+
 def test_load_ext_enables_the_shim_when_wandb_is_not_installed_and_unload_ext_undoes_it(tmp_path):
     code = (
         "from IPython.testing.globalipapp import start_ipython\n"
