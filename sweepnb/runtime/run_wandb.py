@@ -164,6 +164,19 @@ class WandbRun:
         lambda self: self._info.get("job_type"), lambda self, v: self._set_info("job_type", v)
     )
 
+    def get_url(self) -> None:
+        """W&B's run page; ``None`` as in W&B's offline mode (there is no server)."""
+        return None
+
+    def get_sweep_url(self) -> None:
+        """W&B's sweep page; ``None`` as in W&B's offline mode (W&B's cross-validation example
+        calls it on each sweep run)."""
+        return None
+
+    def get_project_url(self) -> None:
+        """W&B's project page; ``None`` as in W&B's offline mode."""
+        return None
+
     def _set_info(self, key: str, value: Any) -> None:
         self._info[key] = check_info(key, value)
         self._changed = True
