@@ -73,13 +73,14 @@ def test_update_honours_allow_val_change_as_a_keyword_not_a_key(store):
     assert stored == {"epochs": 5}
 
 
-def test_url_getters_return_none_as_in_wandbs_offline_mode(store):
+def test_url_getters_return_none_as_in_wandbs_offline_mode_and_save_without_a_path(store):
     # W&B's cross-validation example calls these on the sweep run (an AttributeError before)
     with sweepnb.init(store=store) as run:
         assert run.get_url() is None
         assert run.get_sweep_url() is None
         assert run.get_project_url() is None
         run.notes = "{}/groups/{}".format(run.get_project_url(), "abc")
+        assert run.save() is True  # W&B's old way to persist attributes: recorded anyway
     assert store.get_run(run.id)["info"]["notes"] == "None/groups/abc"
 
 

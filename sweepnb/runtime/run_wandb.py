@@ -177,6 +177,15 @@ class WandbRun:
         """W&B's project page; ``None`` as in W&B's offline mode."""
         return None
 
+    def save(self, glob_str: Any = None, *args: Any, **kwargs: Any) -> bool | None:
+        """W&B's ``run.save()``: without a path, W&B's deprecated way to persist the run's
+        attributes, which are recorded anyway (True); with one, ``wandb.save(path)``."""
+        if glob_str is None:
+            return True
+        from sweepnb.compat.offline import save
+
+        return save(glob_str, *args, **kwargs)
+
     def _set_info(self, key: str, value: Any) -> None:
         self._info[key] = check_info(key, value)
         self._changed = True
