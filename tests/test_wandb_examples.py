@@ -106,6 +106,8 @@ def test_hyperband_stops_runs_that_fall_behind_at_a_band(tmp_path):
 
 
 def test_cross_validation_makes_one_run_per_fold_and_the_sweep_run_logs_the_mean(tmp_path):
+    # regression: get_sweep_url()/run.save() were AttributeErrors, and init(id=, resume=True)
+    # made a new run, so the mean was not in the sweep run
     sweep_id = program_sweep("cross_validation", tmp_path)
     st = store(tmp_path)
     sweep_runs = st.get_runs(sweep_id)
@@ -120,6 +122,8 @@ def test_cross_validation_makes_one_run_per_fold_and_the_sweep_run_logs_the_mean
         ]
         assert {r["info"]["group"] for r in mine} == {sweep_id}
         assert {r["state"] for r in mine} == {"finished"}
+        # the notes set from get_project_url() (None offline) before run.save()
+        assert sweep_run["info"]["notes"] == f"None/groups/{sweep_id}"
         assert all(r["config"] == sweep_run["config"] for r in mine)
         fold_values = [r["history"][0]["val_accuracy"] for r in mine]
         assert [row["val_accuracy"] for row in sweep_run["history"]] == [

@@ -166,16 +166,16 @@ class WandbRun:
 
     def get_url(self) -> None:
         """W&B's run page; ``None`` as in W&B's offline mode (there is no server)."""
-        return None
+        return
 
     def get_sweep_url(self) -> None:
         """W&B's sweep page; ``None`` as in W&B's offline mode (W&B's cross-validation example
         calls it on each sweep run)."""
-        return None
+        return
 
     def get_project_url(self) -> None:
         """W&B's project page; ``None`` as in W&B's offline mode."""
-        return None
+        return
 
     def save(self, glob_str: Any = None, *args: Any, **kwargs: Any) -> bool | None:
         """W&B's ``run.save()``: without a path, W&B's deprecated way to persist the run's

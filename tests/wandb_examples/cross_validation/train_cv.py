@@ -1,7 +1,10 @@
 """W&B's cross-validation sweep (wandb/examples: examples/wandb-sweeps/sweeps-cross-validation).
 
 Each fold trains in its own process with the run's WANDB_* variables removed, so its
-`wandb.init` starts a new run, grouped under the sweep run; the sweep run logs the fold mean.
+`wandb.init` starts a new run, grouped under the sweep run. The sweep run is finished while the
+folds train, then resumed by id to log the fold mean, as W&B's example does (W&B's version also
+calls its private `wandb.sdk.wandb_setup._setup(_reset=True)` there; sweepnb refuses `wandb.sdk`
+by name, so that one line is left out).
 """
 
 import collections
@@ -70,7 +73,14 @@ def main():
 
     sweep_run = wandb.init()
     sweep_id = sweep_run.sweep_id or "unknown"
+    sweep_url = sweep_run.get_sweep_url()
+    project_url = sweep_run.get_project_url()
+    sweep_group_url = f"{project_url}/groups/{sweep_id}"
+    sweep_run.notes = sweep_group_url
+    sweep_run.save()
     sweep_run_name = sweep_run.name or sweep_run.id or "unknown_2"
+    sweep_run_id = sweep_run.id
+    sweep_run.finish()
 
     metrics = []
     for num in range(NUM_FOLDS):
@@ -91,8 +101,12 @@ def main():
         # log metric to sweep_run
         metrics.append(result.val_accuracy)
 
+    sweep_run = wandb.init(id=sweep_run_id, resume=True)
     sweep_run.log({"val_accuracy": sum(metrics) / len(metrics)})
-    wandb.finish()
+    wandb.join()
+    print("*" * 40)
+    print("Sweep URL:       ", sweep_url)
+    print("Sweep Group URL: ", sweep_group_url)
 
 
 if __name__ == "__main__":
