@@ -215,3 +215,47 @@ def test_a_child_process_that_clears_the_wandb_variables_starts_its_own_run(stor
     fold_runs = [r for r in others if r["info"].get("job_type") == "fold"]
     assert sorted(r["info"]["name"] for r in fold_runs) == ["fold-0", "fold-1", "fold-2"]
     assert all(r["sweep_id"] is None and r["state"] == "finished" for r in fold_runs)
+
+
+def test_a_program_that_finishes_its_run_and_resumes_it_by_id_logs_into_it(store, tmp_path):
+    # W&B's cross-validation example: finish the sweep run, train the folds, then
+    # init(id=sweep_run_id, resume=True) and log the mean; this used to make a new run
+    program = tmp_path / "resume.py"
+    program.write_text(
+        textwrap.dedent(
+            """
+            import sweepnb as wandb
+            run = wandb.init()
+            run_id = run.id
+            run.finish()
+            other = wandb.init()  # a second init without resume: a run of its own
+            other.finish()
+            again = wandb.init(id=run_id, resume=True)
+            wandb.log({"val_accuracy": 0.75})
+            wandb.finish()
+            print(again.id == run_id, other.id != run_id)
+            """
+        )
+    )
+    sweep_id = sweepnb.sweep(
+        {
+            "program": str(program),
+            "method": "grid",
+            "metric": {"name": "val_accuracy", "goal": "maximize"},
+            "parameters": {"x": {"values": [1]}},
+        },
+        store=store,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "sweepnb", "agent", sweep_id, "--store", store.url],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wandb.init(id=...): ignored" not in done.stderr
+    (run,) = store.get_runs(sweep_id)
+    assert run["state"] == "finished"
+    assert [row["val_accuracy"] for row in run["history"]] == [0.75]
