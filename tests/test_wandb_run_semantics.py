@@ -73,6 +73,17 @@ def test_update_honours_allow_val_change_as_a_keyword_not_a_key(store):
     assert stored == {"epochs": 5}
 
 
+def test_url_getters_return_none_as_in_wandbs_offline_mode_and_save_without_a_path(store):
+    # W&B's cross-validation example calls these on the sweep run (an AttributeError before)
+    with sweepnb.init(store=store) as run:
+        assert run.get_url() is None
+        assert run.get_sweep_url() is None
+        assert run.get_project_url() is None
+        run.notes = "{}/groups/{}".format(run.get_project_url(), "abc")
+        assert run.save() is True  # W&B's old way to persist attributes: recorded anyway
+    assert store.get_run(run.id)["info"]["notes"] == "None/groups/abc"
+
+
 def test_name_tags_notes_group_and_job_type_are_stored_and_shown(store, sweep_id):
     def train():
         run = sweepnb.init(name="first", tags=["a", "b"], group="cv", job_type="train")
@@ -204,3 +215,47 @@ def test_a_child_process_that_clears_the_wandb_variables_starts_its_own_run(stor
     fold_runs = [r for r in others if r["info"].get("job_type") == "fold"]
     assert sorted(r["info"]["name"] for r in fold_runs) == ["fold-0", "fold-1", "fold-2"]
     assert all(r["sweep_id"] is None and r["state"] == "finished" for r in fold_runs)
+
+
+def test_a_program_that_finishes_its_run_and_resumes_it_by_id_logs_into_it(store, tmp_path):
+    # W&B's cross-validation example: finish the sweep run, train the folds, then
+    # init(id=sweep_run_id, resume=True) and log the mean; this used to make a new run
+    program = tmp_path / "resume.py"
+    program.write_text(
+        textwrap.dedent(
+            """
+            import sweepnb as wandb
+            run = wandb.init()
+            run_id = run.id
+            run.finish()
+            other = wandb.init()  # a second init without resume: a run of its own
+            other.finish()
+            again = wandb.init(id=run_id, resume=True)
+            wandb.log({"val_accuracy": 0.75})
+            wandb.finish()
+            print(again.id == run_id, other.id != run_id)
+            """
+        )
+    )
+    sweep_id = sweepnb.sweep(
+        {
+            "program": str(program),
+            "method": "grid",
+            "metric": {"name": "val_accuracy", "goal": "maximize"},
+            "parameters": {"x": {"values": [1]}},
+        },
+        store=store,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "sweepnb", "agent", sweep_id, "--store", store.url],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wandb.init(id=...): ignored" not in done.stderr
+    (run,) = store.get_runs(sweep_id)
+    assert run["state"] == "finished"
+    assert [row["val_accuracy"] for row in run["history"]] == [0.75]

@@ -361,15 +361,17 @@ def init(
     >>> run.config.lr, run.summary["loss"], run.state
     (0.1, 0.5, 'finished')
     """
-    if ignored:  # issue 12: W&B keywords sweepnb does not record say so, once each
+    from sweepnb.runtime.run_start import resumes_agent_run, run_from_env, standalone_run
+
+    resume = resumes_agent_run(ignored)
+    unrecorded = {k: v for k, v in ignored.items() if not (resume and k in ("id", "resume"))}
+    if unrecorded:  # issue 12: W&B keywords sweepnb does not record say so, once each
         from sweepnb.compat.offline import ignored_init_keywords
 
-        ignored_init_keywords(ignored)
+        ignored_init_keywords(unrecorded)
     run = getattr(_local, "run", None)
     if run is None or run.state != "running":
-        from sweepnb.runtime.run_start import run_from_env, standalone_run
-
-        run = run_from_env() or standalone_run(config, project, entity, mode, store)
+        run = run_from_env(resume=resume) or standalone_run(config, project, entity, mode, store)
     if project is not None and run.project is None:
         run.project = project
     if entity is not None and run.entity is None:

@@ -15,13 +15,21 @@ from sweepnb.runtime.run_config import Config, as_mapping
 _joined = threading.local()  # .run_id: the agent's run this thread's program already joined
 
 
-def run_from_env() -> Run | None:
+def resumes_agent_run(kwargs: dict) -> bool:
+    """``init(id=ID, resume=...)`` with the id of the run the agent claimed for this program:
+    W&B's cross-validation example finishes its sweep run, then resumes it to log the mean."""
+    run_id = os.environ.get("SWEEPNB_RUN_ID")
+    return bool(run_id and kwargs.get("resume") and kwargs.get("id") == run_id)
+
+
+def run_from_env(*, resume: bool = False) -> Run | None:
     """The run of a program started by an agent (env SWEEPNB_RUN_ID), or None.
 
     The agent also sets W&B's ``WANDB_RUN_ID``: a process that removed it (W&B's
-    cross-validation example does, to make one run per fold) starts a run of its own."""
+    cross-validation example does, to make one run per fold) starts a run of its own.
+    A second ``init()`` in the program makes a standalone run unless it ``resume``s this one."""
     run_id = os.environ.get("SWEEPNB_RUN_ID")
-    if not run_id or getattr(_joined, "run_id", None) == run_id:
+    if not run_id or (getattr(_joined, "run_id", None) == run_id and not resume):
         return None
     if os.environ.get("SWEEPNB_WANDB_ENV") and os.environ.get("WANDB_RUN_ID") != run_id:
         return None

@@ -164,6 +164,28 @@ class WandbRun:
         lambda self: self._info.get("job_type"), lambda self, v: self._set_info("job_type", v)
     )
 
+    def get_url(self) -> None:
+        """W&B's run page; ``None`` as in W&B's offline mode (there is no server)."""
+        return
+
+    def get_sweep_url(self) -> None:
+        """W&B's sweep page; ``None`` as in W&B's offline mode (W&B's cross-validation example
+        calls it on each sweep run)."""
+        return
+
+    def get_project_url(self) -> None:
+        """W&B's project page; ``None`` as in W&B's offline mode."""
+        return
+
+    def save(self, glob_str: Any = None, *args: Any, **kwargs: Any) -> bool | None:
+        """W&B's ``run.save()``: without a path, W&B's deprecated way to persist the run's
+        attributes, which are recorded anyway (True); with one, ``wandb.save(path)``."""
+        if glob_str is None:
+            return True
+        from sweepnb.compat.offline import save
+
+        return save(glob_str, *args, **kwargs)
+
     def _set_info(self, key: str, value: Any) -> None:
         self._info[key] = check_info(key, value)
         self._changed = True
