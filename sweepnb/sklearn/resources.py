@@ -132,12 +132,13 @@ def _final_step(estimator: Any) -> Any:
 class Trainer:
     """The sweep's train function for one ``SweepSearchCV.fit`` (see the module docstring)."""
 
-    def __init__(self, *, estimator, X, y, splits, fit_params, scorer, metric, decoder,
+    def __init__(self, *, estimator, X, y, splits, fit_params, score_params, scorer, metric, decoder,
                  resource, steps, stopping, error_score, return_train_score, store_url):  # fmt: skip
         self.estimator = estimator
         self.X, self.y = X, y
         self.splits = splits
         self.fit_params = fit_params
+        self.score_params = score_params  # sample_weight, when the scorer takes it (as sklearn)
         self.scorer = scorer
         self.metric = metric  # the sweep metric, mean_test_<refit>
         self.decoder = decoder
@@ -173,19 +174,17 @@ class Trainer:
         record = _Record(len(self.splits))
         for k, (train, test) in enumerate(self.splits):
             model = clone(candidate)
-            X_train, y_train = _safe_split(model, self.X, self.y, train)
-            X_test, y_test = _safe_split(model, self.X, self.y, test, train)
-            params = _check_method_params(self.X, params=self.fit_params, indices=train)
             start = time.perf_counter()
-            try:
+            try:  # the split is inside: a pairwise estimator refuses a non-square X there
+                X_train, y_train = _safe_split(model, self.X, self.y, train)
+                X_test, y_test = _safe_split(model, self.X, self.y, test, train)
+                params = _check_method_params(self.X, params=self.fit_params, indices=train)
                 model.fit(X_train, **({} if y_train is None else {"y": y_train}), **params)
             except Exception as err:  # noqa: BLE001 (error_score decides, as in sklearn)
                 self._failed(run, record, k, err)
+            else:
                 record.fit_time[k] = time.perf_counter() - start
-                self._log(run, record, k + 1, "fold", k, last=k == len(self.splits) - 1)
-                continue
-            record.fit_time[k] = time.perf_counter() - start
-            self._score(record, k, model, (X_train, y_train), (X_test, y_test))
+                self._score(record, k, model, (X_train, y_train, train), (X_test, y_test, test))
             self._log(run, record, k + 1, "fold", k, last=k == len(self.splits) - 1)
 
     # -- resource: epochs (partial_fit) or a warm_start parameter --------------------------------
@@ -199,8 +198,8 @@ class Trainer:
             folds.append(
                 {
                     "model": model,
-                    "train": (X_train, y_train),
-                    "test": _safe_split(model, self.X, self.y, test, train),
+                    "train": (X_train, y_train, train),
+                    "test": (*_safe_split(model, self.X, self.y, test, train), test),
                     "params": _check_method_params(self.X, params=self.fit_params, indices=train),
                     "failed": False,
                 }
@@ -212,8 +211,8 @@ class Trainer:
                 start = time.perf_counter()
                 try:
                     if i == 0 and self.resource == "epochs":
-                        fold["fit_X"] = fit_head(fold["model"], *fold["train"])
-                    X_fit = fold.get("fit_X", fold["train"][0])
+                        fold["fit_X"] = fit_head(fold["model"], *fold["train"][:2])
+                    X_fit = fold.get("fit_X", fold["train"][0])  # after the pipeline's head
                     grow(fold["model"], self.resource, amount, X_fit, fold["train"][1],
                          fold["params"], first=i == 0)  # fmt: skip
                 except Exception as err:  # noqa: BLE001 (error_score decides)
@@ -232,11 +231,26 @@ class Trainer:
     # -- shared ----------------------------------------------------------------------------------
 
     def _score(self, record: _Record, k: int, model: Any, train: tuple, test: tuple) -> None:
+        """Score fold ``k``; ``train``/``test`` are (X, y, indices) for the score params."""
         start = time.perf_counter()
-        record.test[k] = _scores(self.scorer, model, *test, self.error_score)
+        record.test[k] = self._scores(model, *test)
         record.score_time[k] = time.perf_counter() - start
         if self.return_train_score:
-            record.train[k] = _scores(self.scorer, model, *train, self.error_score)
+            record.train[k] = self._scores(model, *train)
+
+    def _scores(self, model: Any, X: Any, y: Any, indices: Any) -> Any:
+        params = _check_method_params(self.X, params=self.score_params, indices=indices)
+        try:
+            result = (
+                self.scorer(model, X, **params) if y is None else self.scorer(model, X, y, **params)
+            )
+        except Exception:
+            if self.error_score == "raise":
+                raise
+            return float(self.error_score)
+        if isinstance(result, Mapping):
+            return {name: float(value) for name, value in result.items()}
+        return float(result)
 
     def _failed(self, run: Any, record: _Record, k: int, err: Exception) -> None:
         if self.error_score == "raise":
@@ -311,18 +325,6 @@ class _Record:
 
 def _named(score: Any, refit_name: str) -> dict:
     return dict(score) if isinstance(score, Mapping) else {refit_name: score}
-
-
-def _scores(scorer: Any, model: Any, X: Any, y: Any, error_score: Any) -> Any:
-    try:
-        result = scorer(model, X) if y is None else scorer(model, X, y)
-    except Exception:
-        if error_score == "raise":
-            raise
-        return float(error_score)
-    if isinstance(result, Mapping):
-        return {name: float(value) for name, value in result.items()}
-    return float(result)
 
 
 def fit_head(model: Any, X: Any, y: Any) -> Any:

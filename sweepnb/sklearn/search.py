@@ -155,6 +155,7 @@ class SweepSearchCV(BaseSearchCV):
             raise ValueError(f"params: {err}") from None
         trainer = resources.Trainer(
             estimator=self.estimator, X=X, y=y, splits=splits, fit_params=fit_params,
+            score_params=self._score_params(fit_params),
             scorer=scorers, metric=metric, decoder=decoder, resource=self.resource,
             steps=steps, stopping=stopping, error_score=self.error_score,
             return_train_score=self.return_train_score, store_url=self.store_,
@@ -172,6 +173,13 @@ class SweepSearchCV(BaseSearchCV):
         self.scorer_ = scorer_dict if multimetric and scorer_dict is not None else scorers
         self.cv_results_ = results
         return self
+
+    def _score_params(self, fit_params: dict) -> dict:
+        # scikit-learn >= 1.4 weighs the CV scores too when the scorer takes sample_weight
+        weights = fit_params.get("sample_weight")
+        if weights is None or not hasattr(self, "_check_scorers_accept_sample_weight"):
+            return {}
+        return {"sample_weight": weights} if self._check_scorers_accept_sample_weight() else {}
 
     def _check_arguments(self) -> None:
         if self.method not in METHODS:
@@ -251,7 +259,8 @@ class SweepSearchCV(BaseSearchCV):
             if run["state"] in ("failed", "crashed") and not last:
                 if self.error_score == "raise":
                     raise ValueError(f"candidate {run['config']} failed:\n{run.get('error')}")
-                failures.append(str(run.get("error") or run["state"]).strip().splitlines()[-1])
+                text = str(run.get("error") or run["state"]).strip().splitlines()[-1]
+                failures += [text] * n_splits
             candidates.append(decoder.decode(run["config"]))
             whole = run["state"] == "finished" or self.resource == "folds"
             for k in range(n_splits):
