@@ -194,7 +194,7 @@ def _optional_methods() -> dict:
             return OptunaSearchCV(task.estimator(), _optuna_space(task.space), n_trials=n_iter,
                                   cv=cv, random_state=seed, verbose=0)  # fmt: skip
 
-        found["OptunaSearchCV (TPE)"] = (tpe, N_ITER, _folds_of_cv)
+        found["OptunaSearchCV (TPE)"] = (tpe, N_ITER, lambda s, k: len(s.trials_) * k)
     except ImportError:
         pass
     return found
@@ -292,13 +292,25 @@ def run(tasks: list[str], seeds: tuple, n_iter: int, n_long: int, quick: bool) -
     return table
 
 
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("scikit-learn", "scikit-optimize", "optuna", "optuna-integration"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(found)
+
+
 def medians(rows: list[tuple]) -> tuple[float, float, float]:
     return tuple(statistics.median(col) for col in zip(*rows, strict=True))  # type: ignore[return-value]
 
 
 def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:
     """Markdown: one table per task, then the goals."""
-    lines = []
+    lines = [f"Versions: {versions()}", ""]
     for task, rows in table.items():
         lines += [
             f"### {task} (medians over seeds {', '.join(map(str, seeds))})",
