@@ -6,7 +6,7 @@ grid of ``n_iter`` points over the same ranges):
 
 - ``digits_svc``: ``load_digits`` with an RBF ``SVC`` (C, gamma);
 - ``cancer_gb``: ``load_breast_cancer`` with ``GradientBoostingClassifier`` (learning_rate,
-  max_depth, subsample, min_samples_leaf; 50 trees);
+  max_depth, subsample, min_samples_leaf; 20 trees);
 - ``sgd_pipeline``: ``make_classification`` (2000 x 20) with ``StandardScaler`` + ``SGDClassifier``
   (loss, alpha, penalty, l1_ratio).
 
@@ -94,7 +94,7 @@ def _svc():
 def _gb():
     from sklearn.ensemble import GradientBoostingClassifier
 
-    return GradientBoostingClassifier(n_estimators=50, random_state=0)
+    return GradientBoostingClassifier(n_estimators=20, random_state=0)
 
 
 def _sgd():
