@@ -187,7 +187,7 @@ def _optional_methods() -> dict:
         pass
     try:
         import optuna
-        from optuna.integration import OptunaSearchCV
+        from optuna_integration import OptunaSearchCV
 
         def tpe(task: Task, cv, n_iter: int, seed: int):
             optuna.logging.set_verbosity(optuna.logging.WARNING)

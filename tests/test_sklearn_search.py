@@ -328,6 +328,8 @@ def test_early_termination_over_folds_stops_hopeless_candidates(tmp_path, rule):
     assert early.best_score_ == plain.best_score_
     runs = sweepnb.runs(early.sweep_id_, store=early.store_)
     assert (runs["state"] == "stopped").sum() == len(stopped)
+    # a stopped run carries its estimate at the stop, which bayes reads like any stopped run's
+    assert (runs.loc[runs["state"] == "stopped", "mean_test_score"] < 0.9).all()
 
 
 def test_epochs_of_partial_fit_in_a_pipeline(tmp_path):

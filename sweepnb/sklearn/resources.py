@@ -8,10 +8,11 @@ rule after each step whether the candidate is hopeless.
 
 A history row holds the step (``fold``, ``epoch`` or the resource parameter), the running
 estimate ``test_score_so_far`` (mean over the folds so far, or over all folds at this epoch) that
-early termination judges, and the ``split{k}_*`` scores and times so far. The last row of a run
-that used the whole resource also holds the sweep's metric ``mean_test_<refit>``; a stopped run
-never logs it, so bayes counts it as the worst run (W&B's ``impute: worst``) rather than
-trusting a partial estimate.
+early termination judges, and the ``split{k}_*`` scores and times so far. The sweep's metric
+``mean_test_<refit>`` is logged once per run, so its best value over the history is that one
+value: in the last row of a run that used the whole resource, or, for a stopped run, in one more
+row with its estimate at the stop (bayes counts a stopped run at that value, as sweepnb and W&B
+count any stopped run; ``cv_results_`` leaves its mean NaN, so it never becomes ``best_``).
 
 Why the stopping rule is asked here and not by the agent's monitor: the judged value
 (``test_score_so_far``) is not the sweep's metric, steps take milliseconds (the monitor's
@@ -270,7 +271,8 @@ class Trainer:
         row[JUDGED] = record.mean(done, self.refit_name)
         if last:
             row[self.metric] = row[JUDGED]
-        run.log(row, step=done - 1 if step is None else step)
+        self._last_step = done - 1 if step is None else step
+        run.log(row, step=self._last_step)
         self._judged.append({JUDGED: row[JUDGED]})
         if not last and self.stopping is not None:
             self._judge(run, len(self._judged))
@@ -291,6 +293,7 @@ class Trainer:
         cfg = {"metric": {"name": JUDGED, "goal": "maximize"}, "early_terminate": self.stopping}
         reason = stop_decisions(cfg, runs).get(run.id)
         if reason is not None:
+            run.log({self.metric: self._judged[-1][JUDGED]}, step=self._last_step)
             raise sweepnb.RunStopped(f"{reason['rule']}: {reason['message']}")
 
 
