@@ -305,7 +305,7 @@ def versions() -> str:
 
 
 def medians(rows: list[tuple]) -> tuple[float, float, float]:
-    return tuple(statistics.median(col) for col in zip(*rows, strict=True))  # type: ignore[return-value]
+    return tuple(statistics.median(col) for col in zip(*rows, strict=True))
 
 
 def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:

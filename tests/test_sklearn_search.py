@@ -203,10 +203,11 @@ def test_scipy_stats_distributions_are_sampled_in_their_ranges(tmp_path):
 
 def test_wandb_parameters_with_nesting_as_step_names(tmp_path):
     pipe = Pipeline([("scale", StandardScaler()), ("svc", SVC())])
-    params = {"svc": {"parameters": {"C": {"distribution": "log_uniform_values", "min": 0.1,
-                                           "max": 10}}}}  # fmt: skip
+    log_c = {"distribution": "log_uniform_values", "min": 0.1, "max": 10}
+    params = {"svc": {"parameters": {"C": log_c}}}
     search = SweepSearchCV(pipe, params, method="random", n_iter=3, cv=3, random_state=1,
-                           store=tmp_path / "s.db", dashboard=False).fit(X_IRIS, Y_IRIS)  # fmt: skip
+                           store=tmp_path / "s.db", dashboard=False)  # fmt: skip
+    search.fit(X_IRIS, Y_IRIS)
     assert all(0.1 <= p["svc__C"] <= 10 for p in search.cv_results_["params"])
 
 

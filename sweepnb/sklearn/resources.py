@@ -133,8 +133,25 @@ def _final_step(estimator: Any) -> Any:
 class Trainer:
     """The sweep's train function for one ``SweepSearchCV.fit`` (see the module docstring)."""
 
-    def __init__(self, *, estimator, X, y, splits, fit_params, score_params, scorer, metric, decoder,
-                 resource, steps, stopping, error_score, return_train_score, store_url):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        estimator,
+        X,
+        y,
+        splits,
+        fit_params,
+        score_params,
+        scorer,
+        metric,
+        decoder,
+        resource,
+        steps,
+        stopping,
+        error_score,
+        return_train_score,
+        store_url,
+    ):
         self.estimator = estimator
         self.X, self.y = X, y
         self.splits = splits

@@ -161,6 +161,12 @@ class SweepSearchCV(BaseSearchCV):
             return_train_score=self.return_train_score, store_url=self.store_,
         )  # fmt: skip
         count = None if config["method"] == "grid" else self.n_iter
+        if self.verbose > 0:
+            print(
+                f"Fitting {len(splits)} folds for each of "
+                f"{'the grid points' if count is None else count} candidates "
+                f"(sweep {self.sweep_id_} in {self.store_})"
+            )
         self._run_agents(trainer, count)
 
         runs = sweepnb.Store(self.store_).get_runs(self.sweep_id_)
