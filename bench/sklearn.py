@@ -19,27 +19,46 @@ and bayes + hyperband reaches it with fewer fold fits than HalvingRandomSearchCV
     python bench/sklearn.py                 # 3 tasks x 3 seeds, ~10 min on 2 cores
     python bench/sklearn.py --quick         # small data, 1 seed, a few candidates (a test)
 
-(tests load this file under another module name: ``import sklearn`` must stay scikit-learn.)
+Its name shadows scikit-learn wherever ``bench/`` is on ``sys.path`` (running any bench script,
+tests that import a bench module): imported under the name ``sklearn``, this file puts the real
+scikit-learn in its place (``_become_scikit_learn``), so ``import sklearn`` keeps working there.
+Tests load it under another name.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _become_scikit_learn() -> None:
+    """Replace this module in ``sys.modules`` by the real scikit-learn (see the docstring)."""
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+    del sys.modules["sklearn"]
+    try:
+        real = importlib.import_module("sklearn")
+    finally:
+        sys.path[:] = saved
+    sys.modules["sklearn"] = real  # the import system hands out what sys.modules holds
+
+
+if __name__ == "sklearn":
+    _become_scikit_learn()
+
 import argparse
 import statistics
-import sys
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-# Run as a script, this file's folder is sys.path[0] and this file would shadow scikit-learn
-# (the name is the issue's): drop the folder, put this checkout's root first for its sweepnb.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(_HERE.parent))  # this checkout's sweepnb
 
 from scipy.stats import loguniform, randint, uniform
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
