@@ -360,12 +360,14 @@ def test_warm_start_parameter_as_the_resource(tmp_path):
 # -- parallel agents -----------------------------------------------------------------------------
 
 
-def test_n_jobs_two_runs_two_agent_processes(tmp_path):
+def test_n_jobs_two_runs_two_agents_in_worker_processes(tmp_path):
     search = svc_search(tmp_path, params={"C": loguniform(1e-2, 1e2)}, method="random",
                         n_iter=6, n_jobs=2, random_state=0).fit(X_IRIS, Y_IRIS)  # fmt: skip
     runs = sweepnb.Store(search.store_).get_runs(search.sweep_id_, history=False)
     assert len(runs) == 6 and {r["state"] for r in runs} == {"finished"}
-    assert len({r["pid"] for r in runs}) == 2 and os.getpid() not in {r["pid"] for r in runs}
+    # two agents (loky may run both in one worker process when one ends before the other starts)
+    assert len({r["agent"] for r in runs}) == 2
+    assert os.getpid() not in {r["pid"] for r in runs}  # candidates ran in worker processes
     assert len(search.cv_results_["params"]) == 6
 
 
