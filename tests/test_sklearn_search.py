@@ -271,6 +271,13 @@ def test_error_score_raise_raises_the_fit_error(tmp_path):
         search.fit(X_IRIS, Y_IRIS)
 
 
+def test_error_score_raise_with_parallel_agents_raises_with_the_traceback(tmp_path):
+    search = svc_search(tmp_path, params={"kernel": ["precomputed", "rbf"]}, error_score="raise",
+                        n_jobs=2)  # fmt: skip
+    with pytest.raises(ValueError, match="square"):
+        search.fit(X_IRIS, Y_IRIS)
+
+
 # -- the store, the CLI --------------------------------------------------------------------------
 
 
@@ -394,3 +401,57 @@ def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(estimator)
+
+
+# -- the dashboard -------------------------------------------------------------------------------
+
+
+def test_outside_ipython_fit_displays_nothing(tmp_path, capsys):
+    svc_search(tmp_path, params={"C": [1.0]}, dashboard=None).fit(X_IRIS, Y_IRIS)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def _kernel_cell_outputs(tmp_path: Path, monkeypatch, source: str) -> list[dict]:
+    """Run ``source`` as the one cell of a notebook in a real kernel; return its outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    monkeypatch.setenv("PYTHONPATH", path)  # the kernel imports this checkout's sweepnb
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
+    return nb.cells[0].outputs
+
+
+FIT_IN_KERNEL = """
+from sklearn.datasets import load_iris
+from sklearn.svm import SVC
+from sweepnb.sklearn import SweepSearchCV
+X, y = load_iris(return_X_y=True)
+SweepSearchCV(SVC(), {"C": [0.1, 1.0, 10.0]}, method="grid", cv=3, store="s.db",
+              dashboard=DASHBOARD).fit(X, y).best_params_
+"""
+
+
+@pytest.mark.parametrize("dashboard", [None, False])
+def test_in_a_notebook_fit_shows_the_dashboard_unless_told_not_to(tmp_path, monkeypatch, dashboard):
+    import base64
+    import io
+
+    from PIL import Image
+
+    source = FIT_IN_KERNEL.replace("DASHBOARD", str(dashboard))
+    outputs = _kernel_cell_outputs(tmp_path, monkeypatch, source)
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    images = [
+        Image.open(io.BytesIO(base64.b64decode(o["data"]["image/png"])))
+        for o in outputs
+        if "image/png" in o.get("data", {})
+    ]
+    if dashboard is None:
+        assert images and all(image.size[0] > 100 for image in images)
+    else:
+        assert images == []
+    assert "{'C': 10.0}" in outputs[-1]["data"]["text/plain"]

@@ -258,13 +258,14 @@ class SweepSearchCV(BaseSearchCV):
         runs = [r for r in runs if r["state"] != "running"]
         if not runs:
             raise ValueError("No fits were performed: the sweep proposed no candidate.")
-        names = self._score_names(runs, multimetric, refit_metric)
+        names = list(self.scoring) if multimetric else ["score"]
         candidates, out, extra, failures = [], [], {k: [] for k in EXTRA_RESULT_KEYS}, []
         for run in runs:
             last = _last_row(run)
+            if run["state"] in ("failed", "crashed") and self.error_score == "raise":
+                # in an agent process (n_jobs > 1): the error comes back as the run's traceback
+                raise ValueError(f"candidate {run['config']} failed:\n{run.get('error')}")
             if run["state"] in ("failed", "crashed") and not last:
-                if self.error_score == "raise":
-                    raise ValueError(f"candidate {run['config']} failed:\n{run.get('error')}")
                 text = str(run.get("error") or run["state"]).strip().splitlines()[-1]
                 failures += [text] * n_splits
             candidates.append(decoder.decode(run["config"]))
@@ -284,13 +285,6 @@ class SweepSearchCV(BaseSearchCV):
             if "stopped" in extra["state"]:  # NaN means of stopped candidates are expected
                 warnings.filterwarnings("ignore", message="One or more of the test scores")
             return self._format_results(candidates, n_splits, out, extra)
-
-    def _score_names(self, runs, multimetric, refit_metric) -> list[str]:
-        if not multimetric:
-            return ["score"]
-        if isinstance(self.scoring, dict):
-            return list(self.scoring)
-        return list(self.scoring)
 
     def _split_out(self, row, k, names, multimetric, whole, state) -> dict:
         nan = float("nan")
