@@ -10,6 +10,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -376,6 +377,20 @@ def test_n_jobs_two_runs_two_agents_in_worker_processes(tmp_path):
     assert len({r["agent"] for r in runs}) == 2
     assert os.getpid() not in {r["pid"] for r in runs}  # candidates ran in worker processes
     assert len(search.cv_results_["params"]) == 6
+
+
+def test_large_arrays_go_to_parallel_agents_as_one_memory_mapped_file(tmp_path):
+    X, y = make_classification(n_samples=2000, n_features=80, random_state=0)  # 1.3 MB
+
+    def shared() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("sweepnb-sklearn-*/data.joblib"))
+
+    before = shared()
+    search = svc_search(tmp_path, estimator=LogisticRegression(), params={"C": [0.1, 1.0]},
+                        n_jobs=2).fit(X, y)  # fmt: skip
+    theirs = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=3).fit(X, y)
+    assert search.best_score_ == pytest.approx(theirs.best_score_)
+    assert len(shared() - before) == 1  # one file for both agents, removed when Python exits
 
 
 # -- scikit-learn's own estimator checks ---------------------------------------------------------

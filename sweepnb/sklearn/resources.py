@@ -22,6 +22,7 @@ schema does not name. The rule is the engine's own pure function, on the store's
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Mapping
@@ -171,12 +172,30 @@ class Trainer:
         self._store: Any = None
         self._judged: list[dict] = []
 
+    def share_data(self, folder: str) -> None:
+        """Send X and y to agent processes as one read-only memory-mapped file in ``folder``.
+
+        Without it each agent unpickles its own copy of the data (cloudpickle sends the
+        trainer whole); with it they all map the same file, as joblib does for large arrays.
+        """
+        import joblib
+
+        self.data_path = os.path.join(folder, "data.joblib")
+        joblib.dump((self.X, self.y), self.data_path)
+
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_store": None, "raised": None}
+        state = {**self.__dict__, "_store": None, "raised": None}
+        if state.get("data_path"):
+            state["X"] = state["y"] = None  # loaded from data_path in the agent's process
+        return state
 
     def __call__(self) -> None:
         import sweepnb
 
+        if self.X is None and getattr(self, "data_path", None):
+            import joblib
+
+            self.X, self.y = joblib.load(self.data_path, mmap_mode="r")
         self._judged: list[dict] = []
         with sweepnb.init() as run:
             params = self.decoder.decode(run.config.as_dict())

@@ -160,6 +160,8 @@ class SweepSearchCV(BaseSearchCV):
             steps=steps, stopping=stopping, error_score=self.error_score,
             return_train_score=self.return_train_score, store_url=self.store_,
         )  # fmt: skip
+        if self.n_jobs not in (None, 1) and _large_arrays(X, y):
+            trainer.share_data(_temp_folder())
         count = None if config["method"] == "grid" else self.n_iter
         if self.verbose > 0:
             print(
@@ -372,11 +374,26 @@ def _store_location(store: Any) -> str:
         if not isinstance(store, (str, os.PathLike)):
             raise TypeError(f"store: expected a path or a store URL, got {store!r}")
         return os.fspath(store)
+    return os.path.join(_temp_folder(), "sweeps.db")
+
+
+def _temp_folder() -> str:
+    """A new folder removed when Python exits."""
     if not _TEMP_DIRS:
         atexit.register(_remove_temp_dirs)
     folder = tempfile.mkdtemp(prefix="sweepnb-sklearn-")
     _TEMP_DIRS.append(folder)
-    return os.path.join(folder, "sweeps.db")
+    return folder
+
+
+SHARE_NBYTES = 1_000_000  # joblib's default max_nbytes: larger arrays are memory-mapped
+
+
+def _large_arrays(X: Any, y: Any) -> bool:
+    arrays = [a for a in (X, y) if isinstance(a, np.ndarray)]
+    return len(arrays) == sum(a is not None for a in (X, y)) and (
+        sum(a.nbytes for a in arrays) > SHARE_NBYTES
+    )
 
 
 def _remove_temp_dirs() -> None:
