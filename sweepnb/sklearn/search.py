@@ -55,7 +55,8 @@ class SweepSearchCV(BaseSearchCV):
       is then ignored, as ``GridSearchCV`` has none).
     - ``n_iter``: the number of candidates (runs) for random and bayes.
     - ``n_jobs``: that many sweepnb agents in parallel (loky processes; -1: one per CPU). Each
-      agent gets the estimator and the data once.
+      agent gets the estimator once; numpy ``X``/``y`` over 1 MB are shared as one memory-mapped
+      file (joblib's way), smaller data is pickled along.
     - ``random_state``: an int seeds the sweep's suggestions (the config's ``seed``).
     - ``early_terminate``: None, ``"hyperband"``, ``"median"`` or a dict of the rule's settings
       (``{"type": "hyperband", "min_iter": 1, "eta": 3}``) to stop hopeless candidates early.
