@@ -1,0 +1,374 @@
+"""SweepSearchCV against scikit-learn's searches (and scikit-optimize, Optuna when installed).
+
+Three bundled tasks, each searched by every method with the same CV splits (3-fold stratified,
+shuffled by the seed) and the same search space (scipy.stats distributions; GridSearchCV gets a
+grid of ``n_iter`` points over the same ranges):
+
+- ``digits_svc``: ``load_digits`` with an RBF ``SVC`` (C, gamma);
+- ``cancer_gb``: ``load_breast_cancer`` with ``GradientBoostingClassifier`` (learning_rate,
+  max_depth, subsample, min_samples_leaf; 20 trees);
+- ``sgd_pipeline``: ``make_classification`` (2000 x 20) with ``StandardScaler`` + ``SGDClassifier``
+  (loss, alpha, penalty, l1_ratio).
+
+For each method the table gives, as medians over the seeds: the best mean CV score found
+(``best_score_``), the wall time of ``fit`` and the number of fold fits (one estimator fit on
+one training fold; HalvingRandomSearchCV's fits on sample subsets count one each). The goals of
+issue 15 are checked at the end: bayes at ``n_iter`` 30 reaches RandomizedSearchCV's score at 60,
+and bayes + hyperband reaches it with fewer fold fits than HalvingRandomSearchCV.
+
+    python bench/sklearn.py                 # 3 tasks x 3 seeds, ~10 min on 2 cores
+    python bench/sklearn.py --quick         # small data, 1 seed, a few candidates (a test)
+
+Its name shadows scikit-learn wherever ``bench/`` is on ``sys.path`` (running any bench script,
+tests that import a bench module): imported under the name ``sklearn``, this file puts the real
+scikit-learn in its place (``_become_scikit_learn``), so ``import sklearn`` keeps working there.
+Tests load it under another name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _become_scikit_learn() -> None:
+    """Replace this module in ``sys.modules`` by the real scikit-learn (see the docstring)."""
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+    del sys.modules["sklearn"]
+    try:
+        real = importlib.import_module("sklearn")
+    finally:
+        sys.path[:] = saved
+    sys.modules["sklearn"] = real  # the import system hands out what sys.modules holds
+
+
+if __name__ == "sklearn":
+    _become_scikit_learn()
+
+import argparse
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+sys.path.insert(0, str(_HERE.parent))  # this checkout's sweepnb
+
+from scipy.stats import loguniform, randint, uniform
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import (
+    GridSearchCV,
+    HalvingRandomSearchCV,
+    RandomizedSearchCV,
+    StratifiedKFold,
+)
+
+from sweepnb.sklearn import SweepSearchCV
+
+N_ITER, N_ITER_RANDOM_LONG, SEEDS, N_SPLITS = 30, 60, (0, 1, 2), 3
+
+
+@dataclass
+class Task:
+    name: str
+    data: Callable[[bool], tuple]
+    estimator: Callable[[], object]
+    space: dict  # scipy.stats distributions or lists, as RandomizedSearchCV takes them
+    grid: Callable[[int], dict]  # a grid of about n points over the same ranges
+
+
+def _digits(quick: bool) -> tuple:
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X[:300], y[:300]) if quick else (X, y)
+
+
+def _cancer(quick: bool) -> tuple:
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    return (X[:200], y[:200]) if quick else (X, y)
+
+
+def _classification(quick: bool) -> tuple:
+    from sklearn.datasets import make_classification
+
+    n = 300 if quick else 2000
+    return make_classification(n_samples=n, n_features=20, n_informative=8, random_state=7)
+
+
+def _svc():
+    from sklearn.svm import SVC
+
+    return SVC()
+
+
+def _gb():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return GradientBoostingClassifier(n_estimators=20, random_state=0)
+
+
+def _sgd():
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return Pipeline([("scale", StandardScaler()), ("sgd", SGDClassifier(random_state=0))])
+
+
+def _log_grid(low: float, high: float, n: int) -> list[float]:
+    return [float(v) for v in np.geomspace(low, high, n)]
+
+
+TASKS = {
+    "digits_svc": Task(
+        "digits_svc",
+        _digits,
+        _svc,
+        {"C": loguniform(1e-2, 1e3), "gamma": loguniform(1e-5, 1e-1)},
+        lambda n: {"C": _log_grid(1e-2, 1e3, 6), "gamma": _log_grid(1e-5, 1e-1, max(1, n // 6))},
+    ),
+    "cancer_gb": Task(
+        "cancer_gb",
+        _cancer,
+        _gb,
+        {
+            "learning_rate": loguniform(1e-2, 1.0),
+            "max_depth": randint(1, 6),
+            "subsample": uniform(0.5, 0.5),
+            "min_samples_leaf": randint(1, 30),
+        },
+        lambda n: {
+            "learning_rate": _log_grid(1e-2, 1.0, 5),
+            "max_depth": [1, 3, 5],
+            "subsample": [0.75, 1.0][: max(1, n // 15)],
+            "min_samples_leaf": [10],
+        },
+    ),
+    "sgd_pipeline": Task(
+        "sgd_pipeline",
+        _classification,
+        _sgd,
+        {
+            "sgd__loss": ["hinge", "log_loss", "modified_huber"],
+            "sgd__alpha": loguniform(1e-6, 1e-1),
+            "sgd__penalty": ["l2", "l1", "elasticnet"],
+            "sgd__l1_ratio": uniform(0.0, 1.0),
+        },
+        lambda n: {
+            "sgd__loss": ["hinge", "log_loss", "modified_huber"],
+            "sgd__alpha": _log_grid(1e-6, 1e-1, max(1, n // 6)),
+            "sgd__penalty": ["l2", "elasticnet"],
+            "sgd__l1_ratio": [0.5],
+        },
+    ),
+}
+
+
+# -- methods -------------------------------------------------------------------------------------
+
+
+def _sweep(method: str, early: str | None = None) -> Callable:
+    def make(task: Task, cv, n_iter: int, seed: int):
+        return SweepSearchCV(task.estimator(), task.space, method=method, n_iter=n_iter, cv=cv,
+                             random_state=seed, early_terminate=early, dashboard=False)  # fmt: skip
+
+    return make
+
+
+def _folds_of_sweep(search, n_splits: int) -> int:
+    return int(np.sum(search.cv_results_["n_resources"]))
+
+
+def _folds_of_cv(search, n_splits: int) -> int:
+    return len(search.cv_results_["params"]) * n_splits
+
+
+def _optional_methods() -> dict:
+    found = {}
+    try:
+        from skopt import BayesSearchCV  # scikit-optimize, not a dependency of sweepnb
+
+        def skopt(task: Task, cv, n_iter: int, seed: int):
+            return BayesSearchCV(task.estimator(), _skopt_space(task.space), n_iter=n_iter,
+                                 cv=cv, random_state=seed)  # fmt: skip
+
+        found["BayesSearchCV (skopt)"] = (skopt, N_ITER, _folds_of_cv)
+    except ImportError:
+        pass
+    try:
+        import optuna
+        from optuna_integration import OptunaSearchCV
+
+        def tpe(task: Task, cv, n_iter: int, seed: int):
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            return OptunaSearchCV(task.estimator(), _optuna_space(task.space), n_trials=n_iter,
+                                  cv=cv, random_state=seed, verbose=0)  # fmt: skip
+
+        found["OptunaSearchCV (TPE)"] = (tpe, N_ITER, lambda s, k: len(s.trials_) * k)
+    except ImportError:
+        pass
+    return found
+
+
+def _skopt_space(space: dict) -> dict:
+    from skopt.space import Categorical, Integer, Real
+
+    out = {}
+    for name, dist in space.items():
+        if isinstance(dist, list):
+            out[name] = Categorical(dist)
+            continue
+        low, high = dist.support()
+        family = dist.dist.name
+        if family == "randint":
+            out[name] = Integer(int(low), int(high))
+        else:
+            out[name] = Real(
+                low, high, prior="log-uniform" if family == "loguniform" else "uniform"
+            )
+    return out
+
+
+def _optuna_space(space: dict) -> dict:
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    out = {}
+    for name, dist in space.items():
+        if isinstance(dist, list):
+            out[name] = CategoricalDistribution(dist)
+            continue
+        low, high = dist.support()
+        if dist.dist.name == "randint":
+            out[name] = IntDistribution(int(low), int(high))
+        else:
+            out[name] = FloatDistribution(low, high, log=dist.dist.name == "loguniform")
+    return out
+
+
+def methods(n_iter: int, n_iter_long: int) -> dict:
+    """name -> (make(task, cv, n, seed), n, count fold fits)."""
+
+    def grid(task, cv, n, seed):
+        return GridSearchCV(task.estimator(), task.grid(n), cv=cv)
+
+    def rand(task, cv, n, seed):
+        return RandomizedSearchCV(task.estimator(), task.space, n_iter=n, cv=cv, random_state=seed)
+
+    def halving(task, cv, n, seed):
+        return HalvingRandomSearchCV(task.estimator(), task.space, n_candidates=n, factor=3,
+                                     cv=cv, random_state=seed)  # fmt: skip
+
+    return {
+        "GridSearchCV": (grid, n_iter, _folds_of_cv),
+        f"RandomizedSearchCV ({n_iter_long})": (rand, n_iter_long, _folds_of_cv),
+        f"RandomizedSearchCV ({n_iter})": (rand, n_iter, _folds_of_cv),
+        f"HalvingRandomSearchCV ({n_iter_long} candidates)": (halving, n_iter_long, _folds_of_cv),
+        "SweepSearchCV random": (_sweep("random"), n_iter, _folds_of_sweep),
+        "SweepSearchCV bayes": (_sweep("bayes"), n_iter, _folds_of_sweep),
+        "SweepSearchCV bayes + hyperband": (_sweep("bayes", "hyperband"), n_iter, _folds_of_sweep),
+        **{name: (make, n_iter, count) for name, (make, _, count) in _optional_methods().items()},
+    }
+
+
+# -- running -------------------------------------------------------------------------------------
+
+
+def run_one(task: Task, make: Callable, n: int, count: Callable, seed: int, quick: bool) -> tuple:
+    """(best mean CV score, wall seconds, fold fits) of one method on one task and seed."""
+    X, y = task.data(quick)
+    cv = StratifiedKFold(N_SPLITS, shuffle=True, random_state=seed)
+    search = make(task, cv, n, seed)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings of bad candidates
+        search.fit(X, y)
+    wall = time.perf_counter() - start
+    return float(search.best_score_), wall, count(search, N_SPLITS)
+
+
+def run(tasks: list[str], seeds: tuple, n_iter: int, n_long: int, quick: bool) -> dict:
+    """{task: {method: [(score, wall, folds) per seed]}}."""
+    table: dict = {}
+    for name in tasks:
+        task = TASKS[name]
+        table[name] = {}
+        for method, (make, n, count) in methods(n_iter, n_long).items():
+            table[name][method] = [run_one(task, make, n, count, s, quick) for s in seeds]
+            print(f"  {name} / {method}: done", file=sys.stderr, flush=True)
+    return table
+
+
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("scikit-learn", "scikit-optimize", "optuna", "optuna-integration"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(found)
+
+
+def medians(rows: list[tuple]) -> tuple[float, float, float]:
+    return tuple(statistics.median(col) for col in zip(*rows, strict=True))
+
+
+def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:
+    """Markdown: one table per task, then the goals."""
+    lines = [f"Versions: {versions()}", ""]
+    for task, rows in table.items():
+        lines += [
+            f"### {task} (medians over seeds {', '.join(map(str, seeds))})",
+            "",
+            "| method | best mean CV score | wall s | fold fits |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for method, results in rows.items():
+            score, wall, folds = medians(results)
+            lines.append(f"| {method} | {score:.4f} | {wall:.1f} | {folds:.0f} |")
+        lines.append("")
+    lines += ["### Goals", ""]
+    for task, rows in table.items():
+        target = medians(rows[f"RandomizedSearchCV ({n_long})"])[0]
+        bayes = medians(rows["SweepSearchCV bayes"])[0]
+        hb_score, _, hb_folds = medians(rows["SweepSearchCV bayes + hyperband"])
+        halving_folds = medians(rows[f"HalvingRandomSearchCV ({n_long} candidates)"])[2]
+        lines.append(
+            f"- {task}: bayes ({n_iter}) {bayes:.4f} vs random ({n_long}) {target:.4f}: "
+            f"{'met' if bayes >= target else 'NOT met'}; bayes + hyperband {hb_score:.4f} in "
+            f"{hb_folds:.0f} fold fits vs HalvingRandomSearchCV's {halving_folds:.0f}: "
+            f"{'met' if hb_score >= target and hb_folds < halving_folds else 'NOT met'}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data, 1 seed, n_iter 4/8")
+    parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=list(TASKS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    args = parser.parse_args(argv)
+    seeds = (0,) if args.quick else tuple(args.seeds)
+    n_iter, n_long = (4, 8) if args.quick else (N_ITER, N_ITER_RANDOM_LONG)
+    table = run(args.tasks, seeds, n_iter, n_long, args.quick)
+    text = report(table, seeds, n_iter, n_long)
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main()
