@@ -1,4 +1,4 @@
-"""Smoke test of bench/sklearn.py --quick: every task has a row per method and the goals are stated.
+"""Smoke test of bench/sklearn_search.py --quick: every task has a row per method and the goals are stated.
 
 Checks the table's shape, not its timings or scores (those are bench/RESULTS.md's business).
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "sklearn.py"
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "sklearn_search.py"
 
 
 @pytest.fixture(scope="module")

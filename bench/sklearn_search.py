@@ -16,49 +16,24 @@ one training fold; HalvingRandomSearchCV's fits on sample subsets count one each
 issue 15 are checked at the end: bayes at ``n_iter`` 30 reaches RandomizedSearchCV's score at 60,
 and bayes + hyperband reaches it with fewer fold fits than HalvingRandomSearchCV.
 
-    python bench/sklearn.py                 # 3 tasks x 3 seeds, ~10 min on 2 cores
-    python bench/sklearn.py --quick         # small data, 1 seed, a few candidates (a test)
-
-Its name shadows scikit-learn wherever ``bench/`` is on ``sys.path`` (running any bench script,
-tests that import a bench module): imported under the name ``sklearn``, this file puts the real
-scikit-learn in its place (``_become_scikit_learn``), so ``import sklearn`` keeps working there.
-Tests load it under another name.
+    python bench/sklearn_search.py                 # 3 tasks x 3 seeds, ~10 min on 2 cores
+    python bench/sklearn_search.py --quick         # small data, 1 seed, a few candidates (a test)
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-
-_HERE = Path(__file__).resolve().parent
-
-
-def _become_scikit_learn() -> None:
-    """Replace this module in ``sys.modules`` by the real scikit-learn (see the docstring)."""
-    saved = sys.path[:]
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-    del sys.modules["sklearn"]
-    try:
-        real = importlib.import_module("sklearn")
-    finally:
-        sys.path[:] = saved
-    sys.modules["sklearn"] = real  # the import system hands out what sys.modules holds
-
-
-if __name__ == "sklearn":
-    _become_scikit_learn()
-
 import argparse
 import statistics
+import sys
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(_HERE.parent))  # this checkout's sweepnb
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's sweepnb
 
 from scipy.stats import loguniform, randint, uniform
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
