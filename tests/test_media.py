@@ -273,7 +273,7 @@ def test_two_logs_at_one_step_keep_both_files_and_keys_are_safe_folders(store):
 
 def test_unknown_objects_raise_naming_the_key_and_strings_stay_strings(store):
     with sweepnb.init(store=store.url) as run:
-        with pytest.raises(TypeError, match=r"log\(\): 'model' is a object object"):
+        with pytest.raises(TypeError, match=r"log\(\): 'model' is of type object"):
             run.log({"img": Image(np.zeros((2, 2))), "model": object()})
         with pytest.raises(TypeError, match="sweepnb.Table\\(dataframe=...\\)"):
             run.log({"frame": pd.DataFrame({"a": [1]})})

@@ -61,7 +61,7 @@ def _convert(run: Any, key: str, value: Any, step: int) -> Any:
     elif type(value).__module__.startswith("PIL."):
         hint = "; for an image log sweepnb.Image(...)"
     raise TypeError(
-        f"log(): {key!r} is a {type(value).__name__} object; log numbers, strings, lists or dicts of "
+        f"log(): {key!r} is of type {type(value).__name__}; log numbers, strings, lists or dicts of "
         f"them, or media (Image, Table, Histogram, Html, Audio, Video, plot.*){hint}; "
         "to keep its text, log str(value)"
     )

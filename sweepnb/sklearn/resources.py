@@ -38,30 +38,32 @@ JUDGED = "test_score_so_far"
 RESOURCES = ("folds", "epochs")  # or the name of a warm_start parameter such as n_estimators
 MAX_GROW_STEPS = 10  # a warm_start resource grows in at most this many steps
 DEFAULT_EPOCHS = 10
-STOP_DEFAULTS = {
-    "hyperband": {"min_iter": 1, "eta": 3},
-    "median": {"min_iter": 1, "min_runs": 3},
-}
+FIRST_CHECK = 1  # min_iter when the user gives none: a search has few folds/epochs to judge
 
 
 def stopping_settings(early_terminate: Any) -> dict | None:
-    """``early_terminate`` (None, "hyperband", "median" or a dict) as rule settings.
+    """``early_terminate`` (None, a registered rule's name or a dict with its ``type``) as rule
+    settings, with the rule's defaults (``min_iter`` 1 here) filled in.
 
     >>> stopping_settings("hyperband")
-    {'type': 'hyperband', 'min_iter': 1, 'eta': 3}
+    {'type': 'hyperband', 'eta': 3, 'strict': True, 'min_iter': 1}
     """
     if early_terminate is None or early_terminate is False:
         return None
     if isinstance(early_terminate, str):
         early_terminate = {"type": early_terminate}
-    if not isinstance(early_terminate, Mapping) or early_terminate.get("type") not in STOP_DEFAULTS:
+    from sweepnb.engine import stopping
+
+    rules = list(stopping.RULES)
+    if not isinstance(early_terminate, Mapping) or early_terminate.get("type") not in rules:
         raise ValueError(
-            "early_terminate: expected None, 'hyperband', 'median' or a dict with "
-            f"type 'hyperband' or 'median', got {early_terminate!r}"
+            f"early_terminate: expected None, one of {rules} or a dict with a type among them, "
+            f"got {early_terminate!r}"
         )
-    defaults = dict(STOP_DEFAULTS[early_terminate["type"]])
-    if "max_iter" in early_terminate:  # hyperband's other form: max_iter and s, no min_iter
-        defaults.pop("min_iter")
+    rule = stopping.describe(early_terminate["type"])
+    defaults = rule.defaults
+    if "min_iter" in rule.schema.get("properties", {}) and "max_iter" not in early_terminate:
+        defaults["min_iter"] = FIRST_CHECK  # (hyperband's other form: max_iter and s)
     settings = {**defaults, **early_terminate}
     settings = {"type": settings.pop("type"), **settings}
     _check_rule(settings)
@@ -75,16 +77,23 @@ def _check_rule(settings: dict) -> None:
     cfg = {"metric": {"name": JUDGED, "goal": "maximize"}, "early_terminate": settings}
     try:
         stop_decisions(cfg, [])
-        if settings["type"] == "hyperband":
-            _hyperband_bands(settings)
+        problems = _rule(settings).problems(settings, cfg)
+        if problems:
+            raise ConfigError(problems)
+        _checkpoints(settings)
     except ConfigError as err:
         raise ValueError(f"early_terminate: {err}") from None
 
 
-def _hyperband_bands(settings: dict) -> set[int]:
-    from sweepnb.engine.stopping import hyperband
+def _rule(settings: dict) -> Any:
+    from sweepnb.engine import stopping
 
-    return set(hyperband.bands(hyperband.filled(settings)))
+    return stopping.describe(settings["type"])
+
+
+def _checkpoints(settings: dict) -> set[int]:
+    """The step counts at which the rule judges a run at once (hyperband: its bands)."""
+    return set(_rule(settings).checkpoints(settings))
 
 
 def resource_steps(estimator: Any, resource: str, max_resource: int | None) -> list[int]:
@@ -318,7 +327,7 @@ class Trainer:
         import sweepnb
         from sweepnb.engine.stopping import stop_decisions
 
-        if self.stopping["type"] == "hyperband" and n_values not in _hyperband_bands(self.stopping):
+        if self.stopping["type"] == "hyperband" and n_values not in _checkpoints(self.stopping):
             return  # hyperband judges a run when it reaches a band, like the agent's monitor
         if self._store is None:
             self._store = sweepnb.Store(self.store_url)

@@ -36,7 +36,6 @@ from sklearn.utils.validation import _check_method_params
 from sweepnb.sklearn import params as space
 from sweepnb.sklearn import resources
 
-METHODS = ("grid", "random", "bayes")
 EXTRA_RESULT_KEYS = ("run_id", "state", "n_resources")  # cv_results_ keys GridSearchCV lacks
 
 
@@ -191,6 +190,8 @@ class SweepSearchCV(BaseSearchCV):
         return {"sample_weight": weights} if self._check_scorers_accept_sample_weight() else {}
 
     def _check_arguments(self) -> None:
+        from sweepnb.engine.search import METHODS  # the registry: a plugin method works too
+
         if self.method not in METHODS:
             raise ValueError(f"method: expected one of {list(METHODS)}, got {self.method!r}")
         if (
