@@ -37,7 +37,9 @@ Where sweepnb differs from W&B on purpose:
 
 from __future__ import annotations
 
+import math
 import os
+import sys
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -77,6 +79,8 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 # Plain JSON data
 
+_FLOAT_MAX = sys.float_info.max
+
 
 def _plain(value: Any, path: tuple, errors: list[str]) -> Any:
     """A new plain-JSON copy of ``value``; problems (non-string keys, non-JSON values) go to errors."""
@@ -93,6 +97,14 @@ def _plain(value: Any, path: tuple, errors: list[str]) -> Any:
     if type(value).__module__.partition(".")[0] == "numpy" and hasattr(value, "tolist"):
         # a numpy array or scalar (checked by name: numpy is not imported for this)
         return _plain(value.tolist(), path, errors)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX:
+        # repr of an int past 4300 digits raises, so say how long it is
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        errors.append(
+            f"{_key_path(path)}: an integer of about {digits} digits is too large "
+            f"(a number must fit a float: within ±{_FLOAT_MAX:.3g})"
+        )
+        return None
     for kind in (bool, int, float, str):
         if isinstance(value, kind):
             return kind(value)
@@ -161,6 +173,14 @@ def _method_problems(cfg: dict[str, Any], walk: _Walk) -> list[str]:
     if not isinstance(cfg.get("method"), str) or cfg["method"] not in search.METHODS:
         return []  # the schema's enum already said so
     return search.describe(cfg["method"]).problems(cfg, walk.leaves)
+
+
+def _metric_problems(cfg: dict[str, Any]) -> list[str]:
+    metric = cfg.get("metric")
+    target = metric.get("target") if isinstance(metric, dict) else None
+    if isinstance(target, float) and not math.isfinite(target):
+        return [f"metric.target: {target} is not a finite number"]
+    return []
 
 
 def _early_terminate_problems(cfg: dict[str, Any]) -> list[str]:
@@ -240,7 +260,8 @@ def _load(source: Any) -> tuple[dict[str, Any], list[str]]:
     if isinstance(cfg.get("parameters"), dict):
         cfg["parameters"] = walk.parameters(cfg["parameters"], ("parameters",))
     problems = _top_level_errors(cfg) + walk.errors
-    problems += _method_problems(cfg, walk) + _early_terminate_problems(cfg)
+    problems += _method_problems(cfg, walk) + _metric_problems(cfg)
+    problems += _early_terminate_problems(cfg)
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))
     _fill_sections(cfg)

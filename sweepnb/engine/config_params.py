@@ -31,9 +31,16 @@ DEPRECATED_DISTRIBUTIONS = {
     "inv_log_uniform": "inv_log_uniform_values",
 }
 
-#: The most values one grid parameter may have (int_uniform / q_uniform ranges are listed).
-
 _NUMERIC_SETTINGS = ("min", "max", "mu", "sigma", "a", "b", "q")
+
+#: The largest magnitude a parameter's values may reach (the schema bounds each setting by it
+#: too): sampling, ``value / q``, the bayes encoding and a program's argv then stay finite.
+MAX_VALUE = 1e300
+_LOG_MAX_VALUE = math.log(MAX_VALUE)  # 690.8: e^x for larger x passes MAX_VALUE
+#: int_uniform bounds: every integer up to 2**53 is a float exactly (sampling goes through floats)
+MAX_INT = 2**53
+#: |ndtri(u)| where params.py clips the quantiles of normal families (u in [1e-12, 1 - 1e-12])
+NORMAL_TAIL = 7.0345
 
 
 @dataclass
@@ -209,7 +216,50 @@ def _leaf_problems(spec: dict[str, Any], form: str) -> list[str]:
         problems.append(f"min {spec['min']} is not less than max {spec['max']}")
     if form == "categorical_w_probabilities":
         problems += _probability_problems(spec["values"], spec["probabilities"])
-    return problems
+    return problems or _reach_problems(spec, form)
+
+
+def _reach_problems(spec: dict[str, Any], form: str) -> list[str]:
+    """Settings whose values (or value / q) would pass ``MAX_VALUE``: e^max, e^(mu + 7 sigma)."""
+    if form == "int_uniform":
+        return [
+            f"{k} {spec[k]} is beyond ±2**53 (the integers sampling can reach exactly)"
+            for k in ("min", "max")
+            if abs(spec[k]) > MAX_INT
+        ]
+    base = form.removeprefix("q_")
+    mu, sigma = spec.get("mu", 0.0), spec.get("sigma", 1.0)
+    if base == "log_uniform" and spec["max"] > _LOG_MAX_VALUE:
+        return [f"max {spec['max']} is too large: e^max overflows (keep max <= 690)"]
+    if base == "inv_log_uniform" and -spec["min"] > _LOG_MAX_VALUE:
+        return [f"min {spec['min']} is too small: e^-min overflows (keep min >= -690)"]
+    if base == "log_normal" and mu + NORMAL_TAIL * sigma > _LOG_MAX_VALUE:
+        too_large = f"mu {mu} with sigma {sigma} is too large: e^(mu + 7·sigma) overflows"
+        return [f"{too_large} (keep mu + 7·sigma <= 690)"]
+    if base == "normal" and abs(mu) + NORMAL_TAIL * sigma > MAX_VALUE:
+        return [
+            f"mu {mu} with sigma {sigma} reaches beyond ±{MAX_VALUE:g} (keep |mu| + 7·sigma below)"
+        ]
+    reach = _reach(spec, base, mu, sigma)
+    q = spec.get("q", 1.0)
+    if form.startswith("q_") and reach / q > MAX_VALUE:
+        return [f"q {q} is too small for values up to {reach:.3g}: value / q overflows"]
+    return []
+
+
+def _reach(spec: dict[str, Any], base: str, mu: float, sigma: float) -> float:
+    """The largest magnitude a (checked) distribution's values can take."""
+    if base in ("beta", "categorical", "categorical_w_probabilities", "constant"):
+        return 1.0
+    if base == "log_uniform":
+        return math.exp(spec["max"])
+    if base == "inv_log_uniform":
+        return math.exp(-spec["min"])
+    if base == "normal":
+        return abs(mu) + NORMAL_TAIL * sigma
+    if base == "log_normal":
+        return math.exp(mu + NORMAL_TAIL * sigma)
+    return max(abs(spec["min"]), abs(spec["max"]))  # uniform and the *_values families
 
 
 def _non_finite(value: Any) -> bool:

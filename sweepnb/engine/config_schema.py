@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 import sys
 from collections.abc import Iterable
@@ -232,6 +233,11 @@ def _quoted(keys: Iterable[Any]) -> str:
     return ", ".join(repr(k) for k in keys)
 
 
+def _number(x: float) -> str:
+    """A schema limit as written: ints exactly, floats short (``1e+300``)."""
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _value_problem(err: jsonschema.ValidationError) -> str:
     """What is wrong with one value (the error's instance), without its path."""
     value, rule, limit = err.instance, err.validator, err.validator_value
@@ -244,10 +250,14 @@ def _value_problem(err: jsonschema.ValidationError) -> str:
         return f"{_short(value)} is not one of {limit!r}"
     if rule in ("minItems", "minProperties"):
         return "must not be empty"
+    if rule in ("minimum", "maximum", "exclusiveMinimum") and value in (math.inf, -math.inf):
+        return f"{value} is not a finite number"
     if rule == "exclusiveMinimum":
         return f"{_short(value)} must be greater than {limit}"
     if rule == "minimum":
-        return f"{_short(value)} must be at least {limit}"
+        return f"{_short(value)} must be at least {_number(limit)}"
+    if rule == "maximum":
+        return f"{_short(value)} must be at most {_number(limit)}"
     return err.message
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from sweepnb.engine.config_schema import _key_path
 from sweepnb.errors import ConfigError
 
 __all__ = ["is_file_source", "parse_yaml", "read_source", "to_yaml"]
@@ -33,8 +34,96 @@ _EXP_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
+#: The most values that YAML aliases may add to a config. Nested aliases grow exponentially
+#: ("billion laughs": 12 levels of 9 aliases in 591 bytes), and a config is copied and validated
+#: value by value; real configs reuse a few small blocks.
+ALIAS_BUDGET = 10_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe loader that reads exponent numbers as floats and dates as plain strings."""
+    """Safe loader that reads exponent numbers as floats and dates as plain strings, counts what
+    aliases expand to (refused beyond ``ALIAS_BUDGET``) and notes duplicate keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._sizes: dict[yaml.Node, int] = {}  # values below each node, aliases expanded
+        self._aliased = 0
+        self._path: list[Any] = []
+        self.duplicates: list[tuple[tuple, int, int]] = []  # (key path, first line, second line)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            node = super().compose_node(parent, index)
+            self._count_alias(node, mark)
+            return node
+        self._path.append(_step(parent, index))
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._path.pop()
+        self._sizes[node] = 1 + sum(self._sizes.get(child, 1) for child in _children(node))
+        return node
+
+    def _count_alias(self, node: yaml.Node, mark: yaml.Mark) -> None:
+        size = self._sizes.get(node)
+        if size is None:  # the anchored node is still open: the alias is inside it
+            raise yaml.composer.ComposerError(
+                None, None, "an alias inside its own anchor makes a value that never ends", mark
+            )
+        self._aliased += size
+        if self._aliased > ALIAS_BUDGET:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"aliases expand to more than {ALIAS_BUDGET:,} values (aliases of aliases grow "
+                "exponentially); write the values out",
+                mark,
+            )
+
+    def compose_mapping_node(self, anchor: str | None) -> yaml.MappingNode:
+        node = super().compose_mapping_node(anchor)
+        path = tuple(step for step in self._path if step is not None)
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self._scalar_key(key_node)
+            if key is None:
+                continue
+            line = key_node.start_mark.line + 1
+            if key in first:
+                self.duplicates.append(((*path, str(key)), first[key], line))
+            else:
+                first[key] = line
+        return node
+
+    def _scalar_key(self, node: yaml.Node) -> Any:
+        """The value of a plain key (None for merge keys, collections and keys that fail)."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag == _MERGE_TAG:
+            return None
+        try:
+            key = self.construct_object(node)
+            hash(key)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+            return None  # the constructor reports it in its own words
+        return key
+
+
+def _step(parent: yaml.Node | None, index: Any) -> Any:
+    """The key path step of a node composed under ``parent`` (None for the root and for keys)."""
+    if isinstance(parent, yaml.SequenceNode):
+        return index
+    if isinstance(parent, yaml.MappingNode) and isinstance(index, yaml.ScalarNode):
+        return str(index.value)
+    return None if index is None else "?"
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 _Loader.add_implicit_resolver(_FLOAT_TAG, _EXP_FLOAT, list("-+0123456789."))
@@ -71,19 +160,45 @@ _Dumper.add_representer(tuple, _represent_list)
 def parse_yaml(text: str, *, origin: str = "YAML") -> Any:
     """Parse YAML text with sweepnb's safe loader (``1e-5`` is a float).
 
-    Syntax errors become a :class:`ConfigError` with the line and column.
+    Syntax errors become a :class:`ConfigError` with the line and column; so do aliases that
+    expand beyond ``ALIAS_BUDGET`` values. Duplicate keys are a ConfigError naming each key
+    and both lines.
 
     >>> parse_yaml("lr: 1e-5")
     {'lr': 1e-05}
+    >>> parse_yaml("method: grid\\nmethod: random")
+    Traceback (most recent call last):
+    ...
+    sweepnb.errors.ConfigError: invalid sweep config: method: duplicate key on lines 1 and 2
     """
+    loader = None
     try:
-        return yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as err:
         raise ConfigError(_yaml_message(err, origin)) from None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as err:
         raise ConfigError(f"{origin}: cannot be read: {err}") from None
     except RecursionError:
         raise ConfigError(f"{origin}: nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if loader.duplicates:
+        of = "" if origin == "YAML" else f" of {origin}"
+        raise ConfigError(
+            [
+                f"{_key_path(path)}: duplicate key "
+                + (
+                    f"on lines {first} and {second}"
+                    if first != second
+                    else f"twice on line {first}"
+                )
+                + of
+                for path, first, second in loader.duplicates
+            ]
+        )
+    return data
 
 
 def _yaml_message(err: yaml.MarkedYAMLError, origin: str) -> str:

@@ -22,6 +22,11 @@ from sweepnb.engine.stopping.rule import Field, Metric, is_running, schema_defau
 from sweepnb.errors import ConfigError
 
 NAME = "hyperband"
+#: The largest min_iter and max_iter (logged values of the metric), eta and s: bands and bracket
+#: counts stay small and every computation on them finite.
+MAX_ITER = 10**9
+MAX_ETA = 1000
+MAX_S = 100
 SCHEMA = {
     "type": "object",
     "description": "Hyperband early termination: give min_iter, or max_iter and s.",
@@ -31,15 +36,22 @@ SCHEMA = {
         "type": {"type": "string", "enum": [NAME]},
         "max_iter": {
             "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_ITER,
             "description": "Last bracket; brackets are max_iter / eta^k, k = 1..s.",
         },
         "min_iter": {
             "type": "integer",
             "minimum": 1,
+            "maximum": MAX_ITER,
             "description": "First bracket; brackets are min_iter * eta^k.",
         },
-        "s": {"type": "number", "description": "Number of brackets below max_iter."},
-        "eta": {"type": "number", "exclusiveMinimum": 1, "default": 3},
+        "s": {
+            "type": "number",
+            "maximum": MAX_S,
+            "description": "Number of brackets below max_iter.",
+        },
+        "eta": {"type": "number", "exclusiveMinimum": 1, "maximum": MAX_ETA, "default": 3},
         "strict": {
             "type": "boolean",
             "default": True,
@@ -209,8 +221,8 @@ def _min_iter_bands(min_iter: int, eta: float) -> list[int]:
     found = []
     band: float = min_iter
     for _ in range(MIN_ITER_BANDS):
-        if not math.isfinite(band):  # a huge eta overflows long before 100 bands
-            break
+        if not band < math.inf:  # a huge float eta overflows long before 100 bands (an int
+            break  # band never does: math.isfinite would raise on it past the float range)
         found.append(int(band))
         band *= eta
     return found

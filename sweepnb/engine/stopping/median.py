@@ -19,6 +19,7 @@ from sweepnb.engine.stopping.rule import Field, Metric, is_running, schema_defau
 from sweepnb.errors import ConfigError
 
 NAME = "median"
+MAX_COUNT = 10**9  # the largest min_iter (logged values) and min_runs
 SCHEMA = {
     "type": "object",
     "description": "Median stopping (sweepnb extension): stop a run whose best value is worse "
@@ -28,13 +29,17 @@ SCHEMA = {
         "type": {"type": "string", "enum": [NAME]},
         "min_iter": {
             "type": "integer",
+            "format": "integer",
             "minimum": 1,
+            "maximum": MAX_COUNT,
             "default": 3,
             "description": "Judge a run from its min_iter-th logged value of the metric on.",
         },
         "min_runs": {
             "type": "integer",
+            "format": "integer",
             "minimum": 1,
+            "maximum": MAX_COUNT,
             "default": 3,
             "description": "Judge only when this many other runs have as many values.",
         },
