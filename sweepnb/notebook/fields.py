@@ -139,10 +139,13 @@ def param_spec(kind: str, *, text: str = "", low: str = "", high: str = "", key:
 
 
 def _parse_yaml_spec(text: str, key: str) -> dict:
+    from sweepnb.engine.config_yaml import parse_yaml  # sweepnb's loader: aliases capped (issue 14)
+    from sweepnb.errors import ConfigError
+
     try:
-        spec = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError as exc:
-        raise FieldError(f"{key}: not valid YAML ({_first_line(exc)})") from None
+        spec = parse_yaml(text) if text.strip() else None
+    except ConfigError as exc:
+        raise FieldError(f"{key}: not valid YAML ({'; '.join(exc.errors)})") from None
     if not isinstance(spec, dict):
         raise FieldError(f"{key}: a YAML spec must be a mapping like {PLACEHOLDER['yaml']}")
     return spec
@@ -187,10 +190,6 @@ def _all_scalars(values: list) -> bool:
 
 def _all_numbers(*values: Any) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def error_field(message: str, param_names: list[str]) -> str:
