@@ -195,7 +195,7 @@ def parse_yaml(text: str, *, origin: str = "YAML") -> Any:
                     else f"twice on line {first}"
                 )
                 + of
-                for path, first, second in loader.duplicates
+                for path, first, second in sorted(loader.duplicates, key=lambda d: d[1:])
             ]
         )
     return data
