@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import sweepnb
 from sweepnb import engine
 from sweepnb.demo import DEMO_CONFIG
-from sweepnb.engine.config import DISTRIBUTIONS, load_config, parse_yaml
+from sweepnb.engine.config import DISTRIBUTIONS, load_config, parse_yaml, schema
 from sweepnb.errors import ConfigError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sweepnb.SweepnbWarning")
@@ -79,13 +79,28 @@ SETTINGS_OF = {
 }  # fmt: skip
 
 
+FORM_KEYS = {
+    form: [k for k in schema()["definitions"][form]["properties"] if k != "distribution"]
+    for form in DISTRIBUTIONS
+}
+
+
 @st.composite
 def parameter(draw) -> dict:
-    keys = draw(st.lists(st.sampled_from(sorted(SETTINGS_OF)), min_size=1, max_size=4, unique=True))
-    spec = {key: draw(SETTINGS_OF[key] | anything if draw(st.booleans()) else SETTINGS_OF[key])
-            for key in keys}  # fmt: skip
+    """A parameter of some form with most of its keys, each maybe extreme or of a wrong type."""
+    form = draw(st.sampled_from(DISTRIBUTIONS))
+    spec = {}
+    for key in FORM_KEYS[form]:
+        if draw(st.integers(0, 4)):
+            spec[key] = draw(
+                SETTINGS_OF[key] | anything if draw(st.booleans()) else SETTINGS_OF[key]
+            )
+    if isinstance(spec.get("values"), list) and isinstance(spec.get("probabilities"), list):
+        spec["probabilities"] = (spec["probabilities"] * 4)[: len(spec["values"])]
     if draw(st.integers(0, 3)):
-        spec["distribution"] = draw(st.sampled_from(DISTRIBUTIONS))
+        spec["distribution"] = form
+    if draw(st.integers(0, 5)) == 0:
+        spec[draw(st.sampled_from(sorted(SETTINGS_OF)))] = draw(anything)
     return spec
 
 
@@ -97,17 +112,17 @@ parameters = st.dictionaries(
     max_size=3,
 )  # fmt: skip
 
-early_terminate = st.one_of(
-    st.fixed_dictionaries(
-        {"type": st.just("hyperband")},
-        optional={k: numbers | anything for k in ("min_iter", "max_iter", "s", "eta")}
-        | {"strict": st.booleans()},
-    ),
-    st.fixed_dictionaries(
-        {"type": st.just("median")},
-        optional={"min_iter": numbers | anything, "min_runs": numbers | anything},
-    ),
-)
+
+@st.composite
+def early_terminate(draw) -> dict:
+    """A hyperband or median section with most of its keys, each maybe extreme."""
+    rule = draw(st.sampled_from(["hyperband", "median"]))
+    keys = ["min_iter", "max_iter", "s", "eta"] if rule == "hyperband" else ["min_iter", "min_runs"]
+    settings = {"type": rule}
+    for key in keys:
+        if draw(st.integers(0, 3)):
+            settings[key] = draw(numbers | anything)
+    return settings
 
 
 @st.composite
@@ -120,7 +135,7 @@ def extreme_config(draw) -> dict:
     if draw(st.booleans()):
         cfg["metric"]["target"] = draw(numbers)
     if draw(st.booleans()):
-        cfg["early_terminate"] = draw(early_terminate)
+        cfg["early_terminate"] = draw(early_terminate())
     for key in ("run_cap", "seed"):
         if draw(st.integers(0, 3)) == 0:
             cfg[key] = draw(numbers | anything)

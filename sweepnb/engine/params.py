@@ -173,7 +173,7 @@ class Param:
     def _continuous_cdf(self, x: np.ndarray) -> np.ndarray:
         d = self.distribution.removeprefix("q_")
         lo, hi = self.spec.get("min"), self.spec.get("max")
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # clipped below
             if d == "uniform":
                 u = (x - lo) / (hi - lo)
             elif d == "log_uniform":

@@ -17,6 +17,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
+from sweepnb import engine
 from sweepnb.engine.config import load_config, parse_yaml
 from sweepnb.engine.stopping import hyperband
 from sweepnb.errors import ConfigError
@@ -247,3 +248,19 @@ def test_hyperband_bands_never_raise_on_a_huge_integer_eta():
     # what the loader now refuses must not crash the rule either (it is also called directly)
     found = hyperband.bands({"min_iter": 5, "eta": 4763418})
     assert found[:2] == [5, 5 * 4763418] and len(found) == hyperband.MIN_ITER_BANDS
+
+
+def test_bayes_suggests_after_runs_that_logged_values_near_the_float_limits():
+    # found by tests/test_config_robustness.py: the power transform's likelihood was NaN for
+    # every exponent, and numpy's nanargmax raised "All-NaN slice encountered"
+    cfg = load_config(
+        {"method": "bayes", "metric": LOSS, "parameters": {"x": {"min": 0, "max": 1}}}
+    )
+    logged = [("finished", 0.0), ("finished", -1.297693134862316e308), ("finished", 1e308)]
+    logged.append(("failed", 0.0))  # imputed as the worst value, 1e308
+    runs = [
+        {"id": str(i), "state": state, "config": {"x": i % 2}, "history": [{"loss": loss}]}
+        for i, (state, loss) in enumerate(logged)
+    ]
+    (config,) = engine.suggest(cfg, runs, seed=1)
+    assert config["x"] in (0, 1)

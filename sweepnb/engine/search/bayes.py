@@ -153,6 +153,7 @@ class Model:
         return np.min(np.sum(diff * diff, axis=-1), axis=1) > MIN_PENDING_DISTANCE**2
 
 
+@np.errstate(over="ignore", invalid="ignore")  # values near the float limits: handled below
 def standardise(y: np.ndarray) -> np.ndarray:
     """Targets made comparable: a Yeo-Johnson power transform, unit spread, zero at the upper
     quartile.
@@ -194,6 +195,8 @@ def _yeo_johnson(z: np.ndarray) -> np.ndarray:
     loglik = -0.5 * len(z) * np.log(np.var(psi, axis=1)) + (_LAMBDAS - 1.0) * np.sum(
         np.sign(z) * np.log1p(np.abs(z))
     )
+    if not np.any(np.isfinite(loglik)):  # values near the float limits: no exponent fits
+        return np.full_like(z, np.nan)  # (the caller then keeps z as it is)
     return psi[int(np.nanargmax(loglik))]
 
 
