@@ -399,31 +399,54 @@ EXTREME = {
 }
 
 
-@pytest.mark.parametrize("method", ["random", "bayes"])
-def test_extreme_but_valid_configs_run_a_real_run(method, store):
-    cfg = {
-        "method": method,
+END_TO_END = {
+    "random-hyperband": {
+        "method": "random",
         "metric": {"name": "loss", "target": -1.7e308},
         "parameters": EXTREME,
         "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 1000},
         "run_cap": 10**9,
         "seed": 2**64 - 1,
-    }
+    },
+    "bayes-max_iter": {
+        "method": "bayes",
+        "metric": {"name": "loss", "goal": "maximize"},
+        "parameters": EXTREME,
+        "early_terminate": {"type": "hyperband", "max_iter": 10**9, "s": 100, "eta": 1.0001},
+    },
+    "grid-median": {
+        "method": "grid",
+        "metric": {"name": "loss"},
+        "parameters": {
+            "x": {"values": [1e308, -1e308, 2**1000, {"deep": [5e-324]}]},
+            "n": {"min": 2**53 - 1, "max": 2**53},
+            "q": {"distribution": "q_uniform", "min": 0, "max": 1e300, "q": 1e300},
+        },
+        "early_terminate": {"type": "median", "min_iter": 10**9, "min_runs": 10**9},
+        "command": ["${env}", 3, True, "${args}"],
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(END_TO_END))
+def test_extreme_but_valid_configs_run_real_runs(name, store):
+    seen = []
+
+    def train():
+        run = sweepnb.init()
+        seen.append(dict(run.config))
+        for step in range(3):
+            sweepnb.log({"loss": float(step)})
+
+    cfg = END_TO_END[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sweepnb.SweepnbWarning)
         sweep_id = sweepnb.sweep(cfg, store=store)
-        seen = []
-
-        def train():
-            run = sweepnb.init()
-            seen.append(dict(run.config))
-            for step in range(3):
-                sweepnb.log({"loss": float(step)})
-
         sweepnb.agent(sweep_id, train, count=2, store=store, quiet=True)
     runs = store.get_runs(sweep_id)
     assert [r["state"] for r in runs] == ["finished", "finished"]
-    assert len(seen) == 2 and set(seen[0]) == set(EXTREME)
+    assert [set(config) for config in seen] == [set(cfg["parameters"])] * 2
+    assert all(len(r["history"]) == 3 for r in runs)
 
 
 def test_suggest_and_should_stop_accept_the_extremes_with_runs():
