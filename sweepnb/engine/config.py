@@ -32,7 +32,14 @@ Where sweepnb differs from W&B on purpose:
   ``SweepConfig`` leaves nested parameters and the metric unfilled).
 - YAML: ``1e-5``, ``1E5``, ``-2e-3`` are floats (PyYAML reads them as strings); dates stay
   strings; values that are not JSON (``!!binary``, ``!!set``, Python objects in a dict) are
-  errors, because a config must be storable as JSON.
+  errors, because a config must be storable as JSON. A duplicate key is an error naming both
+  lines (PyYAML keeps the last), and aliases may add at most 10,000 values ("billion laughs").
+- Every number is bounded so that a config that loads can be run: integers must fit a float;
+  a parameter's values stay within ±1e300 (``e^max`` of ``log_uniform``, ``e^(mu + 7·sigma)``
+  of ``log_normal`` and ``value / q`` included); int_uniform bounds within ±2**53; hyperband
+  ``min_iter``/``max_iter`` at most 1e9, ``eta`` at most 1000, ``s`` at most 100; median counts
+  whole numbers up to 1e9; ``run_cap`` at most 1e9; ``seed`` below 2**64; a finite
+  ``metric.target``; ``command`` items are strings, numbers or booleans.
 """
 
 from __future__ import annotations

@@ -74,6 +74,26 @@ def test_sweep_command_refuses_a_billion_laughs_at_once(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_sweep_command_prints_one_line_for_a_huge_number(tmp_path):
+    # OverflowError from math.fsum printed a traceback before
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"method: random\nparameters:\n  x:\n    values: [1, 2]\n"
+        f"    probabilities: [1{'0' * 400}, 0]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "sweepnb", "sweep", str(path), "--store", str(tmp_path / "s.db")],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "parameters.x.probabilities[0]: an integer of about 401 digits" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.fixture
 def ip(tmp_path, monkeypatch):
     """A fresh IPython shell with sweepnb's magics and a SQLite store in tmp_path."""
