@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import sweepnb
 from sweepnb import engine
 from sweepnb.demo import DEMO_CONFIG
-from sweepnb.engine.config import DISTRIBUTIONS, load_config, parse_yaml, schema
+from sweepnb.engine.config import DISTRIBUTIONS, load_config, parse_yaml, schema, to_yaml
 from sweepnb.errors import ConfigError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sweepnb.SweepnbWarning")
@@ -118,11 +118,11 @@ def early_terminate(draw) -> dict:
     """A hyperband or median section with most of its keys, each maybe extreme."""
     rule = draw(st.sampled_from(["hyperband", "median"]))
     keys = ["min_iter", "max_iter", "s", "eta"] if rule == "hyperband" else ["min_iter", "min_runs"]
-    settings = {"type": rule}
+    section = {"type": rule}
     for key in keys:
         if draw(st.integers(0, 3)):
-            settings[key] = draw(numbers | anything)
-    return settings
+            section[key] = draw(numbers | anything)
+    return section
 
 
 @st.composite
@@ -235,7 +235,12 @@ def paths(data, prefix=()) -> list[tuple]:
     return out
 
 
-def perturb(cfg: dict, path: tuple, action: str, new) -> dict:
+NEW_KEYS = ["min", "max", "q", "mu", "sigma", "eta", "s", "max_iter", "min_iter", "target"]
+
+
+def perturb(cfg: dict, path: tuple, action: str, new, new_key: str) -> dict:
+    """A copy of ``cfg`` with the value at ``path`` replaced, deleted, wrapped in a list, or
+    (a mapping) given one more key."""
     cfg = copy.deepcopy(cfg)
     parent = cfg
     for key in path[:-1]:
@@ -248,13 +253,8 @@ def perturb(cfg: dict, path: tuple, action: str, new) -> dict:
     elif action == "wrap":
         parent[last] = [parent[last]]
     elif action == "add" and isinstance(parent[last], dict):
-        parent[last][draw_key(new)] = new
+        parent[last][new_key] = new
     return cfg
-
-
-def draw_key(value) -> str:
-    keys = ["min", "max", "q", "mu", "sigma", "eta", "s", "max_iter", "min_iter", "target", "value"]
-    return keys[hash(repr(value)) % len(keys)]
 
 
 @st.composite
@@ -266,7 +266,7 @@ def near_valid_config(draw) -> dict:
             break
         path = draw(st.sampled_from(where))
         action = draw(st.sampled_from(["replace", "replace", "replace", "delete", "wrap", "add"]))
-        cfg = perturb(cfg, path, action, draw(numbers | anything))
+        cfg = perturb(cfg, path, action, draw(numbers | anything), draw(st.sampled_from(NEW_KEYS)))
     return cfg
 
 
@@ -329,7 +329,9 @@ def test_load_config_raises_only_config_error_on_extreme_numbers(raw):
 @LOADS
 @given(near_valid_config())
 def test_load_config_raises_only_config_error_on_perturbed_real_configs(raw):
-    load_or_none(raw)
+    loaded = load_or_none(raw)
+    from_yaml = load_or_none(to_yaml(raw))  # the same config as YAML text loads the same
+    assert (from_yaml is None) == (loaded is None)
 
 
 @LOADS
