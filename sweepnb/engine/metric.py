@@ -22,7 +22,10 @@ def is_valid(value: Any) -> bool:
         except ImportError:  # pragma: no cover
             pass
         return False
-    return math.isfinite(value)
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range: not a readable metric value
+        return False
 
 
 def history_values(run: dict, name: str) -> list[float]:

@@ -29,6 +29,7 @@ from sweepnb.errors import RunStopped, SweepnbError, SweepnbWarning
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
 from sweepnb.runtime.run_wandb import INFO_KEYS, MetricDefinition, MetricSummaries, WandbRun
+from sweepnb.runtime.values import Summary, check_row, plain
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
 ERROR_TAIL = MAX_ERROR_CHARS  # characters of a traceback kept with a failed run (the store's bound)
@@ -85,7 +86,7 @@ class Run(WandbRun):
         self._changed = False  # config or info changed since the last write
         self._info: dict[str, Any] = {}
         self._metrics = MetricSummaries()
-        self.summary: dict[str, Any] = {}
+        self.summary: dict[str, Any] = Summary()
         self.metric = Metric.of({"metric": metric}) if metric else None
         self.state = "running"
         self.stop_reason: Any = None
@@ -172,7 +173,8 @@ class Run(WandbRun):
             from sweepnb.compat.media_files import to_history_values
 
             data = to_history_values(self, data, row_step)
-        row = {str(k): _plain(v) for k, v in data.items()}
+        row = {str(k): plain(v) for k, v in data.items()}
+        check_row(row)
         row["_step"] = row_step
         with self._lock:
             self._rows.append(row)
@@ -307,21 +309,6 @@ class Run(WandbRun):
             if self._own_heartbeat:
                 self._heartbeat.stop()
             self._heartbeat = None
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars/arrays and other number-likes to plain Python (the store takes JSON)."""
-    if isinstance(value, (str, bool, int, float)) or value is None:
-        return value
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return str(value)
 
 
 def _is_number(value: Any) -> bool:

@@ -387,6 +387,7 @@ class Store(Database):
             values: dict[str, Any] = {"heartbeat": time.time()}
             if summary_text is not None:
                 merged = from_json(run.summary)
+                merged = merged if isinstance(merged, dict) else {}
                 merged.update(from_json(summary_text))
                 values["summary"] = to_json(merged, f"run {run_id} summary")
             if config_text is not None:
@@ -431,6 +432,7 @@ class Store(Database):
                 values["error"] = bound_error(error)
             if summary_text is not None:
                 merged = from_json(run.summary)
+                merged = merged if isinstance(merged, dict) else {}
                 merged.update(from_json(summary_text))
                 values["summary"] = to_json(merged, f"run {run_id} summary")
             if values:

@@ -24,14 +24,17 @@ def run_dicts(rows: list[Any], histories: dict[str, list[dict]] | None) -> list[
     runs = []
     for row, config, summary in zip(rows, configs, summaries):
         run = dict(zip(names, row))
-        run["config"], run["summary"] = config, summary
+        # defensive: a damaged config or summary reads as {} (one run's cells, not the table)
+        run["config"] = config if isinstance(config, dict) else {}
+        run["summary"] = summary if isinstance(summary, dict) else {}
         run["stop_requested"] = bool(run["stop_requested"])
         if run["stop_reason"] is not None:
             run["stop_reason"] = from_json(run["stop_reason"])
         # the column is called "notes" (schema version 1 reserved it); it holds the run's
         # W&B attributes, read back as "info": {"name", "tags", "notes", "group", "job_type"}
         notes = run.pop("notes", None)
-        run["info"] = from_json(notes) if notes else {}
+        info = from_json(notes) if notes else {}
+        run["info"] = info if isinstance(info, dict) else {}
         if histories is not None:
             run["history"] = histories[run["id"]]
         runs.append(run)
@@ -97,5 +100,6 @@ def select_runs(conn: Connection, where: Any, *, history: bool) -> list[dict]:
         pairs = conn.execute(query).all()
         values = loads_many([text for _, text in pairs])
         for (run_id, _), row in zip(pairs, values):
-            histories[run_id].append(row)
+            if isinstance(row, dict):  # an unreadable row is left out, not the run's history
+                histories[run_id].append(row)
     return run_dicts(rows, histories)

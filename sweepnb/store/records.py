@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 import string
 from collections.abc import Iterable
@@ -48,9 +49,36 @@ def to_json(value: Any, what: str) -> str:
         raise StoreError(f"{what}: {exc}") from None
 
 
+def _int_or_none(literal: str) -> int | None:
+    # an int the store cannot read as a float (an older store, or a row written by hand)
+    # costs its own cell, never the table: it reads back as None
+    if len(literal) > 400:
+        return None
+    value = int(literal)
+    return value if abs(value) < 2**1024 else None
+
+
+_HUGE_INT = re.compile(r"\d{309}")  # a number literal of 309+ digits may not fit a float
+
+
+def _loads(text: str) -> Any:
+    if _HUGE_INT.search(text):
+        return json.loads(text, parse_int=_int_or_none)
+    return json.loads(text)
+
+
 def from_json(text: str | None) -> Any:
-    """Inverse of :func:`to_json` (``None`` stays ``None``)."""
-    return None if text is None else json.loads(text)
+    """Inverse of :func:`to_json` (``None`` stays ``None``).
+
+    Defensive: text that is not JSON (a damaged or hand-edited row) reads as ``None``, and an
+    integer too large for a float as ``None`` in its place, so one bad value costs one cell.
+    """
+    if text is None:
+        return None
+    try:
+        return _loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return None
 
 
 def new_id() -> str:
@@ -63,9 +91,21 @@ def new_id() -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def loads_many(texts: list[str]) -> list[Any]:
-    """Decode many JSON texts with one parser call (much faster than one call each)."""
-    return json.loads("[" + ",".join(texts) + "]") if texts else []
+def loads_many(texts: list[str | None]) -> list[Any]:
+    """Decode many JSON texts with one parser call (much faster than one call each).
+
+    If any text is unreadable, each is decoded alone (:func:`from_json`): the bad ones read as
+    ``None``, the others as usual.
+    """
+    if not texts:
+        return []
+    try:
+        values = _loads("[" + ",".join(texts) + "]")
+        if len(values) == len(texts):
+            return values
+    except (ValueError, TypeError, RecursionError):
+        pass
+    return [from_json(text) for text in texts]
 
 
 def sweep_dict(row: Any) -> dict:
