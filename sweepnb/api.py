@@ -22,10 +22,11 @@ from sweepnb.runtime.agent import AgentResult, run_agent
 PRIOR_RUN_STATES = ("finished", "stopped")  # runs that ended normally or early-terminated
 
 
-def _store(store: Any = None) -> Any:
+def _store(store: Any = None, *, create: bool = False) -> Any:
+    """A Store; only ``sweep()`` (``create=True``) may create a SQLite store."""
     from sweepnb.store import open_store
 
-    return open_store(store)
+    return open_store(store, create=create)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def sweep(
         cfg["program"] = program
     if check_program and cfg.get("program") and not os.path.isfile(cfg["program"]):
         raise SweepnbError(f"program not found: {cfg['program']!r} (relative to {os.getcwd()})")
-    st = _store(store)
+    st = _store(store, create=True)
     prior = _prior_runs(st, prior_runs or [])
     sweep_id = st.create_sweep(
         cfg,

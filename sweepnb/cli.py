@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sweepnb.errors import SweepnbError, one_line
@@ -91,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("sweep_id", metavar="ID")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument(
-        "-o", "--output", metavar="FILE", default=None, help="write there instead of stdout"
+        "-o",
+        "--output",
+        metavar="PATH",
+        default=None,
+        help="write to this file (or to PATH/ID.csv|json when PATH is a folder) instead of stdout",
     )
     add_store_argument(export)
 
@@ -125,10 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace, *, create: bool = False) -> Any:
+    """The store of ``--store``; only ``sweep`` (``create=True``) may create a SQLite store."""
     from sweepnb.store import Store
 
-    return Store(args.store)
+    return Store(args.store, create=create)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +152,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.target:
         what = "the sweep id" if args.state_action else "the sweep config (a YAML file)"
         raise SweepnbError(f"missing {what}")
-    store = _store(args)
+    store = _store(args, create=not (args.state_action or args.update))
     if args.state_action:
         getattr(api, args.state_action)(args.target, store=store)
         state = store.get_sweep(parse_sweep_id(args.target))["state"]
@@ -246,9 +252,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     from sweepnb.analysis.tables import sweeps_table
+    from sweepnb.store import StoreMissing
 
     store = _store(args)
-    table = sweeps_table(store)
+    try:
+        table = sweeps_table(store)
+    except StoreMissing:
+        print(f"no sweeps: no store at {store.display_url.removeprefix('sqlite:///')} yet")
+        return 0
     if table.empty:
         print(f"no sweeps in {store.display_url}")
         return 0
@@ -277,8 +288,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         text = json.dumps({"sweep": sweep, "runs": runs}, indent=1, default=str) + "\n"
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
+        output = Path(args.output)
+        if output.is_dir():  # a folder: the file is named after the sweep
+            output = output / f"{sweep['id']}.{args.format}"
+        with open(output, "w", encoding="utf-8") as f:
             f.write(text)
+        print(f"wrote {len(runs)} runs to {output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

@@ -15,6 +15,7 @@ subcommands differ from the magics' forms).
 from __future__ import annotations
 
 import argparse
+import re
 
 from sweepnb.errors import SweepnbError
 
@@ -28,6 +29,10 @@ _STATE_HELP = {
 STORE_HELP = "store URL or path (default: $SWEEPNB_STORE, else ./.sweepnb/sweeps.db)"
 
 
+# one part of entity/project/id: W&B's names (letters, digits, - _ .), never a path step
+_ID_PART = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9_.-]+")
+
+
 def parse_sweep_id(sweep_id: str) -> str:
     """W&B's ``entity/project/id`` forms -> the id (``project/id``, ``id`` accepted too).
 
@@ -37,9 +42,10 @@ def parse_sweep_id(sweep_id: str) -> str:
     if not isinstance(sweep_id, str) or not sweep_id.strip():
         raise SweepnbError(f"sweep id must be a non-empty string, not {sweep_id!r}")
     parts = sweep_id.strip().split("/")
-    if len(parts) > 3:
+    if len(parts) > 3 or not all(_ID_PART.fullmatch(part) for part in parts):
         raise SweepnbError(
-            f"expected a sweep id like ID, project/ID or entity/project/ID, got {sweep_id!r}"
+            f"expected a sweep id like ID, project/ID or entity/project/ID (letters, digits, "
+            f"'-', '_', '.'; no empty, '.' or '..' parts), got {sweep_id!r}"
         )
     return parts[-1]
 

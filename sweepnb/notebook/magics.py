@@ -221,15 +221,20 @@ class SweepMagics(Magics):
             if rest:
                 raise UsageError(f"%sweep ls takes no argument, got {' '.join(rest)!r}")
             from sweepnb.analysis.tables import sweeps_table
+            from sweepnb.store import StoreMissing
 
-            return sweeps_table(open_store(store))
+            try:
+                return sweeps_table(open_store(store, create=False))
+            except StoreMissing as err:
+                print(f"No sweeps yet: {err}")
+                return None
         return self._show(_only_id(rest), store)
 
     def _show(self, sweep_id: str | None, store: Any) -> pd.DataFrame:
         from sweepnb.analysis.tables import sweep_detail
 
         sweep_id = self._sweep_id(sweep_id)
-        line, frame = sweep_detail(open_store(store), sweep_id)
+        line, frame = sweep_detail(open_store(store, create=False), sweep_id)
         self.current = sweep_id
         print(line)
         return frame

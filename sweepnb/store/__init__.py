@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from sweepnb.errors import SweepNotFound
-from sweepnb.store.db import Database, mask_url, resolve_url
+from sweepnb.store.db import Database, StoreMissing, mask_url, resolve_url
 from sweepnb.store.reads import RunCache, select_runs
 from sweepnb.store.records import (
     MAX_ERROR_CHARS,
@@ -62,6 +62,7 @@ __all__ = [
     "SWEEP_STATES",
     "TERMINAL_RUN_STATES",
     "Store",
+    "StoreMissing",
     "bound_error",
     "from_json",
     "history_table",
@@ -87,14 +88,17 @@ class Store(Database):
 
     ``Store()`` opens ``$SWEEPNB_STORE`` or ``./.sweepnb/sweeps.db`` (created on first use);
     ``Store("runs.db")``, ``Store("sqlite:///runs.db")`` or ``Store("postgresql://u:p@h/db")``.
-    Picklable (by URL; the child re-connects lazily) and safe to use after ``fork``.
+    Picklable (by URL; the child re-connects lazily) and safe to use after ``fork``. The
+    pickle holds the whole URL, password included: agents on loky or Dask workers receive it
+    (its ``repr`` and every message mask the password). ``create=False`` never creates a
+    SQLite file (read-only commands).
 
     >>> store = Store("/tmp/example.db")                          # doctest: +SKIP
     >>> sid = store.create_sweep({"method": "random", "parameters": {"x": {"values": [1]}}})  # doctest: +SKIP
     """
 
-    def __init__(self, url: str | os.PathLike | None = None):
-        super().__init__(url)
+    def __init__(self, url: str | os.PathLike | None = None, *, create: bool = True):
+        super().__init__(url, create=create)
         self._cache = RunCache()  # a store's own: another Store object re-reads everything
 
     # -- identity, pickling ------------------------------------------------------------------
@@ -105,10 +109,11 @@ class Store(Database):
     __str__ = __repr__
 
     def __getstate__(self) -> dict:
-        return {"url": self.url}
+        # the pickle (sent to loky/Dask workers) holds the full URL, password included
+        return {"url": self.url, "create": self.create}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["url"])
+        self.__init__(state["url"], create=state.get("create", True))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Store) and other.url == self.url
@@ -165,7 +170,10 @@ class Store(Database):
 
     def get_sweep(self, sweep_id: str) -> dict:
         """The sweep as a dict (id, name, project, entity, config, state, created, updated)."""
-        return self._read(lambda conn: sweep_dict(self._sweep_row(conn, sweep_id)))
+        try:
+            return self._read(lambda conn: sweep_dict(self._sweep_row(conn, sweep_id)))
+        except StoreMissing as err:
+            raise StoreMissing(f"no sweep {sweep_id!r}: {err}") from None
 
     def list_sweeps(self) -> list[dict]:
         """Every sweep, oldest first, each with ``"runs"``: a count of its runs by state."""
@@ -486,10 +494,13 @@ class Store(Database):
         return control_reply(run, run.sweep_state)
 
 
-def open_store(store: Any = None) -> Store:
+def open_store(store: Any = None, *, create: bool = True) -> Store:
     """A Store from a URL, a path or None (the default store); a Store is returned as is.
+
+    ``create=False`` (read-only uses: listing, showing, exporting, agents joining a sweep)
+    never creates a SQLite store: a missing file raises ``StoreMissing``.
 
     >>> open_store("sqlite:////tmp/example.db").backend
     'sqlite'
     """
-    return store if isinstance(store, Store) else Store(store)
+    return store if isinstance(store, Store) else Store(store, create=create)

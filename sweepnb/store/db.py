@@ -3,6 +3,8 @@ out of every message, and a per-process SQLAlchemy engine set up for many agents
 
 >>> mask_url("postgresql://alice:s3cret@db.example/sweeps")
 'postgresql://alice:***@db.example/sweeps'
+>>> mask_url("postgresql://alice@db.example/sweeps?sslpassword=k3y")
+'postgresql://alice@db.example/sweeps?sslpassword=***'
 """
 
 from __future__ import annotations
@@ -16,9 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from sweepnb.errors import StoreError
+from sweepnb.errors import StoreError, SweepNotFound
 
-__all__ = ["Database", "create_engine", "mask_url", "passwords", "resolve_url", "sqlalchemy_url"]
+__all__ = [
+    "Database",
+    "StoreMissing",
+    "create_engine",
+    "mask_url",
+    "passwords",
+    "resolve_url",
+    "sqlalchemy_url",
+]
 
 DEFAULT_PATH = Path(".sweepnb") / "sweeps.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -74,12 +84,18 @@ def _check_postgres_url(rest: str) -> None:
         ) from None
 
 
+# libpq's connection parameters that hold a secret (the others, sslkey and passfile included,
+# are file paths or settings): masked in every URL we show and cut out of driver messages
+SECRET_PARAMETERS = ("password", "sslpassword")
+
+
 def passwords(url: URL) -> list[str]:
-    """Every password in ``url``, to cut out of driver messages."""
-    # libpq also takes the password as a query parameter (?password=...)
+    """Every password in ``url`` (user part and ``?password=``/``?sslpassword=``), to cut out of
+    driver messages."""
     found = [str(url.password)] if url.password else []
-    query = url.query.get("password")
-    found += [query] if isinstance(query, str) else list(query or ())
+    for name in SECRET_PARAMETERS:
+        query = url.query.get(name)
+        found += [query] if isinstance(query, str) else list(query or ())
     return [p for p in found if p]
 
 
@@ -89,10 +105,11 @@ def mask_url(url: str) -> str:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - never let masking itself leak the text
         return "<unparseable store URL>"
-    if "password" in parsed.query:
-        parsed = parsed.update_query_dict({"password": "***"})
+    secret = {name: "***" for name in SECRET_PARAMETERS if name in parsed.query}
+    if secret:
+        parsed = parsed.update_query_dict(secret)
     text = parsed.render_as_string(hide_password=parsed.password is not None)
-    return text.replace("password=%2A%2A%2A", "password=***")
+    return text.replace("=%2A%2A%2A", "=***")
 
 
 def sqlalchemy_url(url: str) -> URL:
@@ -103,8 +120,53 @@ def sqlalchemy_url(url: str) -> URL:
     return parsed
 
 
-def _sqlite_engine(url: URL) -> Engine:
-    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+class StoreMissing(StoreError, SweepNotFound):
+    """A read-only command named a SQLite store that does not exist (nothing was created)."""
+
+
+def _read_only_fs(path: Path) -> bool:
+    """True if ``path`` (or its nearest existing parent) is on a read-only file system."""
+    for folder in (path, *path.parents):
+        if folder.exists():
+            try:
+                return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+            except OSError:
+                return False
+    return False
+
+
+def read_only_message(path: Path) -> str:
+    """The one line for a SQLite store on a read-only file system."""
+    return (
+        f"store {path}: its folder is on a read-only file system; give a store on a writable "
+        "disk (--store PATH or $SWEEPNB_STORE)"
+    )
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """Make the store's folder (0700) and an empty database file (0600) whatever the umask:
+    a store may hold secrets in its configs. SQLite gives its -wal/-shm files the same mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def _sqlite_engine(url: URL, *, create: bool = True) -> Engine:
+    path = Path(url.database)
+    if not create and not path.exists():
+        raise StoreMissing(
+            f"no store at {path}: nothing has been swept there yet (`sweepnb sweep` or "
+            "sweepnb.sweep() creates it)"
+        )
+    try:
+        _create_sqlite_file(path)
+    except OSError as exc:
+        if _read_only_fs(path):
+            raise StoreError(read_only_message(path)) from None
+        raise StoreError(f"store {path}: cannot create it: {exc.strerror or exc}") from None
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @sa.event.listens_for(engine, "connect")
@@ -128,10 +190,13 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def create_engine(url: URL) -> Engine:
-    """A SQLAlchemy engine for this process: SQLite in WAL with a busy timeout, or PostgreSQL."""
+def create_engine(url: URL, *, create: bool = True) -> Engine:
+    """A SQLAlchemy engine for this process: SQLite in WAL with a busy timeout, or PostgreSQL.
+
+    With ``create=False`` a SQLite file that does not exist raises :class:`StoreMissing`.
+    """
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, create=create)
     return sa.create_engine(url, pool_pre_ping=True)
 
 
@@ -142,8 +207,9 @@ class Database:
     Subclasses set up the schema in :meth:`prepare` (called once per new engine).
     """
 
-    def __init__(self, url: str | os.PathLike | None = None):
+    def __init__(self, url: str | os.PathLike | None = None, *, create: bool = True):
         self.url: str = resolve_url(url)
+        self.create = create  # False: read-only use never creates a SQLite store
         self.display_url: str = mask_url(self.url)
         self._sa_url = sqlalchemy_url(self.url)
         self._engine_obj: Engine | None = None
@@ -195,13 +261,15 @@ class Database:
     def _open_engine(self) -> Engine:
         engine = None
         try:
-            engine = create_engine(self._sa_url)
+            engine = create_engine(self._sa_url, create=self.create)
             self.prepare(engine)
         except (StoreError, sa.exc.SQLAlchemyError, OSError) as exc:
             if engine is not None:
                 engine.dispose()
             if isinstance(exc, StoreError):
                 raise
+            if self.backend == "sqlite" and _read_only_fs(Path(self._sa_url.database)):
+                raise StoreError(read_only_message(Path(self._sa_url.database))) from None
             raise StoreError(f"cannot open store {self.display_url}: {self._mask(exc)}") from None
         return engine
 
