@@ -25,7 +25,7 @@ from typing import Any
 
 from sweepnb.engine.metric import Metric
 from sweepnb.engine.states import MAX_ERROR_CHARS
-from sweepnb.errors import RunStopped, SweepnbError, SweepnbWarning
+from sweepnb.errors import RunStopped, StoreError, SweepnbError, SweepnbWarning
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
 from sweepnb.runtime.run_wandb import INFO_KEYS, MetricDefinition, MetricSummaries, WandbRun
@@ -90,6 +90,7 @@ class Run(WandbRun):
         self.metric = Metric.of({"metric": metric}) if metric else None
         self.state = "running"
         self.stop_reason: Any = None
+        self.store_error: str | None = None  # why the store refused this run's last writes
         self.sweep_state: str | None = None
         self._owner = owner  # False in a program's process: the agent records the final state
         self._rows: list[dict] = []
@@ -208,7 +209,15 @@ class Run(WandbRun):
             self._last_flush = time.monotonic()
             if self.store is None or self.id is None:
                 return
-            control = self.store.log(self.id, rows, dict(self.summary), **self._changes())
+            changes = self._changes()
+            try:
+                control = self.store.log(self.id, rows, dict(self.summary), **changes)
+            except BaseException:
+                # nothing logged is lost: the rows wait for the next write (the store already
+                # retried passing errors for $SWEEPNB_STORE_RETRY seconds)
+                self._rows[:0] = rows
+                self._changed = self._changed or bool(changes)
+                raise
         self.apply_control(control)
         if self.on_flush is not None:
             self.on_flush(self)
@@ -257,20 +266,34 @@ class Run(WandbRun):
             self.state = state
             self._stop_heartbeat()
             if self.store is not None and self.id is not None:
-                if self._rows or self._changed:
-                    rows, self._rows = self._rows, []
-                    self.store.log(self.id, rows, dict(self.summary), **self._changes())
-                if self._owner:
-                    self.store.finish_run(
-                        self.id,
-                        state,
-                        summary=dict(self.summary),
-                        error=error[-ERROR_TAIL:] if error else None,
-                    )
+                try:
+                    self._write_end(state, error)
+                except StoreError as err:
+                    # the store refused the last writes for good (disk full, read-only, an
+                    # outage longer than the retry budget): the run failed, and says why when
+                    # the store still takes that much; else it is reaped as crashed later
+                    self.state, self.store_error = "failed", str(err)
+                    if self._owner:
+                        with contextlib.suppress(StoreError):
+                            self.store.finish_run(
+                                self.id, "failed", error=f"its last writes failed: {err}"
+                            )
         with _open_lock:
             _open_runs.discard(self)
         if getattr(_local, "run", None) is self:
             _local.run = None
+
+    def _write_end(self, state: str, error: str | None) -> None:
+        if self._rows or self._changed:
+            rows, self._rows = self._rows, []
+            self.store.log(self.id, rows, dict(self.summary), **self._changes())
+        if self._owner:
+            self.store.finish_run(
+                self.id,
+                state,
+                summary=dict(self.summary),
+                error=error[-ERROR_TAIL:] if error else None,
+            )
 
     def __enter__(self) -> Run:  # noqa: PYI034 (Run is not subclassed)
         return self

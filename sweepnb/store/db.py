@@ -10,7 +10,10 @@ out of every message, and a per-process SQLAlchemy engine set up for many agents
 from __future__ import annotations
 
 import os
+import random
 import threading
+import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from sweepnb.errors import StoreError, SweepNotFound
+from sweepnb.errors import StoreError, SweepnbWarning, SweepNotFound
 
 __all__ = [
     "Database",
@@ -32,6 +35,61 @@ __all__ = [
 
 DEFAULT_PATH = Path(".sweepnb") / "sweeps.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0
+BUSY_TIMEOUT_ENV = "SWEEPNB_SQLITE_BUSY_TIMEOUT"  # seconds SQLite waits for a lock per attempt
+RETRY_ENV = "SWEEPNB_STORE_RETRY"  # seconds a store keeps retrying a passing error (locks, outages)
+DEFAULT_RETRY_S = 60.0
+
+
+def _seconds_from_env(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise StoreError(f"${name}: expected a number of seconds from 0 to 86400, got {text!r}")
+    return value
+
+
+def retry_seconds() -> float:
+    """How long a store retries passing errors before it gives up: ``$SWEEPNB_STORE_RETRY``
+    (seconds), default 60."""
+    return _seconds_from_env(RETRY_ENV, DEFAULT_RETRY_S)
+
+
+def busy_timeout_seconds() -> float:
+    """How long SQLite waits for another writer's lock in one attempt (default 30 s)."""
+    return _seconds_from_env(BUSY_TIMEOUT_ENV, SQLITE_BUSY_TIMEOUT_S)
+
+
+# SQLSTATE classes that no retry mends: 28 (wrong password), 3D (no such database), 42 (SQL),
+# 53 (disk full, out of memory), 54 (limits)
+_FINAL_SQLSTATE_CLASSES = ("28", "3D", "42", "53", "54")
+
+
+def is_passing(exc: BaseException) -> bool:
+    """True for an error that may go away on its own: SQLite's lock timeouts, and PostgreSQL's
+    lost or refused connections, restarts and serialisation conflicts. Disk full, read-only
+    files, schema and SQL errors are final."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:  # psycopg
+        return not str(sqlstate).startswith(_FINAL_SQLSTATE_CLASSES) and isinstance(
+            exc, (sa.exc.OperationalError, sa.exc.InterfaceError)
+        )
+    text = str(orig).lower()
+    if "locked" in text or "busy" in text:  # sqlite3: database is locked / table is locked
+        return True
+    # psycopg without a SQLSTATE: the connection itself failed (refused, reset, closed)
+    return type(orig).__module__.startswith("psycopg") and isinstance(
+        exc, (sa.exc.OperationalError, sa.exc.InterfaceError)
+    )
 
 
 def resolve_url(url: str | os.PathLike | None = None) -> str:
@@ -120,6 +178,10 @@ def sqlalchemy_url(url: str) -> URL:
     return parsed
 
 
+class _PassingOpenError(Exception):
+    """Opening a SQLite store met another process's lock (retried)."""
+
+
 class StoreMissing(StoreError, SweepNotFound):
     """A read-only command named a SQLite store that does not exist (nothing was created)."""
 
@@ -167,14 +229,15 @@ def _sqlite_engine(url: URL, *, create: bool = True) -> Engine:
         if _read_only_fs(path):
             raise StoreError(read_only_message(path)) from None
         raise StoreError(f"store {path}: cannot create it: {exc.strerror or exc}") from None
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    busy = busy_timeout_seconds()
+    engine = sa.create_engine(url, connect_args={"timeout": busy})
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         # take transaction control away from the sqlite3 module so that we emit BEGIN ourselves
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cur.execute(f"PRAGMA busy_timeout = {int(busy * 1000)}")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
@@ -216,6 +279,7 @@ class Database:
         self._pid: int | None = None
         self._lock = threading.Lock()
         self._lock_pid = os.getpid()
+        self._reached = False  # a transaction succeeded: later connection errors are outages
 
     def prepare(self, engine: Engine) -> None:
         """Set up a newly opened engine's database (nothing by default)."""
@@ -259,6 +323,20 @@ class Database:
         return self._lock
 
     def _open_engine(self) -> Engine:
+        # several processes opening a brand-new SQLite store at once meet each other's locks
+        # while one sets up WAL and the schema: those are retried like any passing lock
+        deadline = time.monotonic() + retry_seconds()
+        while True:
+            try:
+                return self._open_engine_once()
+            except _PassingOpenError:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"cannot open store {self.display_url}: database is locked"
+                    ) from None
+                time.sleep(random.uniform(0.02, 0.2))
+
+    def _open_engine_once(self) -> Engine:
         engine = None
         try:
             engine = create_engine(self._sa_url, create=self.create)
@@ -268,6 +346,8 @@ class Database:
                 engine.dispose()
             if isinstance(exc, StoreError):
                 raise
+            if self.backend == "sqlite" and is_passing(exc):
+                raise _PassingOpenError from None
             if self.backend == "sqlite" and _read_only_fs(Path(self._sa_url.database)):
                 raise StoreError(read_only_message(Path(self._sa_url.database))) from None
             raise StoreError(f"cannot open store {self.display_url}: {self._mask(exc)}") from None
@@ -282,16 +362,43 @@ class Database:
         return text
 
     def _transaction(self, fn: Callable[[Connection], Any], *, write: bool) -> Any:
-        """Run ``fn(conn)`` in one transaction (a write lock up front when ``write``)."""
+        """Run ``fn(conn)`` in one transaction (a write lock up front when ``write``).
+
+        A passing error (a lock held past SQLite's busy timeout, a PostgreSQL restart or lost
+        connection) rolls the transaction back and runs it again, with exponential back-off,
+        for up to :func:`retry_seconds` (``$SWEEPNB_STORE_RETRY``, default 60 s); then, or at
+        once for a final error (disk full, read-only file, SQL), it raises ``StoreError``.
+        Outages are retried only once this process has reached the store (a wrong password or
+        host on first use fails at once).
+        """
         engine = self.engine
-        try:
-            with engine.connect() as conn:
-                if write:
-                    conn.execution_options(sweepnb_write=True)
-                with conn.begin():
-                    return fn(conn)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store {self.display_url}: {self._mask(exc)}") from None
+        deadline = None
+        delay = 0.05
+        while True:
+            try:
+                with engine.connect() as conn:
+                    if write:
+                        conn.execution_options(sweepnb_write=True)
+                    with conn.begin():
+                        result = fn(conn)
+                self._reached = True
+                return result
+            except sa.exc.SQLAlchemyError as exc:
+                passing = is_passing(exc) and (self._reached or self.backend == "sqlite")
+                now = time.monotonic()
+                if passing and deadline is None:
+                    deadline = now + retry_seconds()
+                if not passing or now + delay > deadline:
+                    raise StoreError(f"store {self.display_url}: {self._mask(exc)}") from None
+                if delay >= 0.4:  # a short blip stays quiet; a real outage is said once
+                    warnings.warn(
+                        f"store {self.display_url}: {self._mask(exc)}; retrying for up to "
+                        f"{retry_seconds():.0f} s (${RETRY_ENV})",
+                        SweepnbWarning,
+                        stacklevel=3,
+                    )
+                time.sleep(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, 5.0)
 
     def _write(self, fn: Callable[[Connection], Any]) -> Any:
         return self._transaction(fn, write=True)
