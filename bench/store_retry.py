@@ -1,0 +1,54 @@
+"""The cost of the store's retry wrapper when nothing fails: one run's writes (a history row and
+its summary, as ``Run.flush`` sends them) through ``Store.log`` — the wrapped path — against the
+same transaction run directly on the engine, in the same process, on the same SQLite file.
+
+    python bench/store_retry.py [--writes 2000]
+
+Prints the time per write of each path and their ratio (wrapped / direct).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import sweepnb
+from sweepnb.store import Store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writes", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "s.db")
+        sid = store.create_sweep({"method": "random", "parameters": {"x": {"values": [1]}}})
+        run = store.claim_run(sid, lambda sweep, runs: {"x": 1}, host="bench", pid=0, agent="b")
+        write = store.log
+        # the same work without the retry loop: the unwrapped transaction body of Store.log
+        unwrapped = store._write.__func__
+
+        def direct(fn):
+            with store.engine.connect() as conn:
+                conn.execution_options(sweepnb_write=True)
+                with conn.begin():
+                    return fn(conn)
+
+        timings = {}
+        for name in ("wrapped", "direct", "wrapped", "direct"):  # interleaved, best of two
+            store._write = (lambda fn: unwrapped(store, fn)) if name == "wrapped" else direct
+            start = time.perf_counter()
+            for i in range(args.writes):
+                write(run["id"], [{"loss": float(i), "_step": i}], {"loss": float(i)})
+            per = (time.perf_counter() - start) / args.writes
+            timings[name] = min(timings.get(name, per), per)
+        print(f"sweepnb {sweepnb.__version__}: {args.writes} writes per path, SQLite")
+        print(f"wrapped (retrying) : {timings['wrapped'] * 1e3:.3f} ms per write")
+        print(f"direct (no retry)  : {timings['direct'] * 1e3:.3f} ms per write")
+        print(f"ratio wrapped/direct: {timings['wrapped'] / timings['direct']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
