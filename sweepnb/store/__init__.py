@@ -239,14 +239,16 @@ class Store(Database):
         The sweep is locked for the whole transaction, so concurrent agents see each other's
         claims. Returns the new run dict, or None when the sweep is not ``running`` (propose is
         then not called) or ``propose`` returns None. ``history=False`` hands ``propose`` runs
-        without history rows (cheaper for searches that only read summaries).
+        without history rows (cheaper for searches that only read summaries). ``propose`` gets
+        the store's cached run dicts: it must not change them (the engine never does).
         """
 
         def claim(conn: Connection) -> dict | None:
             sweep = sweep_dict(self._sweep_row(conn, sweep_id, lock=True))
             if sweep["state"] != "running":
                 return None
-            runs = self._cache.sweep_runs(conn, sweep_id, history=history)
+            # the cached dicts, not copies: propose (the engine) is pure and must not change them
+            runs = self._cache.sweep_runs(conn, sweep_id, history=history, copy=False)
             config = propose(sweep, runs)
             if config is None:
                 return None

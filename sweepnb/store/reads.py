@@ -55,11 +55,15 @@ class RunCache:
     def __init__(self):
         self._runs: dict[tuple[str, bool], dict[str, dict]] = {}
 
-    def sweep_runs(self, conn: Connection, sweep_id: str, *, history: bool) -> list[dict]:
+    def sweep_runs(
+        self, conn: Connection, sweep_id: str, *, history: bool, copy: bool = True
+    ) -> list[dict]:
         """The sweep's runs, re-reading only those whose version changed since the last call.
 
         A dashboard polling a big sweep, or agents claiming, then parse only new or changed
-        runs. Callers get fresh top-level dicts (config, summary, history copied shallowly).
+        runs. Callers get fresh top-level dicts (config, summary, history copied shallowly);
+        with ``copy=False`` the cached dicts themselves, which the caller must not change (a
+        claim hands them to the pure engine: copying 3,000 runs per claim cost half its time).
         """
         listing = conn.execute(
             sa.select(runs_table.c.id, runs_table.c.version)
@@ -78,6 +82,8 @@ class RunCache:
         for where in wheres:
             for run in select_runs(conn, where, history=history):
                 cache[run["id"]] = run
+        if not copy:
+            return [cache[run_id] for run_id, _ in listing if run_id in cache]
         return [copy_run(cache[run_id]) for run_id, _ in listing if run_id in cache]
 
 
