@@ -221,7 +221,7 @@ def test_ls_lists_sweeps_with_their_state(ip):
     ip.run_line_magic("sweep", f"--pause {first}")
     table = ip.run_line_magic("sweep", "ls")
     states = dict(zip(table["id"], table["state"]))
-    assert states == {first: "paused", second: "running"}
+    assert states == {first: "paused", second: "idle"}  # running, but no run is running
 
 
 def test_show_prints_a_summary_and_returns_the_runs(ip, capsys):

@@ -31,7 +31,7 @@ def sweeps_table(store: Any) -> pd.DataFrame:
             {
                 "id": sweep["id"],
                 "name": sweep.get("name") or "",
-                "state": sweep.get("state"),
+                "state": sweep_state(sweep, sweep.get("runs") or {}),
                 "method": cfg.get("method", ""),
                 "created": sweep.get("created"),
                 "runs": counts_text(sweep.get("runs") or {}),
@@ -42,6 +42,40 @@ def sweeps_table(store: Any) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=list(SWEEPS_COLUMNS))
     table["created"] = pd.to_datetime(table["created"], unit="s").dt.round("s")
     return table.sort_values("created", kind="stable").reset_index(drop=True)
+
+
+def display_state(sweep_state: str, running: int, done: int, planned: int | None) -> str:
+    """What a sweep is doing now, in one word: its stored state when it ended or is paused
+    (``finished``, ``canceled``, ``stopped``, ``paused``); else ``running`` while a run runs,
+    ``finished`` when the planned runs are done, ``idle`` when no agent is running runs (more
+    agents may join, as in W&B, where such a sweep stays RUNNING).
+
+    >>> display_state("running", 0, 6, 6), display_state("running", 0, 3, None)
+    ('finished', 'idle')
+    """
+    if sweep_state != "running":
+        return "stopping" if sweep_state == "stopped" and running else sweep_state
+    if running:
+        return "running"
+    if planned and done >= planned:
+        return "finished"
+    return "idle"
+
+
+def sweep_state(sweep: dict, counts: dict[str, int]) -> str:
+    """The state ``ls`` and ``show`` print: :func:`display_state` of the stored state and the
+    run counts, against the runs the method or ``run_cap`` plan (a grid's size)."""
+    from sweepnb.engine import search
+
+    cfg = sweep.get("config") or {}
+    method = cfg.get("method")
+    known = [cfg.get("run_cap")]
+    if isinstance(method, str) and method in search.METHODS:
+        known.append(search.describe(method).planned_runs(cfg))
+    planned = min((n for n in known if isinstance(n, int) and n > 0), default=None)
+    running = counts.get("running", 0)
+    done = sum(counts.values()) - running
+    return display_state(sweep.get("state") or "", running, done, planned)
 
 
 def counts_text(counts: dict[str, int]) -> str:
@@ -69,7 +103,7 @@ def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
     line = (
         f"sweep {sweep['id']}"
         + (f" ({sweep['name']})" if sweep.get("name") else "")
-        + f": {sweep['state']}, {cfg.get('method')} search, {len(runs)} runs"
+        + f": {sweep_state(sweep, counts)}, {cfg.get('method')} search, {len(runs)} runs"
         + (f" ({counts_text(counts).split(' ', 1)[1][1:-1]})" if runs else "")
         + (f", metric {metric.name} ({metric.goal})" if metric else "")
         + (f", best {metric.name} = {best[1]:.6g}" if best else "")

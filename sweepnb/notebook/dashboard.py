@@ -134,8 +134,11 @@ class Dashboard:
     or ``refresh()`` redraws when something changed (at most once per ``refresh`` seconds),
     ``start()``/``stop()`` poll the store in a background thread, ``stop_sweep()`` is the button.
 
-    ``count``: the runs the agent was asked for (progress and ETA); ``on_stop``: called after the
-    Stop button stopped the sweep (e.g. to end a local agent loop at once).
+    ``count``: the runs the agent was asked for (progress and ETA); ``since``: the time that
+    agent call started (progress then counts that call's runs, the sweep's total beside them);
+    ``on_stop``: called after the Stop button stopped the sweep (e.g. to end a local agent loop
+    at once); ``stop_button=False``: no button (a blocking ``%agent`` cannot handle its click
+    while the cell runs: the dashboard says to interrupt the kernel instead).
     """
 
     def __init__(
@@ -149,6 +152,8 @@ class Dashboard:
         dpi: int = 72,
         budget: float = 0.04,
         on_stop: Any = None,
+        since: float | None = None,
+        stop_button: bool = True,
     ):
         if not isinstance(sweep_id, str) or not sweep_id:
             raise ValueError(f"sweep_id: expected a sweep id string, got {sweep_id!r}")
@@ -164,6 +169,8 @@ class Dashboard:
         self.count = count
         self.top = top
         self.on_stop = on_stop
+        self.since = since
+        self.stop_button = stop_button
         self.charts = Charts(dpi=dpi)
         self.renders = 0  # how many times the bundle was built
         self.last_bundle: dict | None = None
@@ -185,6 +192,7 @@ class Dashboard:
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
         self._light: list[dict] = []  # the runs (without history) of the last poll
+        self.state = ""  # the sweep's display state at the last drawing (progress.display_state)
 
     # -- data ------------------------------------------------------------------------------
 
@@ -203,8 +211,14 @@ class Dashboard:
 
         cfg = self.config
         prog = progress(
-            cfg, runs, sweep_id=self.sweep_id, sweep_state=sweep_state, count=self.count
+            cfg,
+            runs,
+            sweep_id=self.sweep_id,
+            sweep_state=sweep_state,
+            count=self.count,
+            since=self.since,
         )
+        self.state = prog.state
         df = runs_frame(cfg, runs)
         has_metric = bool((cfg.get("metric") or {}).get("name"))
         png = self.charts.png(df, cfg, runs) if has_metric and len(df) else None
@@ -238,9 +252,13 @@ class Dashboard:
                 runs = self.store.get_runs(self.sweep_id)
             self._draw(runs, state, mark)
             self._publish(self.last_bundle)
-            if state not in ACTIVE_SWEEP and self._button is not None:
-                self._button.disabled, self._button.description = True, f"sweep {state}"
+            self._update_button()
             return True
+
+    def _update_button(self) -> None:
+        """The Stop button goes once the sweep (or this call) is no longer running."""
+        if self._button is not None and self.state not in ("running", "stopping"):
+            self._button.layout.display = "none"
 
     def _poll_light(self) -> tuple[list[dict], str]:
         self._sweep = self.store.get_sweep(self.sweep_id)
@@ -347,13 +365,9 @@ class Dashboard:
         if self.last_bundle is None:
             runs, state = self.poll()
             self._draw(runs, state, fingerprint(runs, state))
-        if self._mode == "widget":
+        if self._mode == "widget" and self.stop_button:
             box, self._button = _stop_box(self)
-            if self._sweep["state"] not in ACTIVE_SWEEP:
-                self._button.disabled, self._button.description = (
-                    True,
-                    f"sweep {self._sweep['state']}",
-                )
+            self._update_button()
             display(box)
         if self._mode == "text":
             self._print(self.last_bundle)

@@ -57,10 +57,19 @@ class AgentHandle:
             target=self._run, name=f"sweepnb-agent-{sweep_id}", daemon=True
         )
 
-    def start(self, dashboard: bool = True) -> None:
-        """Show the live dashboard and start the agents."""
+    def start(self, dashboard: bool = True, *, blocking: bool = False) -> None:
+        """Show the live dashboard and start the agents. ``blocking`` (the cell waits): the
+        dashboard shows no Stop button, whose click the busy kernel could not handle."""
         if dashboard:
-            self.dashboard = _start_dashboard(self.sweep_id, self.store, self.count)
+            self.dashboard = _start_dashboard(
+                self.sweep_id, self.store, self.count, stop_button=not blocking
+            )
+            if blocking:
+                print(
+                    "To stop: interrupt the kernel (the ■ button): running runs finish; "
+                    "interrupt again to stop them now. (`%agent ... --background` has a "
+                    "Stop button.)"
+                )
         self._thread.start()
 
     def _run(self) -> None:
@@ -214,11 +223,18 @@ def _counted_interrupts():
         signal.signal(signal.SIGINT, previous)
 
 
-def _start_dashboard(sweep_id: str, store: Any, count: int | None) -> Dashboard:
-    """Show the live dashboard of `sweep_id` and start its refresh thread."""
+def _start_dashboard(
+    sweep_id: str, store: Any, count: int | None, *, stop_button: bool = True
+) -> Dashboard:
+    """Show the live dashboard of `sweep_id` (this call's runs from now) and start its refresh
+    thread."""
+    import time
+
     from sweepnb.notebook.dashboard import Dashboard
 
-    dash = Dashboard(sweep_id, store=store, count=count)
+    dash = Dashboard(
+        sweep_id, store=store, count=count, since=time.time() - 0.001, stop_button=stop_button
+    )
     dash.show()
     dash.start()
     return dash

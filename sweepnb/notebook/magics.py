@@ -301,7 +301,7 @@ class SweepMagics(Magics):
         function = self._function(args.names[-1])
         options = shared.agent_options(args)
         handle = AgentHandle(sweep_id, function, count=args.count, store=store, options=options)
-        handle.start(dashboard=args.dashboard)
+        handle.start(dashboard=args.dashboard, blocking=not args.background)
         if not args.background:
             handle.wait()
         return handle

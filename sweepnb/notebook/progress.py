@@ -14,6 +14,7 @@ import pandas as pd
 
 from sweepnb.analysis import plotdata as plots
 from sweepnb.analysis import ranked_runs
+from sweepnb.analysis.tables import display_state
 from sweepnb.engine.metric import Metric, best_run
 from sweepnb.engine.states import TERMINAL_RUN_STATES
 
@@ -41,20 +42,30 @@ class Progress:
     best_config: dict | None
     elapsed: float
     eta: float | None
+    state: str = ""  # what the sweep is doing now: running, idle, finished, paused, ...
+    total: int | None = None  # the sweep's runs, when the counts above are one call's
+    failures: tuple[str, ...] = ()  # why runs failed, and metric hints (see failure_notes)
 
     def text(self) -> str:
-        """Two lines: counts and timing, then the best run."""
+        """Two lines: counts and timing, then the best run (plus failure notes, if any)."""
         planned = f"/{self.planned}" if self.planned else ""
-        eta = f", ETA {_duration(self.eta)}" if self.eta is not None else ""
+        state = self.state or self.sweep_state
+        live = state in ("running", "stopping")
+        eta = f", ETA {_duration(self.eta)}" if self.eta is not None and live else ""
+        timing = f"elapsed {_duration(self.elapsed)}" if live else f"took {_duration(self.elapsed)}"
+        whose = " (this call)" if self.total is not None else ""
+        total = f"; {self.total} runs in the sweep" if self.total is not None else ""
         counts = (
-            f"sweep {self.sweep_id} [{self.sweep_state}]: {self.done}{planned} runs done, "
-            f"{self.running} running, {self.failed} failed, {self.stopped} stopped; "
-            f"elapsed {_duration(self.elapsed)}{eta}"
+            f"sweep {self.sweep_id} [{state}]: {self.done}{planned} runs done{whose}, "
+            f"{self.running} running, {self.failed} failed, {self.stopped} stopped{total}; "
+            f"{timing}{eta}"
         )
         if self.best_id is None:
-            return counts + "\nbest: none yet"
-        best = f"best {self.metric} = {self.best_value:.6g}"
-        return f"{counts}\n{best} ({self.best_id}: {_params(self.best_config)})"
+            lines = [counts, "best: none yet"]
+        else:
+            best = f"best {self.metric} = {self.best_value:.6g}"
+            lines = [counts, f"{best} ({self.best_id}: {_params(self.best_config)})"]
+        return "\n".join(lines + list(self.failures))
 
     def html(self) -> str:
         """The same as a small HTML block with a progress bar."""
@@ -65,7 +76,14 @@ class Progress:
             else ""
         )
         lines = [html.escape(line) for line in self.text().splitlines()]
-        return f'<div class="sweepnb-progress">{bar}<b>{lines[0]}</b><br>{lines[1]}</div>'
+        head = f'<div class="sweepnb-progress">{bar}<b>{lines[0]}</b><br>{lines[1]}</div>'
+        if not self.failures:
+            return head
+        notes = html.escape("\n".join(self.failures))
+        return (
+            head + '<pre class="sweepnb-failures" style="color:#a40000;background:#fff4f4;'
+            'padding:6px;white-space:pre-wrap;font-size:13px">' + notes + "</pre>"
+        )
 
 
 def _duration(seconds: float | None) -> str:
@@ -116,12 +134,19 @@ def progress(
     sweep_state: str,
     count: int | None = None,
     now: float | None = None,
+    since: float | None = None,
 ) -> Progress:
     """Progress of a sweep from its config and run dicts (``store.get_runs``).
 
-    ``now`` defaults to ``time.time()``; ``count`` is the agent's run count, if any."""
+    ``now`` defaults to ``time.time()``; ``count`` is the agent's run count, if any; ``since``
+    (an ``%agent`` call's start time) counts only the runs created from then on, the sweep's
+    total given beside them."""
     now = time.time() if now is None else now
     metric = Metric.of(cfg)
+    total = None
+    if since is not None:
+        total = len(runs)
+        runs = [r for r in runs if (r.get("created") or 0) >= since]
     states = [r.get("state") for r in runs]
     done = sum(s in TERMINAL_RUN_STATES for s in states)
     best = best_run(metric, runs)
@@ -130,18 +155,24 @@ def progress(
     live = sweep_state in ACTIVE_SWEEP or "running" in states
     end = now if live or not ended else max(ended)
     elapsed = max(0.0, end - min(created)) if created else 0.0
+    if since is not None:
+        elapsed = max(0.0, end - since)
     planned = planned_runs(cfg, count)
     eta = None
     if planned and live and done:
         eta = max(0.0, elapsed / done * (planned - done))
+    running = states.count("running")
     return Progress(
+        state=display_state(sweep_state, running, done, planned),
+        total=total,
+        failures=tuple(failure_notes(cfg, runs)),
         sweep_id=sweep_id,
         sweep_state=sweep_state,
         metric=metric.name if metric else None,
         goal=metric.goal if metric else "minimize",
         done=done,
         planned=max(planned, done) if planned else None,
-        running=states.count("running"),
+        running=running,
         failed=states.count("failed") + states.count("crashed"),
         stopped=states.count("stopped"),
         best_value=best[1] if best else None,
@@ -150,6 +181,43 @@ def progress(
         elapsed=elapsed,
         eta=eta,
     )
+
+
+ERROR_LINES = 3  # lines of a traceback shown for each failed run after the first
+
+
+def failure_notes(cfg: dict, runs: list[dict], limit: int = 5) -> list[str]:
+    """Why runs failed, as text for the dashboard: the first failed run's error in full (its
+    traceback's last 40 lines), the last lines of the next ones, and a hint when finished runs
+    never logged the sweep's metric (naming the keys they did log)."""
+    notes: list[str] = []
+    failed = [r for r in runs if r.get("state") in ("failed", "crashed") and r.get("error")]
+    for n, run in enumerate(failed[:limit]):
+        lines = [line for line in str(run["error"]).rstrip().splitlines() if line.strip()]
+        shown = lines[-40:] if n == 0 else lines[-ERROR_LINES:]
+        head = f"run {run.get('id')} {run.get('state')}:"
+        notes.append(head + ("\n" if n == 0 else " ") + "\n".join(shown))
+    if len(failed) > limit:
+        notes.append(f"... and {len(failed) - limit} more failed runs (sweepnb show for all)")
+    metric = Metric.of(cfg)
+    if metric is not None:
+        ended = [r for r in runs if r.get("state") == "finished"]
+        logged: set[str] = set()
+        missing = 0
+        for run in ended:
+            keys = set(run.get("summary") or {})
+            for row in run.get("history") or ():
+                keys.update(row)
+            if metric.name not in keys:
+                missing += 1
+                logged.update(k for k in keys if not k.startswith("_"))
+        if missing:
+            names = ", ".join(sorted(logged)[:12]) or "nothing"
+            notes.append(
+                f"{missing} finished run(s) never logged the metric {metric.name!r} "
+                f"(they logged: {names}); check metric.name in the config"
+            )
+    return notes
 
 
 def fingerprint(runs: list[dict], sweep_state: str) -> int:
