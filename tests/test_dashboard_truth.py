@@ -84,3 +84,59 @@ def test_a_metric_never_logged_is_named_with_what_was_logged(tmp_path):
     text = text_of(Dashboard(sid, store=url))
     assert "never logged the metric 'val_accuracy'" in text
     assert "loss, val_acc" in text
+
+
+# -- readable in a room ------------------------------------------------------------------------
+
+
+def curves_sweep(tmp_path):
+    url = str(tmp_path / "s.db")
+    cfg = {**RANDOM, "parameters": {"lr": {"min": 0.001, "max": 0.1}, "b": {"values": [1, 2]}}}
+    sid = sweepnb.sweep(cfg, store=url)
+
+    def epochs():
+        for epoch in range(6):
+            sweepnb.log({"val_accuracy": sweepnb.config.lr * (epoch + 1)})
+
+    sweepnb.agent(sid, epochs, count=4, store=url)
+    return url, sid
+
+
+def labels_of(fig):
+    from sweepnb.notebook.labels import Label
+
+    found = []
+    for artist in [*fig.artists, *(a for ax in fig.axes for a in ax.artists)]:
+        if isinstance(artist, Label):
+            found.append(artist)
+    return found
+
+
+def drawn_figures(dash: Dashboard):
+    from sweepnb.notebook import charts
+
+    runs, state = dash.poll()
+    dash.render(runs, state)
+    return {key[0]: fig for key, fig in charts._FIGURES.items() if key[2] == dash.charts.dpi}
+
+
+def test_text_reads_at_12_px_and_scale_makes_it_larger(tmp_path):
+    url, sid = curves_sweep(tmp_path)
+    for scale in (1.0, 2.0):
+        dash = Dashboard(sid, store=url, scale=scale)
+        figures = drawn_figures(dash)
+        sizes = [
+            label.size * dash.charts.dpi / 72 for label in labels_of(figures["history"])
+        ]  # pixels in the image, which is shown at its own width (at most)
+        assert min(sizes) >= 12 * scale - 0.01, (scale, sorted(sizes)[:3])
+
+
+def test_legends_sit_outside_the_data_and_steps_get_integer_ticks(tmp_path):
+    url, sid = curves_sweep(tmp_path)
+    figures = drawn_figures(Dashboard(sid, store=url))
+    for name in ("history", "curves"):
+        legend = [label for label in labels_of(figures[name]) if label.text.startswith("\u25cf")]
+        assert legend, name
+        assert all(label.x > 1 for label in legend), name  # right of the Axes, in axes units
+    ticks = [lab.text for lab in labels_of(figures["curves"]) if lab.y == -0.03]
+    assert ticks and all(t.isdigit() for t in ticks), ticks

@@ -32,6 +32,8 @@ from sweepnb.notebook import panels
 
 WIDTH = 12.0  # inches; every row of tiles is this wide
 SCATTER_COLUMNS = 4
+DPI = 96  # the image is WIDTH * DPI = 1152 px wide, shown at most that wide
+FONT_SCALE = 1.3  # label sizes times this read at ~12 px (ticks) at DPI on a 1400 px page
 RENDER_LOCK = threading.Lock()  # matplotlib is not thread-safe: one drawing at a time
 
 
@@ -61,9 +63,18 @@ class Charts:
     """
 
     def __init__(
-        self, *, dpi: int = 72, max_lines: int = 150, max_curves: int = 30, max_scatter: int = 4
+        self,
+        *,
+        dpi: int = DPI,
+        max_lines: int = 150,
+        max_curves: int = 30,
+        max_scatter: int = 4,
+        scale: float = 1.0,
     ):
+        if not 0.5 <= scale <= 4:
+            raise ValueError(f"scale: expected a number from 0.5 to 4, got {scale!r}")
         self.dpi = dpi
+        self.scale = scale
         self.max_lines = max_lines
         self.max_curves = max_curves
         self.max_scatter = max_scatter
@@ -118,7 +129,7 @@ class Charts:
         parallel = self._tile(
             "parallel", key, (WIDTH, 3.2), lambda f: _parallel(f, ended, cfg, self.max_lines)
         )
-        rows = math.ceil(max(1, len(scatter.panels)) / SCATTER_COLUMNS)
+        rows = math.ceil(max(1, len(scatter.panels)) / _scatter_columns(scatter))
         if curves.has_steps:
             right = self._tile(
                 "curves", _curves_key(curves), (WIDTH / 2, 3), lambda f: _curves(f, curves)
@@ -145,7 +156,11 @@ class Charts:
 
         with RENDER_LOCK, gc_paused():
             self.last_drawn = []
-            rows = self._panels(df, cfg, runs)
+            panels.SCALE = FONT_SCALE * self.scale
+            try:
+                rows = self._panels(df, cfg, runs)
+            finally:
+                panels.SCALE = 1.0
         image = _stack(rows)
         buffer = io.BytesIO()
         Image.fromarray(image, "RGB").save(buffer, format="png", compress_level=1)
@@ -222,5 +237,10 @@ def _importance(fig: Figure, importance: plots.ImportanceData) -> None:
     panels.importance(fig, importance)
 
 
+def _scatter_columns(scatter: plots.ScatterData) -> int:
+    # as many columns as panels (up to 4): three parameters fill the width, not 3/4 of it
+    return max(1, min(SCATTER_COLUMNS, len(scatter.panels)))
+
+
 def _scatter(fig: Figure, scatter: plots.ScatterData, rows: int) -> None:
-    panels.scatter(fig, scatter, columns=SCATTER_COLUMNS)
+    panels.scatter(fig, scatter, columns=_scatter_columns(scatter))

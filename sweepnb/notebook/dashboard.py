@@ -136,7 +136,8 @@ class Dashboard:
 
     ``count``: the runs the agent was asked for (progress and ETA); ``since``: the time that
     agent call started (progress then counts that call's runs, the sweep's total beside them);
-    ``on_stop``: called after the Stop button stopped the sweep (e.g. to end a local agent loop
+    ``scale``: text size for a room (1.5 or 2 on a projector; 1 reads at ~12 px on a 1400 px
+    page); ``on_stop``: called after the Stop button stopped the sweep (e.g. to end a local agent loop
     at once); ``stop_button=False``: no button (a blocking ``%agent`` cannot handle its click
     while the cell runs: the dashboard says to interrupt the kernel instead).
     """
@@ -149,7 +150,8 @@ class Dashboard:
         refresh: float = 1.0,
         count: int | None = None,
         top: int = 5,
-        dpi: int = 72,
+        dpi: int | None = None,
+        scale: float = 1.0,
         budget: float = 0.04,
         on_stop: Any = None,
         since: float | None = None,
@@ -171,7 +173,7 @@ class Dashboard:
         self.on_stop = on_stop
         self.since = since
         self.stop_button = stop_button
-        self.charts = Charts(dpi=dpi)
+        self.charts = Charts(scale=scale) if dpi is None else Charts(dpi=dpi, scale=scale)
         self.renders = 0  # how many times the bundle was built
         self.last_bundle: dict | None = None
         self._sweep = self.store.get_sweep(sweep_id)  # SweepNotFound early, with the store named
@@ -410,7 +412,12 @@ class Dashboard:
 
 
 def dashboard(
-    sweep_id: str, store: Any = None, refresh: float = 1.0, *, count: int | None = None
+    sweep_id: str,
+    store: Any = None,
+    refresh: float = 1.0,
+    *,
+    count: int | None = None,
+    scale: float = 1.0,
 ) -> Dashboard:
     """Show a sweep's dashboard; while the sweep runs (agents anywhere on the same store) it
     refreshes from a background thread, a finished sweep is shown once.
@@ -418,7 +425,7 @@ def dashboard(
     >>> dash = sweepnb.dashboard(sweep_id)      # doctest: +SKIP
     >>> dash.wait()                             # block until the sweep is over
     """
-    dash = Dashboard(sweep_id, store, refresh=refresh, count=count).show()
+    dash = Dashboard(sweep_id, store, refresh=refresh, count=count, scale=scale).show()
     dash._poll_light()
     if not dash._ended():
         dash.start()

@@ -57,12 +57,12 @@ class AgentHandle:
             target=self._run, name=f"sweepnb-agent-{sweep_id}", daemon=True
         )
 
-    def start(self, dashboard: bool = True, *, blocking: bool = False) -> None:
+    def start(self, dashboard: bool = True, *, blocking: bool = False, scale: float = 1.0) -> None:
         """Show the live dashboard and start the agents. ``blocking`` (the cell waits): the
         dashboard shows no Stop button, whose click the busy kernel could not handle."""
         if dashboard:
             self.dashboard = _start_dashboard(
-                self.sweep_id, self.store, self.count, stop_button=not blocking
+                self.sweep_id, self.store, self.count, stop_button=not blocking, scale=scale
             )
             if blocking:
                 print(
@@ -224,7 +224,7 @@ def _counted_interrupts():
 
 
 def _start_dashboard(
-    sweep_id: str, store: Any, count: int | None, *, stop_button: bool = True
+    sweep_id: str, store: Any, count: int | None, *, stop_button: bool = True, scale: float = 1.0
 ) -> Dashboard:
     """Show the live dashboard of `sweep_id` (this call's runs from now) and start its refresh
     thread."""
@@ -233,7 +233,12 @@ def _start_dashboard(
     from sweepnb.notebook.dashboard import Dashboard
 
     dash = Dashboard(
-        sweep_id, store=store, count=count, since=time.time() - 0.001, stop_button=stop_button
+        sweep_id,
+        store=store,
+        count=count,
+        since=time.time() - 0.001,
+        stop_button=stop_button,
+        scale=scale,
     )
     dash.show()
     dash.start()

@@ -25,6 +25,9 @@ from sweepnb.notebook.labels import Label
 
 FONT = 7
 GRID = "0.9"
+# every label's size is multiplied by this: the dashboard sets it while it draws (its ``scale``
+# times the default that reads at ~12 px on a 1400 px page; larger for a projector)
+SCALE = 1.0
 Rect = tuple[float, float, float, float]
 
 
@@ -36,11 +39,12 @@ def _text(parent: Axes | Figure, x: float, y: float, text: str, **style) -> None
     Axes' data or the Figure's fraction), ``fontsize``, ``color``, ``ha``, ``va``, ``rotation``,
     ``zorder``. Several lines, or characters the default font lacks, fall back to ``Text``."""
     if not labels.supported(text):
+        style["fontsize"] = style.get("fontsize", FONT) * SCALE
         parent.text(x, y, text, **style)
         return
     default = parent.transData if isinstance(parent, Axes) else parent.transFigure
     transform = style.pop("transform", default)
-    size = style.pop("fontsize", FONT)
+    size = style.pop("fontsize", FONT) * SCALE
     parent.add_artist(Label(x, y, text, transform=transform, size=size, **style))
 
 
@@ -130,14 +134,19 @@ def _title(ax: Axes, text: str, *, y: float = 1.03) -> None:
     _text(ax, 0.5, y, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
 
 
-def _legend(ax: Axes, entries: list[tuple[str, str]], *, loc: str = "right") -> None:
-    """Coloured names stacked in a corner (a matplotlib legend measures every entry twice)."""
-    x, ha = (0.99, "right") if loc == "right" else (0.01, "left")
+LEGEND_ROOM = 0.2  # the share of a panel's width right of its Axes, where its legend goes
+
+
+def _legend(ax: Axes, entries: list[tuple[str, str]], *, loc: str = "outside") -> None:
+    """Coloured names stacked right of the Axes, off the data (``loc="right"``/``"left"``: in
+    that corner inside); a matplotlib legend measures every entry twice."""
+    x, ha = {"outside": (1.02, "left"), "right": (0.99, "right")}.get(loc, (0.01, "left"))
+    step = 0.08 * SCALE
     for i, (label, color) in enumerate(entries):
         _text(
             ax,
             x,
-            0.97 - 0.08 * i,
+            0.97 - step * i,
             f"\u25cf {label}",
             transform=ax.transAxes,
             ha=ha,
@@ -172,7 +181,7 @@ def history(fig: Figure, data: plots.HistoryData) -> None:
     if not np.isfinite(data.y).any():
         message(fig, f"no run has logged {data.metric!r} yet")
         return
-    ax = _axes(fig, (0.1, 0.16, 0.87, 0.72))
+    ax = _axes(fig, (0.1, 0.16, 0.88 - LEGEND_ROOM, 0.72))
     states = np.array(data.states)
     legend = []
     for state in dict.fromkeys(data.states):
@@ -188,7 +197,7 @@ def history(fig: Figure, data: plots.HistoryData) -> None:
     xt = _ticks(xlo, xhi, 5, integer=True)
     _x_labels(ax, xt, [f"{t:.0f}" for t in xt])
     _y_labels(ax, _ticks(ylo, yhi))
-    _text(fig, 0.535, 0.01, "run", ha="center", va="bottom", fontsize=8)
+    _text(fig, 0.44, 0.01, "run", ha="center", va="bottom", fontsize=8)
     _text(fig, 0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
     _title(ax, f"{data.metric} per run ({data.goal})")
     _legend(ax, [*legend, ("best so far", "black")])
@@ -295,7 +304,7 @@ def importance(fig: Figure, data: plots.ImportanceData) -> None:
         fig,
         0.5,
         0.97,
-        f"parameter importance for {data.metric} ({data.n_runs} runs)",
+        f"parameter importance ({data.n_runs} runs)",
         ha="center",
         va="top",
         fontsize=10,
@@ -388,7 +397,7 @@ def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
     if not data.has_steps:
         message(fig, f"no learning curves: runs log {data.metric!r} once")
         return
-    ax = _axes(fig, (0.1, 0.16, 0.87, 0.72))
+    ax = _axes(fig, (0.1, 0.16, 0.88 - LEGEND_ROOM, 0.72))
     by_state: dict[str, list[np.ndarray]] = {}
     for curve in data.curves:
         by_state.setdefault(curve.state, []).append(np.column_stack([curve.x, curve.y]))
@@ -417,10 +426,11 @@ def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
         )
     ax.set_xlim(xlo, xhi)
     ax.set_ylim(ylo, yhi)
-    xt = _ticks(xlo, xhi, 5)
-    _x_labels(ax, xt, [_fmt(t) for t in xt])
+    whole = bool(np.all(np.mod(x, 1) == 0))  # steps or epochs: no tick at 1.5
+    xt = _ticks(xlo, xhi, 5, integer=whole)
+    _x_labels(ax, xt, [f"{t:.0f}" if whole else _fmt(t) for t in xt])
     _y_labels(ax, _ticks(ylo, yhi))
-    _text(fig, 0.535, 0.01, data.xlabel, ha="center", va="bottom", fontsize=8)
+    _text(fig, 0.44, 0.01, data.xlabel, ha="center", va="bottom", fontsize=8)
     _text(fig, 0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
     shown = (
         f"{len(data.curves)} of {data.n_total} runs"
