@@ -423,3 +423,23 @@ def test_ls_and_show_print_what_the_cli_prints(ip, db, capsys):
     assert cli_out.splitlines()[1:] == frame.to_string(index=False, max_colwidth=60).splitlines()
     # the value the run set itself (init(config=...)) shows beside the swept one
     assert list(frame.columns[:5]) == ["id", "state", "x", "unused", "loss"]
+
+
+# -- issue 13: errors say where the user looks ---------------------------------------------------
+
+
+def test_yaml_errors_count_lines_of_the_cell(ip):
+    from IPython.core.error import UsageError
+
+    body = "method: grid\nparameters:\n  x: {values: [1, 2}\n"  # the error is on cell line 4
+    with pytest.raises(UsageError, match="line 4"):
+        ip.run_cell_magic("sweep", "", body)
+
+
+def test_a_misspelled_function_gets_a_suggestion(ip):
+    from IPython.core.error import UsageError
+
+    ip.run_cell("def train():\n    pass\n")
+    ip.run_cell_magic("sweep", "", GRID_YAML)
+    with pytest.raises(UsageError, match=r"unknown function 'trian' \(did you mean 'train'\?\)"):
+        ip.run_line_magic("agent", "trian --count 1")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -168,7 +169,9 @@ class SweepMagics(Magics):
                 return body
             if isinstance(value, dict):
                 return value
-        return body
+        # YAML: one blank line stands for the `%%sweep` line, so that an error's line number is
+        # the line the user sees in the cell
+        return "\n" + cell.rstrip()
 
     def _source(self, token: str, store: Any = None) -> Any:
         """What a name on the line stands for: a file, a variable, or (with store) a sweep ID."""
@@ -319,7 +322,14 @@ class SweepMagics(Magics):
         name = _unquote(name)
         found, value = self._lookup(name) if _IDENTIFIER.match(name) else (False, None)
         if not found:
-            raise UsageError(f"unknown function {name!r}: define it in the notebook first")
+            callables = [
+                key
+                for key, item in self.shell.user_ns.items()
+                if callable(item) and not key.startswith("_") and not isinstance(item, type)
+            ]
+            close = difflib.get_close_matches(name, callables, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"unknown function {name!r}{hint}: define it in the notebook first")
         if not callable(value):
             raise UsageError(f"{name} is a {type(value).__name__}, not a function")
         return value

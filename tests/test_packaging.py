@@ -1,0 +1,45 @@
+"""Issue 13: what `pip install sweepnb` brings, and what only the extras bring."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_PACKAGES = ("jupyterlab", "jupyter_server", "jupyter-server", "notebook", "nbclassic")
+
+
+def project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~\[ ;]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_a_plain_install_leaves_the_notebook_server_alone():
+    assert not names(project()["dependencies"]) & set(SERVER_PACKAGES)
+
+
+def test_binder_and_the_lab_extra_bring_jupyterlab():
+    extras = project()["optional-dependencies"]
+    assert "jupyterlab" in names(extras["lab"])
+    lines = [
+        line.strip()
+        for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines == [".[lab]"]
+
+
+def test_sweepnb_imports_no_notebook_server():
+    code = (
+        "import sys, sweepnb, sweepnb.notebook.magics, sweepnb.notebook.dashboard, sweepnb.cli;"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {SERVER_PACKAGES!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
