@@ -443,3 +443,32 @@ def test_a_misspelled_function_gets_a_suggestion(ip):
     ip.run_cell_magic("sweep", "", GRID_YAML)
     with pytest.raises(UsageError, match=r"unknown function 'trian' \(did you mean 'train'\?\)"):
         ip.run_line_magic("agent", "trian --count 1")
+
+
+def test_the_form_without_ipywidgets_says_how_to_install_it(tmp_path):
+    # a real import failure: a finder that refuses ipywidgets, in a fresh interpreter
+    script = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] == 'ipywidgets':
+            raise ImportError('No module named ipywidgets')
+sys.meta_path.insert(0, Block())
+from IPython.testing.globalipapp import start_ipython
+ip = start_ipython()
+ip.run_line_magic('load_ext', 'sweepnb')
+from IPython.core.error import UsageError
+try:
+    ip.run_line_magic('sweep', '')
+except UsageError as err:
+    print('USAGE', err)
+"""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert "USAGE the config form needs ipywidgets: run `%pip install ipywidgets`" in done.stdout, (
+        done.stdout + done.stderr
+    )

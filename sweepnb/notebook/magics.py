@@ -243,6 +243,13 @@ class SweepMagics(Magics):
         return frame
 
     def _open_form(self, config: Any, store: Any) -> None:
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "the config form needs ipywidgets: run `%pip install ipywidgets` and restart "
+                "the kernel, or give the config as YAML in a %%sweep cell"
+            ) from None
         from sweepnb.notebook.builder import SweepBuilder
 
         def became_current(sweep_id: str) -> None:
