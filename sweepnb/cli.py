@@ -279,12 +279,15 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from sweepnb.analysis import runs_frame
+    from sweepnb.analysis.tables import WHY_COLUMN, why_it_ended
 
     store = _store(args)
     sweep = store.get_sweep(parse_sweep_id(args.sweep_id))
     runs = store.get_runs(sweep["id"])
-    if args.format == "csv":
-        text = runs_frame(sweep["config"], runs).to_csv(index=False)
+    if args.format == "csv":  # the columns `show` prints, "why it ended" included
+        frame = runs_frame(sweep["config"], runs)
+        frame[WHY_COLUMN] = [why_it_ended(run) for run in runs]
+        text = frame.to_csv(index=False)
     else:
         text = json.dumps({"sweep": sweep, "runs": runs}, indent=1, default=str) + "\n"
     if args.output:

@@ -8,13 +8,17 @@ No download: the data set ships with scikit-learn.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 DEMO_CONFIG = {
     "name": "digits-sgd",
     "method": "bayes",
     "metric": {"name": "val_accuracy", "goal": "maximize"},
     "run_cap": 24,
     "seed": 0,
-    "early_terminate": {"type": "hyperband", "min_iter": 3, "eta": 3},
+    # bands at epochs 3 and 9 (27 / 3**2, 27 / 3): no run is judged at its last epoch
+    "early_terminate": {"type": "hyperband", "max_iter": 27, "s": 2, "eta": 3},
     "parameters": {
         "alpha": {"distribution": "log_uniform_values", "min": 1e-6, "max": 1e-1},
         "eta0": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1.0},
@@ -56,19 +60,67 @@ def train(config=None) -> None:
             sweepnb.log({"epoch": epoch + 1, "val_accuracy": model.score(x_val, y_val)})
 
 
+@contextlib.contextmanager
+def _progress_bar(store, sweep_id: str, total: int):
+    """One progress bar for all the agents (each process would draw its own): the parent polls
+    the store for ended runs and the best value."""
+    from tqdm import tqdm
+
+    from sweepnb.engine.metric import Metric, best_run
+
+    metric = Metric.of(DEMO_CONFIG)
+    halt = threading.Event()
+
+    def update(bar) -> None:
+        runs = store.get_runs(sweep_id)
+        bar.n = sum(r["state"] != "running" for r in runs)
+        best = best_run(metric, runs)
+        if best is not None:
+            bar.set_postfix_str(f"best {metric.name} {best[1]:.4g}", refresh=False)
+        bar.refresh()
+
+    def watch(bar) -> None:
+        while not halt.wait(0.5):
+            update(bar)
+
+    with tqdm(total=total, unit="run", desc="demo", dynamic_ncols=True) as bar:
+        thread = threading.Thread(target=watch, args=(bar,), daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            halt.set()
+            thread.join()
+            update(bar)
+
+
 def main(count: int | None = None, n_jobs: int = 2, store: str | None = None) -> str:
-    """Create the demo sweep, run it, print the best runs; return the sweep id."""
+    """Create the demo sweep, run it with a progress bar, print the best runs and where they are;
+    return the sweep id."""
     import sweepnb
+    from sweepnb.store import open_store
 
     sweep_id = sweepnb.sweep(DEMO_CONFIG, project="demo", store=store)
+    where = open_store(store).display_url.removeprefix("sqlite:///")
     print(f"demo sweep {sweep_id}: {DEMO_CONFIG['run_cap']} runs, {n_jobs} parallel agents")
-    sweepnb.agent(sweep_id, train, count=count, n_jobs=n_jobs, store=store)
+    with _progress_bar(open_store(store), sweep_id, count or DEMO_CONFIG["run_cap"]):
+        sweepnb.agent(
+            sweep_id, train, count=count, n_jobs=n_jobs, store=store, quiet=True, progress=False
+        )
     df = sweepnb.runs(sweep_id, store=store)
     columns = [
         c
         for c in ["id", "state", "val_accuracy", "alpha", "eta0", "learning_rate", "loss"]
         if c in df.columns
     ]
-    print(df.sort_values("val_accuracy", ascending=False)[columns].head(10).to_string(index=False))
-    print(f"\nsee every run: sweepnb show {sweep_id}")
+    top = df.sort_values("val_accuracy", ascending=False)[columns].head(5)
+    counts = ", ".join(f"{n} {state}" for state, n in df["state"].value_counts().items())
+    print(f"\n{len(df)} runs ({counts}); the best 5:")
+    print(top.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(
+        f"\nresults are in {where}\n"
+        f"  sweepnb show {sweep_id}          every run, and why each stopped run ended\n"
+        f"  in a notebook (in this folder): %load_ext sweepnb, then "
+        f"sweepnb.dashboard({sweep_id!r})"
+    )
     return sweep_id

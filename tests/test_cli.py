@@ -241,3 +241,19 @@ def test_the_printed_agent_command_never_shows_a_password():
     assert "s3cret" not in command
     assert '--store "$SWEEPNB_STORE"' in command
     assert agent_command("abcd1234", "sqlite:////tmp/x.db").endswith("--store sqlite:////tmp/x.db")
+
+
+def test_export_has_every_column_show_has(capsys, finished):
+    import csv
+    import io
+
+    db, sweep_id = finished
+    code, shown, _ = main(capsys, "show", sweep_id, "--store", db)
+    code, out, _ = main(capsys, "export", sweep_id, "--store", db)
+    assert code == 0
+    header = next(csv.reader(io.StringIO(out)))
+    show_header = shown.splitlines()[1]
+    for column in ("id", "state", "loss", "acc", "runtime", "why it ended"):
+        assert column in show_header and column in header, column
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert any("x=1 diverged" in row["why it ended"] for row in rows)

@@ -31,3 +31,21 @@ def test_the_demo_command_runs_a_sweep_and_prints_its_best_runs(tmp_path):
         accuracies = [row["val_accuracy"] for row in run["history"]]
         assert accuracies and all(0.0 <= a <= 1.0 for a in accuracies)
     assert max(max(r["val_accuracy"] for r in run["history"]) for run in runs) > 0.8
+    # issue 13: one progress bar, a short table, where the results are and how to open them
+    assert done.stderr.count("demo:") >= 1 and "4/4" in done.stderr
+    assert str(tmp_path / ".sweepnb" / "sweeps.db") in done.stdout
+    assert f"sweepnb.dashboard('{sweep['id']}')" in done.stdout
+    assert (
+        len(
+            [
+                line
+                for line in done.stdout.splitlines()
+                if line.split()[:1] in ([r["id"]] for r in runs)
+            ]
+        )
+        <= 5
+    )
+    # hyperband judges at epochs 3 and 9 only: no run is stopped at its last epoch
+    for run in runs:
+        if run["state"] == "stopped":
+            assert run["stop_reason"]["band"] in (3, 9)

@@ -121,7 +121,12 @@ def why_it_ended(run: dict) -> str:
     reason = run.get("stop_reason")
     if run["state"] == "stopped" and reason:
         if isinstance(reason, dict):
-            return str(reason.get("message") or reason.get("rule"))
+            text = str(reason.get("message") or reason.get("rule"))
+            if reason.get("rule") == "hyperband" and "band" in reason:
+                # the rule judged the value logged at that band, not the run's best (the
+                # metric column): say so, or the two numbers look inconsistent
+                text += f" (its value at iteration {reason['band']}; the metric column is its best)"
+            return text
         return str(reason)
     error = (run.get("error") or "").strip()
     if run["state"] in ("failed", "crashed", "stopped") and error:
