@@ -155,7 +155,7 @@ def test_new_form_has_one_empty_row_and_create_disabled(form):
     assert len(form.rows) == 1
     assert form.errors == {"row:0": "parameter name is missing"}
     assert form.create_button.disabled
-    assert "parameter name is missing" in form.rows[0].error.value
+    assert form.rows[0].error.value == ""  # issue 13: no error shouted before anything is typed
 
 
 def test_filled_form_produces_the_config(form):
@@ -439,3 +439,52 @@ def test_a_median_config_fills_its_fields_when_edited():
     assert form.early_terminate.value == "median"
     assert form.rule_fields["median"]["min_iter"].value == "4"
     assert form.config()["early_terminate"]["min_iter"] == 4
+
+
+# -- issue 13: the form's rough edges -----------------------------------------------------------
+
+
+def test_a_second_click_on_an_unchanged_form_creates_no_twin(form, tmp_path):
+    form.metric_name.value = "loss"
+    fill_row(form.rows[0], "lr", "log", low="0.001", high="0.1")
+    form.create_button.click()
+    first = form.sweep_id
+    assert form.create_button.disabled  # nothing changed since: nothing to create
+    assert form.create() == first
+    assert len(Store(str(tmp_path / "sweeps.db")).list_sweeps()) == 1
+    form.rows[0].high.value = "0.2"  # a change: a new sweep may be created from it
+    assert not form.create_button.disabled
+    assert "earlier version" in form.status.value
+    form.create_button.click()
+    assert form.sweep_id != first
+    assert len(Store(str(tmp_path / "sweeps.db")).list_sweeps()) == 2
+
+
+def test_an_invalid_edit_after_create_replaces_the_created_line_and_keeps_valid_yaml(form):
+    form.metric_name.value = "loss"
+    fill_row(form.rows[0], "lr", "log", low="0.001", high="0.1")
+    form.create_button.click()
+    form.rows[0].low.value = "abc"
+    assert "Created sweep" not in form.status.value and "fix the fields in red" in form.status.value
+    assert "abc" not in form.preview.value and "0.001" in form.preview.value
+    assert "not valid yet" in form.preview.value
+
+
+def test_a_yaml_spec_field_is_wide_enough_for_its_value():
+    form = SweepBuilder(
+        {
+            "method": "random",
+            "parameters": {
+                "lr": {"distribution": "q_log_uniform_values", "min": 1e-5, "max": 0.1, "q": 1e-5}
+            },
+        }
+    )
+    row = form.rows[0]
+    assert row.kind.value == "yaml"
+    assert row.text.layout.width == "auto" and row.text.layout.min_width == "420px"
+
+
+def test_editing_an_invalid_config_says_what_to_do():
+    form = SweepBuilder({"method": "bayes", "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    assert form.create_button.disabled
+    assert "this config has problems (in red): fix them" in form.status.value

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-import yaml
 
 from sweepnb.engine import search, stopping
 from sweepnb.errors import ConfigError, SweepnbError
@@ -130,6 +129,17 @@ class ParameterRow:
         for field in ("text", "low", "high"):
             getattr(self, field).layout.display = None if field in shown else "none"
         self.text.placeholder = PLACEHOLDER.get(self.kind.value, "")
+        # a YAML spec is long ({distribution: q_log_uniform_values, min: ..., q: ...}): room for
+        # all of it, and the field grows with the form
+        wide = self.kind.value == "yaml"
+        self.text.layout.width = "auto" if wide else "260px"
+        self.text.layout.flex = "1 1 auto" if wide else None
+        self.text.layout.min_width = "420px" if wide else None
+
+    @property
+    def blank(self) -> bool:
+        """Nothing typed in this row yet (a new form's first row)."""
+        return not any(w.value.strip() for w in (self.name, self.text, self.low, self.high))
 
 
 class SweepBuilder:
@@ -155,6 +165,8 @@ class SweepBuilder:
         self._metric_extra: dict = {}
         self._early_extra: dict = {}
         self._refreshing = False
+        self._created: dict | None = None  # the config the last created sweep came from
+        self._editing = config is not None  # `%sweep --edit`: say what is wrong, kindly
         self._build_widgets()
         self._fill(_as_dict(config) if config is not None else None)
         self._on_edit()
@@ -380,29 +392,63 @@ class SweepBuilder:
             for key, label in self.field_errors.items():
                 _show_error(label, errors.get(key))
             for index, row in enumerate(self.rows):
-                _show_error(row.error, errors.get(f"row:{index}"))
-            self.create_button.disabled = bool(errors)
+                # a row nothing was typed into yet is not an error to shout about
+                quiet = row.blank and errors.get(f"row:{index}") == "parameter name is missing"
+                _show_error(row.error, None if quiet else errors.get(f"row:{index}"))
             config, _ = self._read()
-            text = config_yaml(config) if not errors else yaml.safe_dump(config, sort_keys=False)
-            self.preview.value = f"<pre>{html.escape(text)}</pre>"
+            unchanged = self._created is not None and config == self._created
+            self.create_button.disabled = bool(errors) or unchanged
+            if errors:
+                self._valid_yaml = getattr(self, "_valid_yaml", "")
+                shown = self._valid_yaml or "(nothing valid yet)"
+                self.preview.value = (
+                    "<small>the fields marked in red are not valid yet; the last valid "
+                    f"config:</small><pre style='color:#777'>{html.escape(shown)}</pre>"
+                )
+            else:
+                self._valid_yaml = config_yaml(config)
+                self.preview.value = f"<pre>{html.escape(self._valid_yaml)}</pre>"
+            self.status.value = self._status(errors, unchanged)
         finally:
             self._refreshing = False
 
+    def _status(self, errors: dict[str, str], unchanged: bool) -> str:
+        """The line beside the button: what was created, and what the form's state means."""
+        if unchanged:
+            return (
+                f"Created sweep <code>{self.sweep_id}</code> (now the current sweep): "
+                "run it with <code>%agent FUNCTION</code>"
+            )
+        if self.sweep_id is not None:
+            changed = f"Sweep <code>{self.sweep_id}</code> was created from an earlier version"
+            return changed + (
+                "; fix the fields in red to create another" if errors else
+                "; Create sweep makes a new one from this form"
+            )
+        if errors and self._editing:
+            return (
+                "<span style='color:#8a5a00'>this config has problems (in red): fix them, "
+                "then Create sweep</span>"
+            )
+        return ""
+
     def create(self) -> str | None:
-        """Create the sweep (the "Create sweep" button); show and return its id."""
+        """Create the sweep (the "Create sweep" button); show and return its id. A second click
+        on an unchanged form returns the sweep it created (never a twin)."""
         try:
             config = self.config()
+            if self._created is not None and config == self._created:
+                return self.sweep_id
             from sweepnb import api
 
+            self.create_button.disabled = True  # a double click lands here once
             sweep_id = api.sweep(config, store=self.store)
         except SweepnbError as exc:
+            self.create_button.disabled = False
             self.status.value = f'<span style="color:#c62828">{html.escape(str(exc))}</span>'
             return None
-        self.sweep_id = sweep_id
-        self.status.value = (
-            f"Created sweep <code>{sweep_id}</code> (now the current sweep): "
-            f"run it with <code>%agent FUNCTION</code>"
-        )
+        self.sweep_id, self._created = sweep_id, config
+        self.refresh()
         if self.on_create is not None:
             self.on_create(sweep_id)
         return sweep_id
