@@ -129,7 +129,7 @@ def test_cancel_stops_the_running_function_at_its_next_log(store):
     assert result.reason == "sweep is cancelled"
 
 
-def test_ctrl_c_stops_the_run_and_returns_cleanly(store):
+def test_ctrl_c_kills_the_run_and_returns_cleanly(store):
     sid = make_sweep(store)
 
     def train():
@@ -137,19 +137,19 @@ def test_ctrl_c_stops_the_run_and_returns_cleanly(store):
         raise KeyboardInterrupt
 
     result = run_agent(sid, train, store=store, quiet=True)
-    assert states(store, sid) == ["stopped"]
+    assert states(store, sid) == ["killed"]
     assert "interrupted" in result.reason
-    assert list(result.runs.values()) == ["stopped"]
+    assert list(result.runs.values()) == ["killed"]
 
 
-def test_ctrl_c_before_init_still_stops_the_claimed_run(store):
+def test_ctrl_c_before_init_still_kills_the_claimed_run(store):
     sid = make_sweep(store)
 
     def train():
         raise KeyboardInterrupt
 
     run_agent(sid, train, store=store, quiet=True)
-    assert states(store, sid) == ["stopped"]
+    assert states(store, sid) == ["killed"]
 
 
 def test_unknown_sweep_is_an_error_before_anything_is_written(store):

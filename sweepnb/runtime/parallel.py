@@ -410,56 +410,72 @@ def _run_isolated(
 ) -> list[str]:
     """Each agent in its own worker process; a worker that dies costs its own run only (crashed)
     and that agent alone starts again. Ctrl-C: see ``_Interrupts``."""
-    wrapped = _CloudFunction(function)
-    kw = {**kw, "stop_file": stop_file}
-
-    def submit(i: int) -> Any:
-        return _slot_executor(i).submit(_agent_job, sweep_id, wrapped, plans[i], store, kw)
-
-    pending = {submit(i): i for i in range(len(plans))}
-    reasons: list[str] = [""] * len(plans)
-    barren = [0] * len(plans)
-    ended = [_ended_count(store, sweep_id, [plan]) for plan in plans]
-    error: BaseException | None = None
+    agents = _IsolatedAgents(sweep_id, _CloudFunction(function), plans, store, kw, stop_file)
     interrupts = _Interrupts(store, sweep_id, plans, stop_file, kw)
-    while pending:
+    try:
+        with interrupts.counted():
+            agents.start()
+            while agents.pending:
+                done, _ = concurrent.futures.wait(
+                    agents.pending, timeout=0.2, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                interrupts.handle()
+                for future in done:
+                    agents.collect(future)
+    except BaseException:  # a second Ctrl-C, SIGTERM, an error here: leave no worker running
+        _kill_slots(len(plans))
+        raise
+    if agents.error is not None:
+        raise agents.error
+    return agents.reasons
+
+
+class _IsolatedAgents:
+    """The jobs of ``_run_isolated``: agent ``i`` runs in slot ``i``'s worker process."""
+
+    def __init__(self, sweep_id, function, plans, store, kw, stop_file):
+        self.sweep_id, self.function, self.plans, self.store = sweep_id, function, plans, store
+        self.kw, self.stop_file = {**kw, "stop_file": stop_file}, stop_file
+        self.pending: dict[Any, int] = {}
+        self.reasons = [""] * len(plans)
+        self.barren = [0] * len(plans)  # worker deaths in a row with no run of its ending
+        self.ended = [_ended_count(store, sweep_id, [plan]) for plan in plans]
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        for i in range(len(self.plans)):
+            self.submit(i)
+
+    def submit(self, i: int) -> None:
+        args = (self.sweep_id, self.function, self.plans[i], self.store, self.kw)
+        self.pending[_slot_executor(i).submit(_agent_job, *args)] = i
+
+    def collect(self, future: Any) -> None:
+        """Take an ended job: its result, an error (kept; the other agents stop after their
+        running run), or a dead worker (its run is crashed and the agent starts again)."""
+        i = self.pending.pop(future)
         try:
-            done, _ = concurrent.futures.wait(
-                pending, timeout=0.5, return_when=concurrent.futures.FIRST_COMPLETED
-            )
-        except KeyboardInterrupt:
-            interrupts.handle()
-            continue
-        for future in done:
-            i = pending.pop(future)
-            try:
-                reasons[i] = future.result().reason
-                continue
-            except Exception as err:  # noqa: BLE001 (a dead worker restarts, others are raised)
-                if not _worker_died(err):
-                    error = error or err
-                    _touch(stop_file)  # the other agents end after their running run
-                    continue
-                died = err
-            crashed = store.reap(sweep_id, dead_pids_on=socket.gethostname())
-            now_ended = _ended_count(store, sweep_id, [plans[i]])
-            barren[i] = 0 if now_ended > ended[i] else barren[i] + 1
-            ended[i] = now_ended
-            _say(
-                kw,
-                f"agent {plans[i].name}'s worker died ({type(died).__name__}); "
-                f"runs crashed: {crashed or 'none'}",
-            )
-            if barren[i] >= MAX_BARREN_RESTARTS:
-                reasons[i] = f"its worker died {barren[i]} times in a row with no run ending"
-            elif os.path.exists(stop_file):
-                reasons[i] = "interrupted (Ctrl-C)"
-            else:
-                _say(kw, f"starting agent {plans[i].name} again for its remaining runs")
-                pending[submit(i)] = i
-    if error is not None:
-        raise error
-    return reasons
+            self.reasons[i] = future.result().reason
+            return
+        except Exception as err:  # noqa: BLE001 (a dead worker restarts, others are raised)
+            if not _worker_died(err):
+                self.error = self.error or err
+                _touch(self.stop_file)
+                return
+            died = err
+        crashed = self.store.reap(self.sweep_id, dead_pids_on=socket.gethostname())
+        name = self.plans[i].name
+        _say(self.kw, f"agent {name}'s worker died ({type(died).__name__}); crashed: {crashed}")
+        ended = _ended_count(self.store, self.sweep_id, [self.plans[i]])
+        self.barren[i] = 0 if ended > self.ended[i] else self.barren[i] + 1
+        self.ended[i] = ended
+        if self.barren[i] >= MAX_BARREN_RESTARTS:
+            self.reasons[i] = f"its worker died {self.barren[i]} times in a row; gave up"
+        elif os.path.exists(self.stop_file):
+            self.reasons[i] = "interrupted (Ctrl-C)"
+        else:
+            _say(self.kw, f"starting agent {name} again for its remaining runs")
+            self.submit(i)
 
 
 class _Interrupts:
@@ -469,12 +485,35 @@ class _Interrupts:
 
     def __init__(self, store: Any, sweep_id: str, plans: list[AgentPlan], stop_file: str, kw):
         self.store, self.sweep_id, self.plans = store, sweep_id, plans
-        self.stop_file, self.kw, self.count = stop_file, kw, 0
+        self.stop_file, self.kw = stop_file, kw
+        self.received = self.handled = 0
+
+    @contextlib.contextmanager
+    def counted(self) -> Iterator[None]:
+        """Within (on the main thread): SIGINT is counted, not raised at a random point, so
+        each one is handled whole by :meth:`handle`."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def count(_signum: int, _frame: Any) -> None:
+            self.received += 1
+
+        previous = signal.signal(signal.SIGINT, count)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def handle(self) -> None:
-        self.count += 1
+        """Act on the interrupts received since the last call."""
+        while self.handled < self.received:
+            self.handled += 1
+            self._interrupt(self.handled)
+
+    def _interrupt(self, number: int) -> None:
         _touch(self.stop_file)
-        if self.count == 1:
+        if number == 1:
             _say(
                 self.kw,
                 "interrupted: running runs finish, no new run starts "
@@ -520,7 +559,7 @@ def group_result(store: Any, sweep_id: str, group: str, reasons: list[str]) -> A
         for run in store.get_runs(sweep_id, history=False)
         if str(run.get("agent") or "").startswith(group + "-")
     }
-    gave_up = any(r.startswith("detected ") for r in reasons)  # FailurePolicy.gave_up
+    gave_up = any(r.startswith("detected ") or r.endswith("gave up") for r in reasons)
     return AgentResult(sweep_id, runs, "; ".join(dict.fromkeys(r for r in reasons if r)), gave_up)
 
 
