@@ -18,6 +18,7 @@ a second records them ``killed`` and ends the workers.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import contextlib
 import math
@@ -383,6 +384,12 @@ def _slot_executor(i: int) -> Any:
             )
             _slots[i] = executor
         return executor
+
+
+@atexit.register
+def _close_slots() -> None:
+    """At interpreter exit: end the idle agent processes (before loky's own clean-up runs)."""
+    _kill_slots(len(_slots))
 
 
 def _kill_slots(n: int) -> None:
