@@ -324,3 +324,23 @@ def test_the_progress_bar_shows_runs_done_and_the_best_so_far(store, capsys):
     err = capsys.readouterr().err
     assert "4run" in err.replace(" ", "")
     assert "best loss=6" in err
+
+
+def test_an_early_terminated_run_stays_stopped_and_is_not_retried(store):
+    sid = sweepnb.sweep(
+        {"method": "grid", "metric": {"name": "loss"}, "parameters": {"x": {"values": [0, 1]}}},
+        store=store,
+    )
+
+    def stopped_by_the_sweep(config):
+        if config["x"] == 0:
+            run = sweepnb.run
+            store.request_stop(run.id, {"rule": "median", "message": "below the median"})
+        for _ in range(500):
+            sweepnb.log({"loss": 1.0})
+            time.sleep(0.01)
+
+    run_agent(sid, stopped_by_the_sweep, count=1, store=store, quiet=True)
+    assert [r["state"] for r in store.get_runs(sid)] == ["stopped"]
+    run_agent(sid, lambda: sweepnb.log({"loss": 0.0}), store=store, quiet=True, retry_failed=True)
+    assert sorted(r["config"]["x"] for r in store.get_runs(sid)) == [0, 1]

@@ -123,23 +123,6 @@ def test_a_grid_point_interrupted_at_step_41_is_killed_and_run_again_by_retry_fa
     assert len(redone) == 1 and len(redone[0]["history"]) == 60
 
 
-def test_an_early_terminated_run_stays_stopped_and_is_not_retried(store):
-    sid = sweepnb.sweep(grid(2), store=store)
-
-    def stopped_by_the_sweep(config):
-        if config["x"] == 0:
-            run = sweepnb.run
-            store.request_stop(run.id, {"rule": "median", "message": "below the median"})
-        for _ in range(500):
-            sweepnb.log({"loss": 1.0})
-            time.sleep(0.01)
-
-    run_agent(sid, stopped_by_the_sweep, count=1, store=store, quiet=True)
-    assert [r["state"] for r in store.get_runs(sid)] == ["stopped"]
-    run_agent(sid, lambda: sweepnb.log({"loss": 0.0}), store=store, quiet=True, retry_failed=True)
-    assert sorted(r["config"]["x"] for r in store.get_runs(sid)) == [0, 1]
-
-
 # -- 3. a program's whole process tree belongs to its run --------------------------------------
 
 BACKGROUND = """
