@@ -378,7 +378,8 @@ def _slot_executor(i: int) -> Any:
         while len(_slots) <= i:
             _slots.append(None)
         executor = _slots[i]
-        if executor is None or executor._flags.broken is not None:
+        broken = getattr(getattr(executor, "_flags", None), "broken", None)  # loky's flag
+        if executor is None or broken is not None:
             executor = ProcessPoolExecutor(
                 max_workers=1, timeout=WORKER_IDLE_TIMEOUT, initializer=_ignore_sigint
             )
