@@ -206,7 +206,8 @@ def agent(
     ``backend`` (a joblib backend name; default: ``joblib.parallel_config``'s, else loky
     processes). ``scheduler="tcp://HOST:8786"`` runs them on that Dask cluster. ``gpus="0,1"``:
     agent ``i`` sees ``CUDA_VISIBLE_DEVICES=gpus[i % 2]``. ``retry_failed``: grid points whose
-    runs failed or crashed before this call are run again. Other keywords go to
+    runs failed, crashed or were killed (Ctrl-C) before this call are run again. The result's
+    ``gave_up`` is True when W&B's failure policy stopped an agent. Other keywords go to
     :func:`sweepnb.runtime.agent.run_agent` (``kill_delay``, ``quiet``...); W&B's
     ``project``/``entity`` are accepted and ignored, and so are ``entity/project/`` before the id.
     ``wandb``: which ``wandb`` a program run imports, ``"sweepnb"`` (sweepnb's offline one) or

@@ -38,6 +38,7 @@ from sweepnb.options import (
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_GAVE_UP = 1  # an agent stopped by the failure policy (too many failed runs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,6 +211,8 @@ def cmd_agent(args: argparse.Namespace) -> int:
         result = api.agent(
             args.sweep_id, None, count=args.count, store=_store(args), **agent_options(args)
         )
+    if result.gave_up:  # the failure policy stopped the agent: scripts and CI must notice
+        return EXIT_GAVE_UP
     return EXIT_INTERRUPTED if "interrupted" in result.reason else 0
 
 

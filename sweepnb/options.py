@@ -138,7 +138,7 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--retry-failed",
         action="store_true",
-        help="run again the grid points whose runs failed or crashed",
+        help="run again the grid points whose runs failed, crashed or were killed (Ctrl-C)",
     )
     parser.add_argument(
         "--wandb",

@@ -129,7 +129,7 @@ def test_cancel_stops_the_running_function_at_its_next_log(store):
     assert result.reason == "sweep is cancelled"
 
 
-def test_ctrl_c_stops_the_run_and_returns_cleanly(store):
+def test_ctrl_c_kills_the_run_and_returns_cleanly(store):
     sid = make_sweep(store)
 
     def train():
@@ -137,19 +137,19 @@ def test_ctrl_c_stops_the_run_and_returns_cleanly(store):
         raise KeyboardInterrupt
 
     result = run_agent(sid, train, store=store, quiet=True)
-    assert states(store, sid) == ["stopped"]
+    assert states(store, sid) == ["killed"]
     assert "interrupted" in result.reason
-    assert list(result.runs.values()) == ["stopped"]
+    assert list(result.runs.values()) == ["killed"]
 
 
-def test_ctrl_c_before_init_still_stops_the_claimed_run(store):
+def test_ctrl_c_before_init_still_kills_the_claimed_run(store):
     sid = make_sweep(store)
 
     def train():
         raise KeyboardInterrupt
 
     run_agent(sid, train, store=store, quiet=True)
-    assert states(store, sid) == ["stopped"]
+    assert states(store, sid) == ["killed"]
 
 
 def test_unknown_sweep_is_an_error_before_anything_is_written(store):
@@ -324,3 +324,23 @@ def test_the_progress_bar_shows_runs_done_and_the_best_so_far(store, capsys):
     err = capsys.readouterr().err
     assert "4run" in err.replace(" ", "")
     assert "best loss=6" in err
+
+
+def test_an_early_terminated_run_stays_stopped_and_is_not_retried(store):
+    sid = sweepnb.sweep(
+        {"method": "grid", "metric": {"name": "loss"}, "parameters": {"x": {"values": [0, 1]}}},
+        store=store,
+    )
+
+    def stopped_by_the_sweep(config):
+        if config["x"] == 0:
+            run = sweepnb.run
+            store.request_stop(run.id, {"rule": "median", "message": "below the median"})
+        for _ in range(500):
+            sweepnb.log({"loss": 1.0})
+            time.sleep(0.01)
+
+    run_agent(sid, stopped_by_the_sweep, count=1, store=store, quiet=True)
+    assert [r["state"] for r in store.get_runs(sid)] == ["stopped"]
+    run_agent(sid, lambda: sweepnb.log({"loss": 0.0}), store=store, quiet=True, retry_failed=True)
+    assert sorted(r["config"]["x"] for r in store.get_runs(sid)) == [0, 1]

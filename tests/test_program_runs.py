@@ -206,7 +206,7 @@ def test_ctrl_c_stops_the_program_run_and_the_agent_exits_cleanly(tmp_path):
     _, err = agent.communicate(timeout=120)
     assert agent.returncode == 130, err
     (run,) = store.get_runs(sweep_id)  # the agent claimed nothing after the interrupt
-    assert run["state"] == "stopped"
+    assert run["state"] == "killed"
     assert "interrupted" in err
     with pytest.raises(ProcessLookupError):  # the program did not outlive its agent
         os.kill(child, 0)

@@ -48,6 +48,7 @@ STATE_STYLE = {
     "finished": ("tab:blue", "o"),
     "running": ("tab:green", "o"),
     "stopped": ("0.55", "v"),
+    "killed": ("0.35", "s"),  # ended by the user (Ctrl-C)
     "failed": ("tab:red", "x"),
     "crashed": ("tab:red", "x"),
 }

@@ -119,7 +119,7 @@ def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
 def why_it_ended(run: dict) -> str:
     """Why a run ended early: its stop reason, or the last line of its error ("" otherwise)."""
     reason = run.get("stop_reason")
-    if run["state"] == "stopped" and reason:
+    if run["state"] in ("stopped", "killed") and reason:
         if isinstance(reason, dict):
             text = str(reason.get("message") or reason.get("rule"))
             if reason.get("rule") == "hyperband" and "band" in reason:
@@ -129,6 +129,6 @@ def why_it_ended(run: dict) -> str:
             return text
         return str(reason)
     error = (run.get("error") or "").strip()
-    if run["state"] in ("failed", "crashed", "stopped") and error:
+    if run["state"] in ("failed", "crashed", "stopped", "killed") and error:
         return error.splitlines()[-1]
     return ""

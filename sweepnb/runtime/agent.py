@@ -36,7 +36,8 @@ from sweepnb.runtime.program import ProgramRun, RunControl, check_program, json_
 KILL_DELAY = 30.0  # seconds between SIGTERM and SIGKILL for a program run (W&B's KILL_DELAY)
 REAP_INTERVAL = 5.0  # seconds between two reaps of dead runs by one agent
 FAILED_STATES = ("failed",)
-RETRIED_STATES = ("failed", "crashed")  # runs whose grid point ``retry_failed`` runs again
+# runs whose grid point ``retry_failed`` runs again: killed ones (Ctrl-C) left a partial result
+RETRIED_STATES = ("failed", "crashed", "killed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,11 +47,14 @@ RETRIED_STATES = ("failed", "crashed")  # runs whose grid point ``retry_failed``
 
 @dataclass
 class AgentResult:
-    """What an agent did: the runs it executed (id -> final state) and why it stopped."""
+    """What an agent did: the runs it executed (id -> final state) and why it stopped.
+
+    ``gave_up``: the failure policy stopped the agent (the CLI then exits non-zero)."""
 
     sweep_id: str
     runs: dict[str, str] = field(default_factory=dict)
     reason: str = ""
+    gave_up: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -61,12 +65,16 @@ class AgentResult:
         """This result and ``other`` (another agent on the same sweep) as one."""
         reasons = [r for r in (self.reason, other.reason) if r]
         return AgentResult(
-            self.sweep_id, {**self.runs, **other.runs}, "; ".join(dict.fromkeys(reasons))
+            self.sweep_id,
+            {**self.runs, **other.runs},
+            "; ".join(dict.fromkeys(reasons)),
+            self.gave_up or other.gave_up,
         )
 
     def __repr__(self) -> str:
         states = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items())) or "no runs"
-        return f"AgentResult(sweep {self.sweep_id!r}: {states}; ended: {self.reason})"
+        gave_up = "; gave up" if self.gave_up else ""
+        return f"AgentResult(sweep {self.sweep_id!r}: {states}; ended: {self.reason}{gave_up})"
 
 
 class FailurePolicy:
@@ -129,6 +137,10 @@ class FailurePolicy:
             return f"detected {self.failures} failed runs in a row, shutting down"
         return None
 
+    def gave_up(self, reason: str) -> bool:
+        """Whether ``reason`` (from :meth:`record`) is a failure shutdown, not a plain stop."""
+        return reason.startswith("detected ")
+
 
 # ---------------------------------------------------------------------------------------------
 # The loop
@@ -157,7 +169,7 @@ def run_agent(
     sweep's ``program`` runs through its ``command`` in a subprocess. ``count`` caps the runs of
     this agent. ``kill_delay``: seconds between SIGTERM and SIGKILL when a program run must end
     (default: env ``SWEEPNB_AGENT_KILL_DELAY`` or ``WANDB_AGENT_KILL_DELAY``, else 30).
-    ``retry_failed``: runs that failed or crashed before the agent started (or before that epoch
+    ``retry_failed``: runs that failed, crashed or were killed (Ctrl-C) before the agent started (or before that epoch
     time, when a number) no longer cover their config, so a grid runs those points again (a
     finished sweep is reopened for them). W&B keywords (``project``, ``entity``) are accepted
     and ignored. ``wandb``: "sweepnb" or "real", the ``wandb`` program runs import.
@@ -193,8 +205,8 @@ def _retry_cutoff(retry_failed: bool | float) -> float | None:
 
 
 def without_retried(runs: list[dict], before: float | None) -> list[dict]:
-    """The runs that cover their config: all, except (with ``retry_failed``) those that failed
-    or crashed before ``before``. A retried point that fails again then covers it (no loop)."""
+    """The runs that cover their config: all, except (with ``retry_failed``) those that failed,
+    crashed or were killed before ``before``. A retried point that fails again then covers it (no loop)."""
     if before is None:
         return runs
     return [
@@ -291,6 +303,7 @@ class _Agent:
                 why = self.policy.record(state in FAILED_STATES)
                 if why:
                     self.result.reason = why
+                    self.result.gave_up = self.policy.gave_up(why)
                     break
         except KeyboardInterrupt:
             self.result.reason = "interrupted (Ctrl-C)"
@@ -316,13 +329,13 @@ class _Agent:
             bar.set_postfix({f"best {metric.name}": f"{self.best:.4g}"})
 
     def _stop_interrupted(self, run_id: str) -> str:
-        """After Ctrl-C: the interrupted run ends ``stopped`` (unless it already ended)."""
+        """After Ctrl-C: the interrupted run ends ``killed`` (unless it already ended)."""
         state = self.store.get_run(run_id, history=False)["state"]
         if state == "running":
             self.store.finish_run(
-                run_id, "stopped", error="KeyboardInterrupt: the agent was interrupted"
+                run_id, "killed", error="KeyboardInterrupt: the agent was interrupted"
             )
-            state = "stopped"
+            state = "killed"
         return state
 
     def _claim(self) -> dict | None:
@@ -391,16 +404,19 @@ class _Agent:
         try:
             _call(self.function, run.config)
         except RunStopped as stop:
-            run.end("stopped", error=f"RunStopped: {stop.reason}")
+            run.end(runmod.stopped_state(run.stop_reason), error=f"RunStopped: {stop.reason}")
         except KeyboardInterrupt:
-            run.end("stopped", error="KeyboardInterrupt: the agent was interrupted")
+            run.end("killed", error="KeyboardInterrupt: the agent was interrupted")
             raise
+        except SystemExit as exit_:  # W&B's agent carries on with the next run
+            run.end(*runmod.exit_outcome(exit_.code))
         except Exception as exc:  # noqa: BLE001 (any error of the user's function fails the run)
             text = traceback.format_exc()
             self._say(f"run {record['id']} errored: {type(exc).__name__}: {exc}\n{text}")
             run.end("failed", error=text)
         finally:
-            run.end("stopped" if run.should_stop else "finished")  # no-op when already ended
+            # no-op when already ended
+            run.end(runmod.stopped_state(run.stop_reason) if run.should_stop else "finished")
             runmod.deactivate()
         return run.state
 
@@ -436,7 +452,7 @@ class _Agent:
                 program.terminate()
             finally:  # even when a second Ctrl-C cut the grace period short
                 self.store.finish_run(
-                    record["id"], "stopped", error="KeyboardInterrupt: the agent was interrupted"
+                    record["id"], "killed", error="KeyboardInterrupt: the agent was interrupted"
                 )
             raise
         finally:

@@ -19,6 +19,8 @@ from sweepnb.errors import SweepnbError
 from sweepnb.runtime import run as runmod
 
 OUTPUT_TAIL = 200  # lines of a program's output kept with its run
+LEFTOVER_GRACE = 1.0  # seconds the processes a program left behind get between SIGTERM and SIGKILL
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def check_program(sweep: dict) -> None:
@@ -53,8 +55,34 @@ class RunControl:
         runmod.apply_control(self, control)
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the program get SIGKILL when the agent dies, whatever kills
+    it (Linux's parent-death signal; None elsewhere). Set in the child between fork and exec;
+    libc is loaded here, in the parent, so the child only makes one system call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the agent died before the signal was armed
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
 class ProgramRun:
-    """A program in its own session (no shell), its output copied through and its tail kept."""
+    """A program in its own session (no shell), its output copied through and its tail kept.
+
+    The agent owns the run's whole process tree: the program dies with the agent (SIGKILL
+    included, Linux), and whatever it left running in its process group is ended with the run.
+    """
 
     def __init__(self, argv: list[str], env: dict[str, str], kill_delay: float):
         self.kill_delay = kill_delay
@@ -67,6 +95,8 @@ class ProgramRun:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            # safe with threads: the function takes no lock and imports nothing (see above)
+            preexec_fn=_die_with_parent(),  # noqa: PLW1509
         )
         self.readers = [
             threading.Thread(
@@ -124,9 +154,26 @@ class ProgramRun:
             pass
 
     def _finish(self, code: int) -> int:
-        for reader in self.readers:
-            reader.join(timeout=5)
+        """The program ended: end what it left in its process group (a background child would
+        hold its output pipes open and outlive the run), then collect the last output."""
+        self._join_readers(0.2)
+        if any(reader.is_alive() for reader in self.readers) or self._group_alive():
+            self._signal(signal.SIGTERM)
+            self._join_readers(LEFTOVER_GRACE)
+            self._signal(signal.SIGKILL)
+            self._join_readers(5)
         return code
+
+    def _join_readers(self, timeout: float) -> None:
+        for reader in self.readers:
+            reader.join(timeout=timeout)
+
+    def _group_alive(self) -> bool:
+        try:
+            os.killpg(self.proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
 
     def error_tail(self) -> str:
         """The program's last ``OUTPUT_TAIL`` lines of stderr."""
@@ -143,7 +190,8 @@ def program_outcome(
         control.update(store.heartbeat(run_id))  # did the sweep end it (child raised RunStopped)?
     if control.stop_reason is not None or program.signalled:
         why = runmod.reason_text(control.stop_reason or "stopped by the agent")
-        return "stopped", f"stopped: {why} (exit code {code})\n{program.error_tail()}"
+        state = runmod.stopped_state(control.stop_reason)
+        return state, f"stopped: {why} (exit code {code})\n{program.error_tail()}"
     if code > 0:
         return "failed", f"exit code {code}\n{program.error_tail()}"
     name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)

@@ -59,8 +59,9 @@ def apply_control(target: Any, control: Mapping | None) -> None:
 class Run(WandbRun):
     """One run of a sweep (or a standalone run): its config, history, summary and final state.
 
-    Use it as a context manager: the run ends ``finished`` on a normal exit, ``stopped`` when
-    ended by the sweep (``RunStopped``) or Ctrl-C, ``failed`` (with the traceback) on an exception.
+    Use it as a context manager: the run ends ``finished`` on a normal exit (or ``sys.exit(0)``),
+    ``stopped`` when ended by the sweep (``RunStopped``), ``killed`` by Ctrl-C or a user's stop,
+    ``failed`` (with the traceback) on an exception or a non-zero ``sys.exit``.
     """
 
     def __init__(
@@ -300,9 +301,13 @@ class Run(WandbRun):
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
-            self.end("stopped" if self.should_stop else "finished")
-        elif issubclass(exc_type, (RunStopped, KeyboardInterrupt)):
-            self.end("stopped", error=f"{exc_type.__name__}: {exc}")
+            self.end(stopped_state(self.stop_reason) if self.should_stop else "finished")
+        elif issubclass(exc_type, RunStopped):
+            self.end(stopped_state(self.stop_reason), error=f"{exc_type.__name__}: {exc}")
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.end("killed", error=f"{exc_type.__name__}: {exc}")
+        elif issubclass(exc_type, SystemExit):
+            self.end(*exit_outcome(exc.code if exc is not None else None))
         else:
             self.end("failed", error="".join(traceback.format_exception(exc_type, exc, tb)))
         return False
@@ -336,6 +341,32 @@ class Run(WandbRun):
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+USER_STOP_RULES = ("interrupt",)  # stop reasons that come from the user, not the sweep
+
+
+def stopped_state(reason: Any) -> str:
+    """The final state of a run ended on request: ``killed`` when the user asked (a notebook
+    interrupt's ``{"rule": "interrupt"}``), else ``stopped`` (early termination, sweep stop).
+
+    >>> stopped_state({"rule": "interrupt"}), stopped_state({"rule": "hyperband"})
+    ('killed', 'stopped')
+    """
+    rule = reason.get("rule") if isinstance(reason, Mapping) else None
+    return "killed" if rule in USER_STOP_RULES else "stopped"
+
+
+def exit_outcome(code: Any) -> tuple[str, str | None]:
+    """The state and error of a run whose code called ``sys.exit(code)``: 0 or None finish,
+    anything else fails with ``SystemExit: code`` (a Python exit status, as W&B's agent reads).
+
+    >>> exit_outcome(0), exit_outcome(None), exit_outcome(2)
+    (('finished', None), ('finished', None), ('failed', 'SystemExit: 2'))
+    """
+    if code is None or code == 0:
+        return "finished", None
+    return "failed", f"SystemExit: {code}"
 
 
 def reason_text(reason: Any) -> str:

@@ -171,7 +171,7 @@ def control_reply(run: Any, sweep_state: str | None) -> dict:
     if sweep_state == "cancelled":
         reason = {"rule": "cancel", "message": "the sweep was cancelled"}
         return {"stop": True, "reason": reason, "sweep_state": sweep_state}
-    if run.state in ("finished", "failed", "stopped"):
+    if run.state in ("finished", "failed", "stopped", "killed"):
         reason = {"rule": "ended", "message": f"the run is already {run.state}"}
         return {"stop": True, "reason": reason, "sweep_state": sweep_state}
     return {"stop": False, "reason": None, "sweep_state": sweep_state}

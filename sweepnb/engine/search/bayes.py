@@ -97,7 +97,7 @@ def run_target(cfg: dict, run: dict, worst: float | None) -> float | None:
     impute = metric.get("impute", "worst")
     while_running = str(metric.get("impute_while_running", "false")).lower()
     state = run.get("state", "finished")
-    if state in ("finished", "stopped"):
+    if state in ("finished", "stopped", "killed"):  # killed: by the user, at its best so far
         value = best_value(run, name, goal)
         return _impute(run, name, goal, impute, worst) if value is None else value
     if state in TERMINAL_IMPUTED:
