@@ -223,14 +223,14 @@ def test_two_agent_processes_finish_a_24_point_grid_without_duplicates(store_url
     assert store.get_sweep(sid)["state"] == "finished"
 
 
-def test_after_ctrl_c_the_runs_of_the_interrupted_agents_end_stopped(store):
+def test_after_ctrl_c_the_runs_of_the_interrupted_agents_end_killed(store):
     from sweepnb.runtime.parallel import stop_group_runs
 
     sid = sweepnb.sweep(GRID, store=store)
     ours = store.add_run(sid, {"x": 1}, agent="host-42-0")
     other = store.add_run(sid, {"x": 2}, agent="host-421-0")
     assert stop_group_runs(store, sid, "host-42") == [ours]
-    assert store.get_run(ours)["state"] == "stopped"
+    assert store.get_run(ours)["state"] == "killed"  # the user's stop, not the rule's
     assert store.get_run(other)["state"] == "running"
 
 

@@ -174,7 +174,7 @@ def progress(
         planned=max(planned, done) if planned else None,
         running=running,
         failed=states.count("failed") + states.count("crashed"),
-        stopped=states.count("stopped"),
+        stopped=states.count("stopped") + states.count("killed"),
         best_value=best[1] if best else None,
         best_id=best[0]["id"] if best else None,
         best_config=best[0].get("config") if best else None,

@@ -155,7 +155,8 @@ def test_every_duplicate_is_reported():
 
 
 def test_sweep_cell_magic_refuses_a_duplicate_key(ip):
-    with pytest.raises(UsageError, match="method: duplicate key on lines 1 and 2"):
+    # the lines of the cell as the user sees them: the %%sweep line is line 1
+    with pytest.raises(UsageError, match="method: duplicate key on lines 2 and 3"):
         ip.run_cell_magic("sweep", "", "method: grid\nmethod: random\nparameters: {x: {value: 1}}")
 
 
