@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 import sweepnb
 from sweepnb.errors import StoreError
@@ -257,3 +258,46 @@ def test_a_postgres_outage_is_retried_and_every_run_ends_true(tmp_path):
             capture_output=True,
             timeout=120,
         )
+
+
+@pytest.fixture
+def page_capped_store(tmp_path):
+    """A SQLite store whose every connection may grow the file by ~60 pages only: SQLite's own
+    ``max_page_count`` limit, which raises the genuine SQLITE_FULL "database or disk is full"
+    (the full disk of a store where no tmpfs can be mounted)."""
+    db = tmp_path / "capped.db"
+    url = f"sqlite:///{db}"
+    sid = sweepnb.sweep(CFG, store=url)
+    Store(url).close()
+    with sqlite3.connect(db) as conn:
+        cap = conn.execute("PRAGMA page_count").fetchone()[0] + 60
+
+    def cap_pages(dbapi_conn, _record):
+        if Path(dbapi_conn.execute("PRAGMA database_list").fetchone()[2]) == db:
+            dbapi_conn.execute(f"PRAGMA max_page_count = {cap}")
+
+    sa.event.listen(sa.engine.Engine, "connect", cap_pages)
+    try:
+        yield url, sid
+    finally:
+        sa.event.remove(sa.engine.Engine, "connect", cap_pages)
+
+
+def test_a_store_out_of_pages_fails_the_run_and_the_agent_never_says_finished(
+    page_capped_store, capsys
+):
+    url, sid = page_capped_store
+
+    def train():
+        for step in range(20):
+            sweepnb.log({"loss": float(step), "blob": "x" * 100_000})
+
+    result = sweepnb.agent(sid, train, count=4, store=url)
+    err = capsys.readouterr().err
+    runs = Store(url).get_runs(sid)
+    assert not re.search(r"run \w+ finished", err), err
+    assert "database or disk is full" in err
+    assert "failed runs" in result.reason, result
+    failed = [r for r in runs if r["state"] == "failed"]
+    assert len(failed) >= 2 and all("disk is full" in r["error"] for r in failed)
+    assert all(r["state"] in ("failed", "running") for r in runs)
