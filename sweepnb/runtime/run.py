@@ -29,7 +29,7 @@ from sweepnb.errors import RunStopped, StoreError, SweepnbError, SweepnbWarning
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
 from sweepnb.runtime.run_wandb import INFO_KEYS, MetricDefinition, MetricSummaries, WandbRun
-from sweepnb.runtime.values import Summary, check_row, plain
+from sweepnb.runtime.values import Summary, storable_row
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
 ERROR_TAIL = MAX_ERROR_CHARS  # characters of a traceback kept with a failed run (the store's bound)
@@ -174,8 +174,7 @@ class Run(WandbRun):
             from sweepnb.compat.media_files import to_history_values
 
             data = to_history_values(self, data, row_step)
-        row = {str(k): plain(v) for k, v in data.items()}
-        check_row(row)
+        row = storable_row(data)  # refuses, naming the key, what the store could not read back
         row["_step"] = row_step
         with self._lock:
             self._rows.append(row)

@@ -109,13 +109,15 @@ def loads_many(texts: list[str | None]) -> list[Any]:
 
 
 def sweep_dict(row: Any) -> dict:
-    """A sweep dict from a ``sweeps`` row."""
+    """A sweep dict from a ``sweeps`` row (a damaged config reads as ``{}``: one sweep's cells,
+    never the whole listing)."""
+    config = from_json(row.config)
     return {
         "id": row.id,
         "name": row.name,
         "project": row.project,
         "entity": row.entity,
-        "config": from_json(row.config),
+        "config": config if isinstance(config, dict) else {},
         "state": row.state,
         "created": row.created,
         "updated": row.updated,
