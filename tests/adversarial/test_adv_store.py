@@ -185,3 +185,30 @@ def test_passwords_never_show(url, capsys):
     assert SECRET not in out + err and "***" not in url
     # the pickle sent to workers keeps the URL (documented): it must still connect there
     assert pickle.loads(pickle.dumps(store)).url == store.url
+
+
+@pytest.mark.postgres
+def test_secrets_in_the_query_never_show_on_a_real_server(pg_url, tmp_path, capsys):
+    # before: store.engine_url (and any SQLAlchemy message quoting it) printed ?password= and
+    # ?sslpassword= in clear; the CLI and the agent command were already masked
+    from sqlalchemy.engine import make_url
+
+    real = make_url(pg_url)
+    ssl_secret = "ssl-" + uuid.uuid4().hex[:8]
+    url = (
+        real.set(password=None)
+        .update_query_dict({"password": real.password, "sslpassword": ssl_secret})
+        .render_as_string(hide_password=False)
+    )
+    store = Store(url)
+    for shown in (str(store.engine_url), repr(store.engine_url), repr(store), str(store)):
+        assert real.password not in shown and ssl_secret not in shown, shown
+    sid = sweepnb.sweep(CFG, store=url)  # the secrets still reach the server
+    sweepnb.agent(sid, lambda: sweepnb.log({"loss": 1.0}), count=2, store=url)
+    assert cli_main(["show", sid, "--store", url]) == 0
+    with pytest.raises(SweepnbError) as caught:
+        store._read(lambda conn: conn.exec_driver_sql("SELECT no_such_column"))
+    out, err = capsys.readouterr()
+    for text in (out, err, str(caught.value), agent_command(sid, url)):
+        assert real.password not in text and ssl_secret not in text
+    assert "finished" in out
