@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from sweepnb.errors import StoreError, SweepnbWarning, SweepNotFound
+from sweepnb.store.files import private_dir
 
 __all__ = [
     "Database",
@@ -226,9 +227,10 @@ def read_only_message(path: Path) -> str:
 
 
 def _create_sqlite_file(path: Path) -> None:
-    """Make the store's folder (0700) and an empty database file (0600) whatever the umask:
-    a store may hold secrets in its configs. SQLite gives its -wal/-shm files the same mode."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Make the store's folder (0700, and any missing parent) and an empty database file (0600)
+    whatever the umask: a store may hold secrets in its configs. SQLite gives its -wal/-shm
+    files the database's mode."""
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:

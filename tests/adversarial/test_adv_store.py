@@ -51,6 +51,24 @@ def test_a_new_store_is_private_whatever_the_umask(tmp_path):
     assert mode(files) == 0o700
 
 
+def test_missing_parent_folders_are_private_too(tmp_path, monkeypatch):
+    # before: mkdir(parents=True) made the parents 0777 under umask 000 (the last folder alone
+    # was 0700): a PostgreSQL store's ./.sweepnb/ beside its files folder, a new project folder
+    monkeypatch.chdir(tmp_path)
+    old = os.umask(0)
+    try:
+        Store(f"sqlite:///{tmp_path}/new/project/.sweepnb/sweeps.db").list_sweeps()
+        files = files_dir("postgresql://me@db.example/sweeps", create=True)
+        monkeypatch.setenv("SWEEPNB_FILES", str(tmp_path / "shared" / "run-files"))
+        shared = files_dir("postgresql://me@db.example/sweeps", create=True)
+    finally:
+        os.umask(old)
+    assert files == tmp_path / ".sweepnb" / "files"
+    for folder in ("new", "new/project", "new/project/.sweepnb", ".sweepnb", ".sweepnb/files"):
+        assert mode(tmp_path / folder) == 0o700, folder
+    assert mode(shared) == mode(shared.parent) == 0o700
+
+
 # -- read-only commands never create a store ----------------------------------------------------
 
 
