@@ -18,7 +18,7 @@ import pytest
 import sweepnb
 from sweepnb.cli import agent_command
 from sweepnb.cli import main as cli_main
-from sweepnb.errors import SweepnbError
+from sweepnb.errors import SweepnbError, SweepNotFound
 from sweepnb.store import Store, StoreMissing
 from sweepnb.store.db import mask_url
 from sweepnb.store.files import files_dir
@@ -94,6 +94,24 @@ def test_python_reads_never_create_a_store(tmp_path):
     with pytest.raises(StoreMissing):
         sweepnb.best_run("abcd1234", store=str(db))
     assert not (tmp_path / "missing").exists()
+
+
+def test_the_wandb_api_and_the_dashboard_never_create_a_store(tmp_path, monkeypatch):
+    # before: Api() and Dashboard() opened their store for writing: a dashboard on a mistyped
+    # path made nonexistent/dir/x.db, and Api() in a fresh folder made ./.sweepnb/sweeps.db
+    from sweepnb.compat.api import Api
+    from sweepnb.notebook.dashboard import Dashboard
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SWEEPNB_STORE", raising=False)
+    db = tmp_path / "nonexistent" / "dir" / "x.db"
+    with pytest.raises(StoreMissing, match="no store at"):
+        Dashboard("abcd1234", f"sqlite:///{db}")
+    with pytest.raises(SweepNotFound, match="no sweep 'abcd1234'"):
+        Api().sweep("abcd1234")
+    with pytest.raises(StoreMissing, match="no store at"):
+        Api(store=str(db)).runs("me/demo")
+    assert not (tmp_path / "nonexistent").exists() and not (tmp_path / ".sweepnb").exists()
 
 
 def _mount_tmpfs(where: Path) -> bool:
