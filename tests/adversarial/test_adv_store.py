@@ -248,3 +248,12 @@ def test_secrets_in_the_query_never_show_on_a_real_server(pg_url, tmp_path, caps
     for text in (out, err, str(caught.value), agent_command(sid, url)):
         assert real.password not in text and ssl_secret not in text
     assert "finished" in out
+
+
+@pytest.mark.parametrize("command", ["show", "export", "agent"])
+def test_a_store_url_given_as_the_sweep_id_is_not_echoed(command, capsys):
+    # before: the sweep-id error quoted the whole argument, password included
+    url = f"postgresql://me:{SECRET}@db.example/sweeps?sslpassword={SECRET}"
+    assert cli_main([command, url]) == 2
+    err = capsys.readouterr().err
+    assert SECRET not in err and "me:***@db.example" in err and "--store" in err
