@@ -86,7 +86,7 @@ class Run(WandbRun):
         self._changed = False  # config or info changed since the last write
         self._info: dict[str, Any] = {}
         self._metrics = MetricSummaries()
-        self.summary: dict[str, Any] = Summary()
+        self._summary = Summary()
         self.metric = Metric.of({"metric": metric}) if metric else None
         self.state = "running"
         self.stop_reason: Any = None
@@ -186,6 +186,18 @@ class Run(WandbRun):
             self.on_log(self, row)
         if self.stop_reason is not None:
             raise RunStopped(reason_text(self.stop_reason))
+
+    @property
+    def summary(self) -> Summary:
+        """The run's summary: ``run.summary["acc"] = 0.9``, values checked as ``log()``'s are."""
+        return self._summary
+
+    @summary.setter
+    def summary(self, value: Mapping[str, Any]) -> None:
+        # replacing the whole summary checks its values too (a plain dict would skip the checks)
+        summary = Summary()
+        summary.update(value)
+        self._summary = summary
 
     def _update_summary(self, row: dict) -> None:
         now = time.time()

@@ -216,3 +216,25 @@ def test_the_dashboard_renders_a_damaged_sweep(damaged_config):
     board = Dashboard(sid, url)
     bundle = board.render(*board.poll())
     assert sid in bundle["text/plain"]
+
+
+def test_replacing_the_whole_summary_checks_its_values(tmp_path):
+    # before: run.summary = {...} put a plain dict in place: 10**400 was written unchecked and
+    # read back as None
+    url = f"sqlite:///{tmp_path}/s.db"
+    sid = sweepnb.sweep(CFG, store=url)
+
+    def train():
+        run = sweepnb.init()
+        sweepnb.log({"loss": 1.0})
+        with pytest.raises(ValueError, match=r"summary: 'huge' is an integer"):
+            run.summary = {"huge": 10**400}
+        run.summary = {"loss": 0.5, "acc": np.float32(0.75)}
+        run.summary["later"] = 1
+        with pytest.raises(ValueError, match=r"summary: 'big'"):
+            run.summary["big"] = 10**400
+
+    run_one(url, sid, train)
+    (run,) = Store(url).get_runs(sid)
+    assert run["state"] == "finished" and "huge" not in run["summary"]
+    assert run["summary"]["acc"] == 0.75 and run["summary"]["later"] == 1
