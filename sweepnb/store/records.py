@@ -32,10 +32,12 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 def _json_default(value: Any) -> Any:
     # numpy scalars / arrays and other array-likes: plain Python values, never pickles
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
+    for convert in ("tolist", "item"):
+        if hasattr(value, convert):
+            plain = getattr(value, convert)()
+            # a long double's tolist() is itself: converting again would recurse forever
+            if type(plain) is not type(value):
+                return plain
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"value of type {type(value).__name__} is not JSON-serialisable")

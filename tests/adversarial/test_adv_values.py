@@ -238,3 +238,25 @@ def test_replacing_the_whole_summary_checks_its_values(tmp_path):
     (run,) = Store(url).get_runs(sid)
     assert run["state"] == "finished" and "huge" not in run["summary"]
     assert run["summary"]["acc"] == 0.75 and run["summary"]["later"] == 1
+
+
+def test_a_value_the_store_cannot_encode_fails_its_run_never_the_agent(tmp_path):
+    # before: the JSON encoder turned a long double into itself forever: a RecursionError
+    # escaped sweepnb.agent() and the agent's other runs never started
+    url = f"sqlite:///{tmp_path}/s.db"
+    sid = sweepnb.sweep(CFG, store=url)
+    calls = []
+
+    def train():
+        run = sweepnb.init()
+        calls.append(run.id)
+        sweepnb.log({"loss": 1.0})
+        if len(calls) == 1:
+            run.config.update({"precise": np.longdouble(2)})  # the config is not checked early
+
+    sweepnb.agent(sid, train, count=2, store=url)
+    runs = Store(url).get_runs(sid)
+    assert len(calls) == 2
+    assert sorted(r["state"] for r in runs) == ["failed", "finished"]
+    (failed,) = [r for r in runs if r["state"] == "failed"]
+    assert "longdouble is not JSON-serialisable" in failed["error"]
