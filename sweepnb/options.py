@@ -43,9 +43,14 @@ def parse_sweep_id(sweep_id: str) -> str:
         raise SweepnbError(f"sweep id must be a non-empty string, not {sweep_id!r}")
     parts = sweep_id.strip().split("/")
     if len(parts) > 3 or not all(_ID_PART.fullmatch(part) for part in parts):
+        shown = repr(sweep_id)
+        if "://" in sweep_id:  # a store URL given as the sweep id: never echo its password
+            from sweepnb.store.db import mask_url
+
+            shown = f"{mask_url(sweep_id.strip())!r}, a store URL (give it as --store)"
         raise SweepnbError(
             f"expected a sweep id like ID, project/ID or entity/project/ID (letters, digits, "
-            f"'-', '_', '.'; no empty, '.' or '..' parts), got {sweep_id!r}"
+            f"'-', '_', '.'; no empty, '.' or '..' parts), got {shown}"
         )
     return parts[-1]
 

@@ -65,7 +65,7 @@ class Api:
         if overrides is not None and not isinstance(overrides, Mapping):
             raise TypeError(f"overrides: expected a dict, got {type(overrides).__name__}")
         self.settings = {"entity": None, "project": None, "base_url": None, **(overrides or {})}
-        self.store = open_store(store)
+        self.store = open_store(store, create=False)  # reading never creates a store
 
     def __repr__(self) -> str:
         return f"<sweepnb Api on {self.store.display_url}>"

@@ -166,7 +166,7 @@ class Dashboard:
         from sweepnb.store import open_store
 
         self.sweep_id = sweep_id
-        self.store = open_store(store)
+        self.store = open_store(store, create=False)  # never creates a store
         self.refresh_interval = float(refresh)
         self.count = count
         self.top = top

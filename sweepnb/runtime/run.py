@@ -29,7 +29,7 @@ from sweepnb.errors import RunStopped, StoreError, SweepnbError, SweepnbWarning
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
 from sweepnb.runtime.run_wandb import INFO_KEYS, MetricDefinition, MetricSummaries, WandbRun
-from sweepnb.runtime.values import Summary, check_row, plain
+from sweepnb.runtime.values import Summary, storable_row
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
 ERROR_TAIL = MAX_ERROR_CHARS  # characters of a traceback kept with a failed run (the store's bound)
@@ -87,7 +87,7 @@ class Run(WandbRun):
         self._changed = False  # config or info changed since the last write
         self._info: dict[str, Any] = {}
         self._metrics = MetricSummaries()
-        self.summary: dict[str, Any] = Summary()
+        self._summary = Summary()
         self.metric = Metric.of({"metric": metric}) if metric else None
         self.state = "running"
         self.stop_reason: Any = None
@@ -175,8 +175,7 @@ class Run(WandbRun):
             from sweepnb.compat.media_files import to_history_values
 
             data = to_history_values(self, data, row_step)
-        row = {str(k): plain(v) for k, v in data.items()}
-        check_row(row)
+        row = storable_row(data)  # refuses, naming the key, what the store could not read back
         row["_step"] = row_step
         with self._lock:
             self._rows.append(row)
@@ -188,6 +187,18 @@ class Run(WandbRun):
             self.on_log(self, row)
         if self.stop_reason is not None:
             raise RunStopped(reason_text(self.stop_reason))
+
+    @property
+    def summary(self) -> Summary:
+        """The run's summary: ``run.summary["acc"] = 0.9``, values checked as ``log()``'s are."""
+        return self._summary
+
+    @summary.setter
+    def summary(self, value: Mapping[str, Any]) -> None:
+        # replacing the whole summary checks its values too (a plain dict would skip the checks)
+        summary = Summary()
+        summary.update(value)
+        self._summary = summary
 
     def _update_summary(self, row: dict) -> None:
         now = time.time()

@@ -7,20 +7,27 @@ accepted                      stored as
 ``float``                     itself; NaN and +/-inf as the JSON tokens ``NaN``/``Infinity``
                               (read back as floats; metric readings skip them, like W&B)
 ``int`` that fits a float     itself (``abs(x) < 2**1024``)
-numpy scalars, 0-d arrays     the Python value (then the rules above)
-arrays, lists, tuples, dicts  lists and dicts of accepted values, any depth
+numpy scalars, 0-d arrays     the Python value (then the rules above); a numpy float wider
+                              than a float (``float128``) as the nearest float, if finite
+arrays, lists, tuples        lists of accepted values, any depth (to ``MAX_DEPTH``)
+dicts                         dicts with ``str(key)`` keys and accepted values
 media (``Image``, ``Table``)  a reference to the files written (``sweepnb.compat.media``)
 ============================  ==========================================================
 
-Anything else is refused when it is logged, with a ``ValueError`` (a number out of range) or a
-``TypeError`` (an object) naming the key, so a value that could not be read back never
+Anything else (``10**400``, ``complex``, ``bytes``, a ``set``, ``Decimal``, ``datetime``, a
+``Path`` or any object without a JSON form) is refused when it is logged, with a ``ValueError`` (a number out of range,
+nesting too deep) or a ``TypeError`` (an object) naming the key, so a value that could not be read back never
 reaches the store. The run is not failed by the refusal unless the caller lets it propagate.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
+
+MAX_DEPTH = 100  # nesting levels a logged value may have (deeper is refused, never a crash)
+_PLAIN = (str, bool, float, type(None))
 
 
 def _digits(value: int) -> int:
@@ -28,29 +35,57 @@ def _digits(value: int) -> int:
     return int(value.bit_length() * 0.30103) + 1
 
 
-def check_value(key: str, value: Any, what: str = "log()") -> None:
-    """Raise ``ValueError`` naming ``key`` if ``value`` (a plain value, after numpy/media
-    conversion) holds an int too large for a float, at any depth."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value.bit_length() > 1023 and abs(value) >= 2**1024:
+def storable(key: str, value: Any, what: str = "log()", depth: int = 0) -> Any:
+    """``value`` as the plain JSON-able value the store keeps, or a ``ValueError``/``TypeError``
+    naming ``key`` (``"batch/loss"`` inside a dict) for a value it could not read back.
+
+    >>> storable("acc", __import__("numpy").float32(0.5))
+    0.5
+    """
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, int):
+        if abs(value) >= 2**1024:
             raise ValueError(
                 f"{what}: {key!r} is an integer of about {_digits(value)} digits, too large "
                 "for a float (the store keeps numbers as floats); log float(x), or str(x) to "
                 "keep every digit"
             )
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            check_value(f"{key}/{k}", v, what)
-    elif isinstance(value, (list, tuple)):
-        for n, v in enumerate(value):
-            check_value(f"{key}/{n}", v, what)
+        return int(value)  # an int subclass (IntEnum...) as a plain int
+    if depth >= MAX_DEPTH:
+        top = key.split("/", 1)[0]
+        raise ValueError(f"{what}: {top!r} is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, Mapping):
+        return {str(k): storable(f"{key}/{k}", v, what, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(f"{key}/{n}", v, what, depth + 1) for n, v in enumerate(value)]
+    return _array_like(key, value, what, depth)
 
 
-def check_row(row: Mapping[str, Any], what: str = "log()") -> None:
-    """``check_value`` for every key of a history row or summary update."""
-    for key, value in row.items():
-        if not isinstance(value, (str, float, bool)) and value is not None:
-            check_value(str(key), value, what)
+def _array_like(key: str, value: Any, what: str, depth: int) -> Any:
+    """numpy (torch, jax...) scalars and arrays through ``item()``/``tolist()``."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind == "f" and getattr(value, "ndim", 1) == 0:
+        number = float(value)  # float128 keeps its own type through item(): narrow it
+        if math.isfinite(number) or math.isnan(number) or value in (math.inf, -math.inf):
+            return number  # fits, or was NaN/inf in its own precision too
+        raise ValueError(f"{what}: {key!r} is {value!r}, too large for a float")
+    converted = value
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        converted = value.item()
+    elif hasattr(value, "tolist"):
+        converted = value.tolist()
+    if converted is value or type(converted) is type(value) or kind == "c":
+        raise TypeError(
+            f"{what}: {key!r} is of type {type(value).__name__}, which the store cannot keep; log a "
+            "number, a string, a list or dict of them, or a media object"
+        )
+    return storable(key, converted, what, depth + 1)
+
+
+def storable_row(row: Mapping[Any, Any], what: str = "log()") -> dict[str, Any]:
+    """:func:`storable` for every key of a history row or summary update."""
+    return {str(key): storable(str(key), value, what) for key, value in row.items()}
 
 
 class Summary(dict):
@@ -61,32 +96,12 @@ class Summary(dict):
     """
 
     def __setitem__(self, key: str, value: Any) -> None:
-        value = plain(value)
-        check_value(str(key), value, "summary")
-        super().__setitem__(key, value)
+        super().__setitem__(key, storable(str(key), value, "summary"))
 
     def update(self, *args: Any, **kw: Any) -> None:
-        items = dict(*args, **kw)
-        items = {k: plain(v) for k, v in items.items()}
-        check_row(items, "summary")
-        super().update(items)
+        super().update(storable_row(dict(*args, **kw), "summary"))
 
     def setdefault(self, key: str, default: Any = None) -> Any:
         if key not in self:
             self[key] = default
         return self[key]
-
-
-def plain(value: Any) -> Any:
-    """numpy scalars/arrays and other number-likes to plain Python (the store takes JSON)."""
-    if isinstance(value, (str, bool, int, float)) or value is None:
-        return value
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return str(value)

@@ -126,7 +126,7 @@ def masked(store: Any, exc: BaseException) -> str:
     if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
         exc = exc.orig
     text = str(exc).strip()
-    for password in passwords(store.engine_url):
+    for password in passwords(store.url):
         text = text.replace(password, "***")
     return text
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from sweepnb.errors import StoreError, SweepnbWarning, SweepNotFound
+from sweepnb.store.files import private_dir
 
 __all__ = [
     "Database",
@@ -30,6 +31,7 @@ __all__ = [
     "mask_url",
     "passwords",
     "resolve_url",
+    "split_secrets",
     "sqlalchemy_url",
 ]
 
@@ -147,9 +149,10 @@ def _check_postgres_url(rest: str) -> None:
 SECRET_PARAMETERS = ("password", "sslpassword")
 
 
-def passwords(url: URL) -> list[str]:
+def passwords(url: URL | str) -> list[str]:
     """Every password in ``url`` (user part and ``?password=``/``?sslpassword=``), to cut out of
     driver messages."""
+    url = make_url(url) if isinstance(url, str) else url
     found = [str(url.password)] if url.password else []
     for name in SECRET_PARAMETERS:
         query = url.query.get(name)
@@ -176,6 +179,24 @@ def sqlalchemy_url(url: str) -> URL:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
+
+
+def split_secrets(url: URL) -> tuple[URL, dict[str, str]]:
+    """``url`` with no secret left in its query, and the driver arguments that carry them.
+
+    ``?password=`` moves to the user part (which SQLAlchemy masks whenever a URL is printed);
+    the other secret parameters (``?sslpassword=``) go to the driver beside the URL, so printing
+    the engine's URL, or an error quoting it, never shows them.
+    """
+    query = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items() if v}
+    secrets = {name: query[name] for name in SECRET_PARAMETERS if name in query}
+    if not secrets:
+        return url, {}
+    url = url.difference_update_query(secrets)
+    password = secrets.pop("password", None)
+    if password is not None:  # libpq: the query's password wins over the user part's
+        url = url.set(password=password)
+    return url, secrets
 
 
 class _PassingOpenError(Exception):
@@ -206,9 +227,10 @@ def read_only_message(path: Path) -> str:
 
 
 def _create_sqlite_file(path: Path) -> None:
-    """Make the store's folder (0700) and an empty database file (0600) whatever the umask:
-    a store may hold secrets in its configs. SQLite gives its -wal/-shm files the same mode."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Make the store's folder (0700, and any missing parent) and an empty database file (0600)
+    whatever the umask: a store may hold secrets in its configs. SQLite gives its -wal/-shm
+    files the database's mode."""
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
@@ -253,14 +275,17 @@ def _sqlite_engine(url: URL, *, create: bool = True) -> Engine:
     return engine
 
 
-def create_engine(url: URL, *, create: bool = True) -> Engine:
+def create_engine(
+    url: URL, *, create: bool = True, secrets: dict[str, str] | None = None
+) -> Engine:
     """A SQLAlchemy engine for this process: SQLite in WAL with a busy timeout, or PostgreSQL.
 
     With ``create=False`` a SQLite file that does not exist raises :class:`StoreMissing`.
+    ``secrets`` are driver arguments kept out of the URL (:func:`split_secrets`).
     """
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, create=create)
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=dict(secrets or {}))
 
 
 class Database:
@@ -274,7 +299,7 @@ class Database:
         self.url: str = resolve_url(url)
         self.create = create  # False: read-only use never creates a SQLite store
         self.display_url: str = mask_url(self.url)
-        self._sa_url = sqlalchemy_url(self.url)
+        self._sa_url, self._secrets = split_secrets(sqlalchemy_url(self.url))
         self._engine_obj: Engine | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -286,7 +311,9 @@ class Database:
 
     @property
     def engine_url(self) -> URL:
-        """The SQLAlchemy URL (driver spelled out; its repr masks the password)."""
+        """The SQLAlchemy URL (driver spelled out; printed, it masks the password). A
+        ``?password=`` is in its user part; an ``?sslpassword=`` is not in it at all (it goes to
+        the driver aside: give it as ``connect_args`` if you open your own engine)."""
         return self._sa_url
 
     @property
@@ -339,7 +366,7 @@ class Database:
     def _open_engine_once(self) -> Engine:
         engine = None
         try:
-            engine = create_engine(self._sa_url, create=self.create)
+            engine = create_engine(self._sa_url, create=self.create, secrets=self._secrets)
             self.prepare(engine)
         except (StoreError, sa.exc.SQLAlchemyError, OSError) as exc:
             if engine is not None:
@@ -357,7 +384,7 @@ class Database:
         if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
             exc = exc.orig  # the driver's own message, without SQLAlchemy's SQL/background text
         text = str(exc).strip()
-        for password in passwords(self._sa_url):
+        for password in passwords(self.url):
             text = text.replace(password, "***")
         return text
 

@@ -32,5 +32,13 @@ def files_dir(store: Any, *, create: bool = False) -> Path:
         else:
             folder = Path(".sweepnb", "files").absolute()
     if create:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(folder)
     return folder
+
+
+def private_dir(folder: Path) -> None:
+    """Make ``folder`` and every missing parent with mode 0700 whatever the umask (a store and
+    its files may hold secrets; ``mkdir(parents=True)`` gives parents the umask's mode)."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)

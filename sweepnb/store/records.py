@@ -32,10 +32,12 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 def _json_default(value: Any) -> Any:
     # numpy scalars / arrays and other array-likes: plain Python values, never pickles
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
+    for convert in ("tolist", "item"):
+        if hasattr(value, convert):
+            plain = getattr(value, convert)()
+            # a long double's tolist() is itself: converting again would recurse forever
+            if type(plain) is not type(value):
+                return plain
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"value of type {type(value).__name__} is not JSON-serialisable")
@@ -109,13 +111,15 @@ def loads_many(texts: list[str | None]) -> list[Any]:
 
 
 def sweep_dict(row: Any) -> dict:
-    """A sweep dict from a ``sweeps`` row."""
+    """A sweep dict from a ``sweeps`` row (a damaged config reads as ``{}``: one sweep's cells,
+    never the whole listing)."""
+    config = from_json(row.config)
     return {
         "id": row.id,
         "name": row.name,
         "project": row.project,
         "entity": row.entity,
-        "config": from_json(row.config),
+        "config": config if isinstance(config, dict) else {},
         "state": row.state,
         "created": row.created,
         "updated": row.updated,

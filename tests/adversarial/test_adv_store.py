@@ -18,7 +18,7 @@ import pytest
 import sweepnb
 from sweepnb.cli import agent_command
 from sweepnb.cli import main as cli_main
-from sweepnb.errors import SweepnbError
+from sweepnb.errors import SweepnbError, SweepNotFound
 from sweepnb.store import Store, StoreMissing
 from sweepnb.store.db import mask_url
 from sweepnb.store.files import files_dir
@@ -51,6 +51,24 @@ def test_a_new_store_is_private_whatever_the_umask(tmp_path):
     assert mode(files) == 0o700
 
 
+def test_missing_parent_folders_are_private_too(tmp_path, monkeypatch):
+    # before: mkdir(parents=True) made the parents 0777 under umask 000 (the last folder alone
+    # was 0700): a PostgreSQL store's ./.sweepnb/ beside its files folder, a new project folder
+    monkeypatch.chdir(tmp_path)
+    old = os.umask(0)
+    try:
+        Store(f"sqlite:///{tmp_path}/new/project/.sweepnb/sweeps.db").list_sweeps()
+        files = files_dir("postgresql://me@db.example/sweeps", create=True)
+        monkeypatch.setenv("SWEEPNB_FILES", str(tmp_path / "shared" / "run-files"))
+        shared = files_dir("postgresql://me@db.example/sweeps", create=True)
+    finally:
+        os.umask(old)
+    assert files == tmp_path / ".sweepnb" / "files"
+    for folder in ("new", "new/project", "new/project/.sweepnb", ".sweepnb", ".sweepnb/files"):
+        assert mode(tmp_path / folder) == 0o700, folder
+    assert mode(shared) == mode(shared.parent) == 0o700
+
+
 # -- read-only commands never create a store ----------------------------------------------------
 
 
@@ -76,6 +94,24 @@ def test_python_reads_never_create_a_store(tmp_path):
     with pytest.raises(StoreMissing):
         sweepnb.best_run("abcd1234", store=str(db))
     assert not (tmp_path / "missing").exists()
+
+
+def test_the_wandb_api_and_the_dashboard_never_create_a_store(tmp_path, monkeypatch):
+    # before: Api() and Dashboard() opened their store for writing: a dashboard on a mistyped
+    # path made nonexistent/dir/x.db, and Api() in a fresh folder made ./.sweepnb/sweeps.db
+    from sweepnb.compat.api import Api
+    from sweepnb.notebook.dashboard import Dashboard
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SWEEPNB_STORE", raising=False)
+    db = tmp_path / "nonexistent" / "dir" / "x.db"
+    with pytest.raises(StoreMissing, match="no store at"):
+        Dashboard("abcd1234", f"sqlite:///{db}")
+    with pytest.raises(SweepNotFound, match="no sweep 'abcd1234'"):
+        Api().sweep("abcd1234")
+    with pytest.raises(StoreMissing, match="no store at"):
+        Api(store=str(db)).runs("me/demo")
+    assert not (tmp_path / "nonexistent").exists() and not (tmp_path / ".sweepnb").exists()
 
 
 def _mount_tmpfs(where: Path) -> bool:
@@ -185,3 +221,39 @@ def test_passwords_never_show(url, capsys):
     assert SECRET not in out + err and "***" not in url
     # the pickle sent to workers keeps the URL (documented): it must still connect there
     assert pickle.loads(pickle.dumps(store)).url == store.url
+
+
+@pytest.mark.postgres
+def test_secrets_in_the_query_never_show_on_a_real_server(pg_url, tmp_path, capsys):
+    # before: store.engine_url (and any SQLAlchemy message quoting it) printed ?password= and
+    # ?sslpassword= in clear; the CLI and the agent command were already masked
+    from sqlalchemy.engine import make_url
+
+    real = make_url(pg_url)
+    ssl_secret = "ssl-" + uuid.uuid4().hex[:8]
+    url = (
+        real.set(password=None)
+        .update_query_dict({"password": real.password, "sslpassword": ssl_secret})
+        .render_as_string(hide_password=False)
+    )
+    store = Store(url)
+    for shown in (str(store.engine_url), repr(store.engine_url), repr(store), str(store)):
+        assert real.password not in shown and ssl_secret not in shown, shown
+    sid = sweepnb.sweep(CFG, store=url)  # the secrets still reach the server
+    sweepnb.agent(sid, lambda: sweepnb.log({"loss": 1.0}), count=2, store=url)
+    assert cli_main(["show", sid, "--store", url]) == 0
+    with pytest.raises(SweepnbError) as caught:
+        store._read(lambda conn: conn.exec_driver_sql("SELECT no_such_column"))
+    out, err = capsys.readouterr()
+    for text in (out, err, str(caught.value), agent_command(sid, url)):
+        assert real.password not in text and ssl_secret not in text
+    assert "finished" in out
+
+
+@pytest.mark.parametrize("command", ["show", "export", "agent"])
+def test_a_store_url_given_as_the_sweep_id_is_not_echoed(command, capsys):
+    # before: the sweep-id error quoted the whole argument, password included
+    url = f"postgresql://me:{SECRET}@db.example/sweeps?sslpassword={SECRET}"
+    assert cli_main([command, url]) == 2
+    err = capsys.readouterr().err
+    assert SECRET not in err and "me:***@db.example" in err and "--store" in err

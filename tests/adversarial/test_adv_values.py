@@ -144,3 +144,119 @@ def test_dashboard_data_reads_a_damaged_sweep(damaged):
     assert len(frame) == 5
     assert plotdata is not None
     json.dumps([r["summary"] for r in runs])  # plain values all the way down
+
+
+def test_a_numpy_long_double_is_logged_as_a_float_and_one_beyond_float_range_refused(tmp_path):
+    # before: item() of a long double is a long double, so it passed log() and the end write
+    # recursed forever in the JSON encoder: a RecursionError escaped sweepnb.agent()
+    url = f"sqlite:///{tmp_path}/s.db"
+    sid = sweepnb.sweep(CFG, store=url)
+
+    def train():
+        sweepnb.init()
+        with pytest.raises(ValueError, match=r"log\(\): 'big' is .*too large for a float"):
+            sweepnb.log({"big": np.longdouble("1e4000")})
+        sweepnb.log({"loss": np.longdouble(0.5), "inf": np.longdouble("-inf")})
+
+    run_one(url, sid, train)
+    (run,) = Store(url).get_runs(sid)
+    assert run["state"] == "finished"
+    assert run["summary"]["loss"] == 0.5 and type(run["summary"]["loss"]) is float
+    assert run["summary"]["inf"] == -math.inf and "big" not in run["summary"]
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (object(), r"summary: 'note' is of type object"),
+        (1j, r"summary: 'note' is of type complex"),
+        ({"a": {1, 2}}, r"summary: 'note/a' is of type set"),
+    ],
+)
+def test_summary_refuses_an_object_without_a_json_form_naming_the_key(tmp_path, value, message):
+    # before: the summary kept the object's repr text ("<object object at 0x...>")
+    url = f"sqlite:///{tmp_path}/s.db"
+    sid = sweepnb.sweep(CFG, store=url)
+
+    def train():
+        run = sweepnb.init()
+        with pytest.raises(TypeError, match=message):
+            run.summary["note"] = value
+        with pytest.raises(TypeError, match=message):
+            run.summary.update({"note": value})
+        sweepnb.log({"loss": 1.0})
+
+    run_one(url, sid, train)
+    (run,) = Store(url).get_runs(sid)
+    assert run["state"] == "finished" and "note" not in run["summary"]
+
+
+@pytest.fixture
+def damaged_config(damaged, tmp_path):
+    url, sid = damaged
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        conn.execute("UPDATE sweeps SET config=? WHERE id=?", ("{broken", sid))
+    return url, sid
+
+
+def test_a_damaged_sweep_config_costs_its_cells_never_the_command(damaged_config, capsys):
+    # before: export and runs() raised AttributeError ('NoneType' object has no attribute 'get')
+    url, sid = damaged_config
+    assert Store(url).get_sweep(sid)["config"] == {}
+    assert len(sweepnb.runs(sid, store=url)) == 5
+    for args in (["ls"], ["show", sid], ["export", sid], ["export", sid, "--format", "json"]):
+        assert cli_main([*args, "--store", url]) == 0, args
+    assert sid in capsys.readouterr().out
+
+
+def test_the_dashboard_renders_a_damaged_sweep(damaged_config):
+    from sweepnb.notebook.dashboard import Dashboard
+
+    url, sid = damaged_config
+    board = Dashboard(sid, url)
+    bundle = board.render(*board.poll())
+    assert sid in bundle["text/plain"]
+
+
+def test_replacing_the_whole_summary_checks_its_values(tmp_path):
+    # before: run.summary = {...} put a plain dict in place: 10**400 was written unchecked and
+    # read back as None
+    url = f"sqlite:///{tmp_path}/s.db"
+    sid = sweepnb.sweep(CFG, store=url)
+
+    def train():
+        run = sweepnb.init()
+        sweepnb.log({"loss": 1.0})
+        with pytest.raises(ValueError, match=r"summary: 'huge' is an integer"):
+            run.summary = {"huge": 10**400}
+        run.summary = {"loss": 0.5, "acc": np.float32(0.75)}
+        run.summary["later"] = 1
+        with pytest.raises(ValueError, match=r"summary: 'big'"):
+            run.summary["big"] = 10**400
+
+    run_one(url, sid, train)
+    (run,) = Store(url).get_runs(sid)
+    assert run["state"] == "finished" and "huge" not in run["summary"]
+    assert run["summary"]["acc"] == 0.75 and run["summary"]["later"] == 1
+
+
+def test_a_value_the_store_cannot_encode_fails_its_run_never_the_agent(tmp_path):
+    # before: the JSON encoder turned a long double into itself forever: a RecursionError
+    # escaped sweepnb.agent() and the agent's other runs never started
+    url = f"sqlite:///{tmp_path}/s.db"
+    sid = sweepnb.sweep(CFG, store=url)
+    calls = []
+
+    def train():
+        run = sweepnb.init()
+        calls.append(run.id)
+        sweepnb.log({"loss": 1.0})
+        if len(calls) == 1:
+            run.config.update({"precise": np.longdouble(2)})  # the config is not checked early
+
+    sweepnb.agent(sid, train, count=2, store=url)
+    runs = Store(url).get_runs(sid)
+    assert len(calls) == 2
+    assert sorted(r["state"] for r in runs) == ["failed", "finished"]
+    (failed,) = [r for r in runs if r["state"] == "failed"]
+    assert "longdouble is not JSON-serialisable" in failed["error"]
