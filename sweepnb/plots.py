@@ -7,6 +7,8 @@ The data step lives in ``sweepnb.analysis.plotdata`` (no matplotlib), the drawin
 """
 
 from sweepnb.analysis.draw import (
+    compare,
+    draw_compare,
     draw_history,
     draw_importance,
     draw_learning_curves,
@@ -19,11 +21,13 @@ from sweepnb.analysis.draw import (
     scatter,
 )
 from sweepnb.analysis.plotdata import (
+    CompareData,
     CurvesData,
     HistoryData,
     ImportanceData,
     ParallelData,
     ScatterData,
+    compare_data,
     history_data,
     importance_data,
     learning_curves_data,
@@ -32,11 +36,15 @@ from sweepnb.analysis.plotdata import (
 )
 
 __all__ = [
+    "CompareData",
     "CurvesData",
     "HistoryData",
     "ImportanceData",
     "ParallelData",
     "ScatterData",
+    "compare",
+    "compare_data",
+    "draw_compare",
     "draw_history",
     "draw_importance",
     "draw_learning_curves",

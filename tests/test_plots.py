@@ -443,3 +443,28 @@ def test_a_list_value_reads_the_same_in_the_importance_table_and_on_the_chart_ax
     assert axis.name == "layers"
     assert table_value in axis.labels
     assert plots.scatter_data(df, cfg).panels[0].labels == axis.labels
+
+
+def test_compare_draws_each_sweeps_best_so_far(tmp_path):
+    import sweepnb
+
+    url = str(tmp_path / "c.db")
+    cfg = {
+        "method": "random",
+        "metric": {"name": "acc", "goal": "maximize"},
+        "parameters": {"x": {"min": 0.0, "max": 1.0}},
+    }
+    ids = [sweepnb.sweep({**cfg, "method": m}, store=url) for m in ("random", "bayes")]
+    for sid in ids:
+        sweepnb.agent(
+            sid, lambda: sweepnb.log({"acc": 1 - (sweepnb.config.x - 0.3) ** 2}), count=5, store=url
+        )
+    fig = sweepnb.plots.compare(ids, store=url)
+    (ax,) = fig.axes
+    assert len(ax.get_lines()) == 2
+    for line, sid in zip(ax.get_lines(), ids):
+        best = max(r["summary"]["acc"] for r in sweepnb.store.Store(url).get_runs(sid))
+        assert line.get_ydata()[-1] == pytest.approx(best)
+    assert [t.get_text().split(" ")[0] for t in ax.get_legend().get_texts()] == ["random", "bayes"]
+    data = sweepnb.plots.compare_data({"a": sweepnb.runs(ids[0], store=url)}, cfg)
+    assert list(data.curves) == ["a"] and np.all(np.diff(data.curves["a"][1]) >= 0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,11 +25,13 @@ from matplotlib.ticker import LogLocator, NullLocator
 
 from sweepnb.analysis.plotdata import (
     STATE_STYLE,
+    CompareData,
     CurvesData,
     HistoryData,
     ImportanceData,
     ParallelData,
     ScatterData,
+    compare_data,
     history_data,
     importance_data,
     learning_curves_data,
@@ -37,6 +40,8 @@ from sweepnb.analysis.plotdata import (
 )
 
 __all__ = [
+    "compare",
+    "draw_compare",
     "draw_history",
     "draw_importance",
     "draw_learning_curves",
@@ -289,4 +294,58 @@ def learning_curves(
     draw_learning_curves(
         learning_curves_data(history, cfg, metric=metric, max_runs=max_runs, x=x), fig
     )
+    return fig
+
+
+def draw_compare(data: CompareData, fig: Canvas) -> None:
+    """Draw each sweep's best-so-far curve against the number of runs."""
+    if not any(np.isfinite(best).any() for _, best in data.curves.values()):
+        _message(fig, f"no run has logged {data.metric!r} yet")
+        return
+    ax = fig.add_subplot()
+    for label, (x, best) in data.curves.items():
+        final = best[np.isfinite(best)][-1] if np.isfinite(best).any() else float("nan")
+        ax.step(x, best, where="post", lw=2, label=f"{label} (best {final:.4g})")
+    ax.set_xlabel("runs", fontsize=12)
+    ax.set_ylabel(f"best {data.metric} so far", fontsize=12)
+    ax.set_title(f"best {data.metric} so far ({data.goal})", fontsize=13)
+    ax.tick_params(labelsize=11)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize=11, loc="lower right" if data.goal == "maximize" else "upper right")
+    ax.grid(alpha=0.3)
+
+
+def compare(
+    sweep_ids: Any, store: Any = None, *, labels: Any = None, metric: str | None = None
+) -> Figure:
+    """One chart comparing sweeps: each one's best metric value so far against its number of
+    runs (same budget, different methods: which finds a good value sooner?).
+
+    ``sweep_ids``: a list of ids (labelled by their name, else method and id) or a dict
+    ``{label: sweep_id}``; the sweeps must share the metric (the first one's is used).
+
+    >>> sweepnb.plots.compare([random_id, bayes_id])       # doctest: +SKIP
+    """
+    from sweepnb.analysis import runs_frame
+    from sweepnb.store import open_store
+
+    st = open_store(store, create=False)
+    items = (
+        list(sweep_ids.items()) if isinstance(sweep_ids, dict) else [(None, s) for s in sweep_ids]
+    )
+    if not items:
+        raise ValueError("sweep_ids: give at least one sweep id")
+    if labels is not None:
+        if len(labels) != len(items):
+            raise ValueError(f"labels: {len(labels)} labels for {len(items)} sweeps")
+        items = [(label, sid) for label, (_, sid) in zip(labels, items)]
+    frames, first_cfg = {}, None
+    for label, sid in items:
+        sweep = st.get_sweep(sid)
+        cfg = sweep["config"]
+        first_cfg = first_cfg or cfg
+        name = label or sweep.get("name") or f"{cfg.get('method')} {sweep['id']}"
+        frames[name] = runs_frame(cfg, st.get_runs(sweep["id"]))
+    fig = _new_figure(7, 4)
+    draw_compare(compare_data(frames, first_cfg, metric=metric), fig)
     return fig

@@ -428,3 +428,29 @@ def learning_curves_data(
     bands = hyperband_bands(cfg, limit=longest) if not use_step else []
     xlabel = "step" if use_step else f"iteration (n-th logged {metric})"
     return CurvesData(metric, goal, xlabel, shown, bands, thresholds, n_total)
+
+
+# --------------------------------------------------------------------------- comparing sweeps
+
+
+@dataclass
+class CompareData:
+    """Best-so-far curves of several sweeps on one metric: ``curves[label] = (x, best)``."""
+
+    metric: str
+    goal: str
+    curves: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def compare_data(
+    frames: dict[str, pd.DataFrame], cfg: dict, *, metric: str | None = None
+) -> CompareData:
+    """The data of :func:`sweepnb.plots.compare`: for each sweep (a label and its runs frame),
+    the best metric value after each run, in creation order. ``cfg`` gives the metric and goal
+    (the sweeps compared must share them)."""
+    curves = {}
+    name, goal = _metric_of(cfg, metric)
+    for label, df in frames.items():
+        data = history_data(df, cfg, metric=name)
+        curves[str(label)] = (data.x, data.best)
+    return CompareData(metric=name, goal=goal, curves=curves)

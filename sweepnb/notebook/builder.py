@@ -422,8 +422,9 @@ class SweepBuilder:
         if self.sweep_id is not None:
             changed = f"Sweep <code>{self.sweep_id}</code> was created from an earlier version"
             return changed + (
-                "; fix the fields in red to create another" if errors else
-                "; Create sweep makes a new one from this form"
+                "; fix the fields in red to create another"
+                if errors
+                else "; Create sweep makes a new one from this form"
             )
         if errors and self._editing:
             return (
