@@ -67,7 +67,7 @@ def errors(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def test_quickstart_runs_and_the_agent_cell_shows_a_png_dashboard(tmp_path, monkeypatch):
-    nb = execute("quickstart.ipynb", tmp_path, monkeypatch)
+    nb = execute("01-quickstart.ipynb", tmp_path, monkeypatch)
     assert errors(nb) == []
     agent_cell = cell_with(nb, "%agent train")
     images = pngs(agent_cell)
@@ -76,11 +76,11 @@ def test_quickstart_runs_and_the_agent_cell_shows_a_png_dashboard(tmp_path, monk
     created = texts(cell_with(nb, "%%sweep"))
     assert "Created sweep" in created
     assert pngs(cell_with(nb, "parallel_coordinates"))
-    assert "finished" in texts(cell_with(nb, "%sweep ls"))
+    assert "16 (16 finished)" in texts(cell_with(nb, "%sweep ls"))
 
 
 def test_widget_builder_notebook_runs_and_creates_the_sweep(tmp_path, monkeypatch):
-    nb = execute("widget_builder.ipynb", tmp_path, monkeypatch)
+    nb = execute("02-build-a-sweep-with-widgets.ipynb", tmp_path, monkeypatch)
     assert errors(nb) == []
     form_cell = next(cell for cell in nb.cells if cell.source.strip() == "%sweep")
     assert any(
