@@ -194,8 +194,9 @@ def test_in_a_kernel_a_finished_agent_says_finished_shows_failures_and_no_stop_b
         return "\n".join(texts)
 
     first, second, failing = (last_text(c) for c in nb.cells[1:])
-    assert "finished" in first and "3/3 runs done" in first
+    header = [line for line in first.splitlines() if "runs done" in line][-1]
+    assert "[finished]" in header and "3/3 runs done" in header and "ETA" not in header
     assert "2/2 runs done" in second  # this call's own runs, not the sweep's 5
     assert "learning_rate" in failing  # the failed runs' error, as text
     widget_state = str(nb.metadata.get("widgets", {}))
-    assert "Stop sweep" not in widget_state
+    assert "Stop sweep" not in widget_state and "sweepnb.stop(" not in first + second + failing
