@@ -3,7 +3,11 @@ progress, and why runs failed, as text above the charts (and ``ls`` shows the sa
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
+
+import pytest
 
 import sweepnb
 from sweepnb.analysis.tables import sweeps_table
@@ -140,3 +144,59 @@ def test_legends_sit_outside_the_data_and_steps_get_integer_ticks(tmp_path):
         assert all(label.x > 1 for label in legend), name  # right of the Axes, in axes units
     ticks = [lab.text for lab in labels_of(figures["curves"]) if lab.y == -0.03]
     assert ticks and all(t.isdigit() for t in ticks), ticks
+
+
+# --------------------------------------------------------------------------- a real kernel
+
+
+@pytest.mark.slow
+def test_in_a_kernel_a_finished_agent_says_finished_shows_failures_and_no_stop_button(
+    tmp_path, monkeypatch
+):
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.delenv("SWEEPNB_UI", raising=False)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    )
+    db = tmp_path / "sweeps.db"
+    setup = (
+        "import sweepnb\n"
+        "%load_ext sweepnb\n"
+        f"sid = sweepnb.sweep({RANDOM!r}, store={str(db)!r})\n"
+        "def train():\n"
+        "    sweepnb.log({'val_accuracy': sweepnb.config.lr})\n"
+        "def typo():\n"
+        "    sweepnb.log({'val_accuracy': sweepnb.config.learning_rate})\n"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(setup),
+        nbformat.v4.new_code_cell(f"%agent {{sid}} train --count 3 --store {db}"),
+        nbformat.v4.new_code_cell(f"%agent {{sid}} train --count 2 --store {db}"),
+        nbformat.v4.new_code_cell(f"%agent {{sid}} typo --count 2 --store {db}"),
+    ]
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+
+    def last_text(cell) -> str:
+        texts = [o.data["text/plain"] for o in cell.outputs if "text/plain" in o.get("data", {})]
+        texts += [
+            o.data["text/plain"]
+            for o in cell.outputs
+            if o.output_type == "update_display_data" and "text/plain" in o.get("data", {})
+        ]
+        assert [o for o in cell.outputs if o.output_type == "error"] == []
+        return "\n".join(texts)
+
+    first, second, failing = (last_text(c) for c in nb.cells[1:])
+    header = [line for line in first.splitlines() if "runs done" in line][-1]
+    assert "[finished]" in header and "3/3 runs done" in header and "ETA" not in header
+    assert "2/2 runs done" in second  # this call's own runs, not the sweep's 5
+    assert "learning_rate" in failing  # the failed runs' error, as text
+    widget_state = str(nb.metadata.get("widgets", {}))
+    assert "Stop sweep" not in widget_state and "sweepnb.stop(" not in first + second + failing
