@@ -230,7 +230,9 @@ class Trainer:
                 self._failed(run, record, k, err)
             else:
                 record.fit_time[k] = time.perf_counter() - start
-                self._score(run, record, k, model, (X_train, y_train, train), (X_test, y_test, test))
+                self._score(
+                    run, record, k, model, (X_train, y_train, train), (X_test, y_test, test)
+                )
             self._log(run, record, k + 1, "fold", k, last=k == len(self.splits) - 1)
 
     # -- resource: epochs (partial_fit) or a warm_start parameter --------------------------------
