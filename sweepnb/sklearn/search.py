@@ -126,7 +126,9 @@ class SweepSearchCV(BaseSearchCV):
         """Run the sweep (one run per candidate), then refit the best candidate on all of X.
 
         ``fit_params`` go to the estimator's ``fit`` (sample-aligned arrays are split with the
-        folds); ``groups`` goes to the CV splitter, as with ``GridSearchCV``.
+        folds); ``groups`` goes to the CV splitter, as with ``GridSearchCV``. With
+        ``resource="epochs"`` on a pipeline, ``step__param`` fit params are routed as
+        ``Pipeline.fit`` routes them: the last step's to its ``partial_fit`` every epoch.
         """
         import sweepnb
 
