@@ -323,6 +323,24 @@ def test_a_failing_scorer_among_several_gets_error_score_for_that_name(tmp_path)
     assert not np.isnan(search.cv_results_["mean_test_acc"]).any()
 
 
+class FailsAfterTheSweepFinished(SVC):
+    """Does what a second agent can do meanwhile (finish the sweep: its search ran out), then
+    fails its fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        if self.kernel == "precomputed":
+            sweepnb.Store(sweepnb.run.store.url).set_sweep_state(sweepnb.run.sweep_id, "finished")
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_error_score_raise_when_another_agent_finished_the_sweep_reports_the_fit_error(tmp_path):
+    search = svc_search(tmp_path, estimator=FailsAfterTheSweepFinished(), error_score="raise",
+                        params={"kernel": ["precomputed"]}, n_jobs=2)  # fmt: skip
+    with pytest.raises(ValueError, match="square") as caught:
+        search.fit(X_IRIS, Y_IRIS)
+    assert "cannot stop it" not in str(caught.value)  # the run failed with the fit's own error
+
+
 # -- the store, the CLI --------------------------------------------------------------------------
 
 

@@ -318,7 +318,10 @@ class Trainer:
 
         self.raised = err
         # no more candidates: scikit-learn's searches stop at the first failed fit too
-        sweepnb.stop(run.sweep_id, store=self.store_url)
+        try:
+            sweepnb.stop(run.sweep_id, store=self.store_url)
+        except sweepnb.SweepnbError:
+            pass  # another agent ended the sweep meanwhile (its search had no more runs)
         raise err
 
     def _failed(self, run: Any, record: _Record, k: int, err: Exception) -> None:
