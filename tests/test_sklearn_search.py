@@ -279,6 +279,68 @@ def test_error_score_raise_with_parallel_agents_raises_with_the_traceback(tmp_pa
         search.fit(X_IRIS, Y_IRIS)
 
 
+class ScorerError(RuntimeError):
+    pass
+
+
+def scorer_failing_for_small_c(estimator, X, y):
+    if estimator.C < 1:
+        raise ScorerError("no score for small C")
+    return estimator.score(X, y)
+
+
+def test_a_failing_scorer_warns_as_sklearn_and_records_error_score(tmp_path):
+    search = svc_search(tmp_path, params={"C": [0.1, 10.0]}, scoring=scorer_failing_for_small_c)
+    with pytest.warns(UserWarning, match="Scoring failed") as caught:
+        search.fit(X_IRIS, Y_IRIS)
+    theirs = GridSearchCV(SVC(), {"C": [0.1, 10.0]}, cv=3, scoring=scorer_failing_for_small_c)
+    with pytest.warns(UserWarning, match="Scoring failed") as their_caught:
+        theirs.fit(X_IRIS, Y_IRIS)
+    ours = [str(w.message) for w in caught if "Scoring failed" in str(w.message)]
+    assert len(ours) == len([w for w in their_caught if "Scoring failed" in str(w.message)]) == 3
+    assert "ScorerError: no score for small C" in ours[0]
+    small = [p["C"] == 0.1 for p in search.cv_results_["params"]]
+    assert np.isnan(search.cv_results_["mean_test_score"][small]).all()
+    assert search.best_params_ == {"C": 10.0}
+
+
+def test_a_failing_scorer_with_error_score_raise_raises_its_own_exception(tmp_path):
+    search = svc_search(tmp_path, params={"C": [0.1]}, scoring=scorer_failing_for_small_c,
+                        error_score="raise")  # fmt: skip
+    with pytest.raises(ScorerError, match="no score for small C"):
+        search.fit(X_IRIS, Y_IRIS)
+    runs = sweepnb.Store(search.store_).get_runs(search.sweep_id_, history=False)
+    assert len(runs) == 1  # the first failure ends the search
+
+
+def test_a_failing_scorer_among_several_gets_error_score_for_that_name(tmp_path):
+    scoring = {"acc": "accuracy", "picky": scorer_failing_for_small_c}
+    search = svc_search(tmp_path, params={"C": [0.1, 10.0]}, scoring=scoring, refit="acc")
+    with pytest.warns(UserWarning, match="Scoring failed"):
+        search.fit(X_IRIS, Y_IRIS)
+    small = [p["C"] == 0.1 for p in search.cv_results_["params"]]
+    assert np.isnan(search.cv_results_["mean_test_picky"][small]).all()
+    assert not np.isnan(search.cv_results_["mean_test_acc"]).any()
+
+
+class FailsAfterTheSweepFinished(SVC):
+    """Does what a second agent can do meanwhile (finish the sweep: its search ran out), then
+    fails its fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        if self.kernel == "precomputed":
+            sweepnb.Store(sweepnb.run.store.url).set_sweep_state(sweepnb.run.sweep_id, "finished")
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_error_score_raise_when_another_agent_finished_the_sweep_reports_the_fit_error(tmp_path):
+    search = svc_search(tmp_path, estimator=FailsAfterTheSweepFinished(), error_score="raise",
+                        params={"kernel": ["precomputed"]}, n_jobs=2)  # fmt: skip
+    with pytest.raises(ValueError, match="square") as caught:
+        search.fit(X_IRIS, Y_IRIS)
+    assert "cannot stop it" not in str(caught.value)  # the run failed with the fit's own error
+
+
 # -- the store, the CLI --------------------------------------------------------------------------
 
 
@@ -355,6 +417,35 @@ def test_epochs_of_partial_fit_in_a_pipeline(tmp_path):
     assert search.best_estimator_.named_steps["sgd"].t_ > 1  # refit with partial_fit epochs
 
 
+def test_step_fit_params_are_routed_with_epochs_as_pipeline_does(tmp_path):
+    pipe = Pipeline([("scale", StandardScaler()), ("sgd", SGDClassifier(random_state=0))])
+    weights = np.where(Y_SMALL == 0, 20.0, 1.0)  # heavy enough to change the fitted model
+    kw = {"method": "grid", "cv": 3, "resource": "epochs", "max_resource": 3,
+          "store": tmp_path / "s.db", "dashboard": False}  # fmt: skip
+    weighted = SweepSearchCV(pipe, {"sgd__alpha": [1e-3]}, **kw).fit(
+        X_SMALL, Y_SMALL, sgd__sample_weight=weights, scale__sample_weight=weights
+    )
+    plain = SweepSearchCV(pipe, {"sgd__alpha": [1e-3]}, **kw).fit(X_SMALL, Y_SMALL)
+    # the same model by hand: the head fitted with its weights, three weighted partial_fit epochs
+    by_hand = clone(pipe).set_params(sgd__alpha=1e-3)
+    Xt = by_hand[:-1].fit_transform(X_SMALL, Y_SMALL, scale__sample_weight=weights)
+    for _ in range(3):
+        by_hand[-1].partial_fit(Xt, Y_SMALL, classes=np.unique(Y_SMALL), sample_weight=weights)
+    ours = weighted.best_estimator_
+    np.testing.assert_allclose(ours.named_steps["sgd"].coef_, by_hand[-1].coef_)
+    np.testing.assert_allclose(ours.named_steps["scale"].mean_, by_hand[0].mean_)
+    assert not np.allclose(ours.named_steps["sgd"].coef_, plain.best_estimator_[-1].coef_)
+
+
+def test_a_fit_param_naming_no_pipeline_step_is_named_before_any_fit(tmp_path):
+    pipe = Pipeline([("scale", StandardScaler()), ("sgd", SGDClassifier())])
+    search = SweepSearchCV(pipe, {"sgd__alpha": [1e-3]}, method="grid", cv=3, resource="epochs",
+                           store=tmp_path / "s.db", dashboard=False)  # fmt: skip
+    with pytest.raises(ValueError, match="'sample_weight' names no step.*'sgd__sample_weight'"):
+        search.fit(X_SMALL, Y_SMALL, sample_weight=np.ones(len(Y_SMALL)))
+    assert not (tmp_path / "s.db").exists()
+
+
 def test_warm_start_parameter_as_the_resource(tmp_path):
     model = GradientBoostingClassifier(max_depth=1, random_state=0)
     search = SweepSearchCV(model, {"learning_rate": [1e-4, 0.1, 0.3]}, method="grid", cv=3,
@@ -379,11 +470,13 @@ def test_n_jobs_two_runs_two_agents_in_worker_processes(tmp_path):
     assert len(search.cv_results_["params"]) == 6
 
 
-def test_large_arrays_go_to_parallel_agents_as_one_memory_mapped_file(tmp_path):
+def test_large_arrays_go_to_parallel_agents_as_one_memory_mapped_file(tmp_path, monkeypatch):
     X, y = make_classification(n_samples=2000, n_features=80, random_state=0)  # 1.3 MB
+    # a temp folder of this test's own: other test processes on the machine share /tmp
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
     def shared() -> set[Path]:
-        return set(Path(tempfile.gettempdir()).glob("sweepnb-sklearn-*/data.joblib"))
+        return set(tmp_path.glob("sweepnb-sklearn-*/data.joblib"))
 
     before = shared()
     search = svc_search(tmp_path, estimator=LogisticRegression(), params={"C": [0.1, 1.0]},

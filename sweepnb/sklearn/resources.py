@@ -230,7 +230,9 @@ class Trainer:
                 self._failed(run, record, k, err)
             else:
                 record.fit_time[k] = time.perf_counter() - start
-                self._score(record, k, model, (X_train, y_train, train), (X_test, y_test, test))
+                self._score(
+                    run, record, k, model, (X_train, y_train, train), (X_test, y_test, test)
+                )
             self._log(run, record, k + 1, "fold", k, last=k == len(self.splits) - 1)
 
     # -- resource: epochs (partial_fit) or a warm_start parameter --------------------------------
@@ -257,7 +259,8 @@ class Trainer:
                 start = time.perf_counter()
                 try:
                     if i == 0 and self.resource == "epochs":
-                        fold["fit_X"] = fit_head(fold["model"], *fold["train"][:2])
+                        fold["fit_X"] = fit_head(fold["model"], *fold["train"][:2],
+                                                 fold["params"])  # fmt: skip
                     X_fit = fold.get("fit_X", fold["train"][0])  # after the pipeline's head
                     grow(fold["model"], self.resource, amount, X_fit, fold["train"][1],
                          fold["params"], first=i == 0)  # fmt: skip
@@ -267,7 +270,7 @@ class Trainer:
                     continue
                 finally:
                     record.fit_time[k] += time.perf_counter() - start
-                self._score(record, k, fold["model"], fold["train"], fold["test"])
+                self._score(run, record, k, fold["model"], fold["train"], fold["test"])
             self._log(run, record, len(self.splits), self._step_key(), amount,
                       last=i == len(self.steps) - 1, step=i)  # fmt: skip
 
@@ -276,36 +279,54 @@ class Trainer:
 
     # -- shared ----------------------------------------------------------------------------------
 
-    def _score(self, record: _Record, k: int, model: Any, train: tuple, test: tuple) -> None:
+    def _score(self, run: Any, record: _Record, k: int, model: Any, train: tuple, test: tuple):
         """Score fold ``k``; ``train``/``test`` are (X, y, indices) for the score params."""
         start = time.perf_counter()
-        record.test[k] = self._scores(model, *test)
+        record.test[k] = self._scores(run, record, k, model, *test)
         record.score_time[k] = time.perf_counter() - start
         if self.return_train_score:
-            record.train[k] = self._scores(model, *train)
+            record.train[k] = self._scores(run, record, k, model, *train)
 
-    def _scores(self, model: Any, X: Any, y: Any, indices: Any) -> Any:
+    def _scores(self, run: Any, record: _Record, k: int, model: Any, X: Any, y: Any,
+                indices: Any) -> Any:  # fmt: skip
+        """The score(s) of ``model``; a failing scorer counts as ``error_score`` (its traceback
+        kept for the warning ``fit`` gives) or, with ``error_score="raise"``, ends the search
+        with the scorer's own exception, as scikit-learn's ``_score`` does."""
         params = _check_method_params(self.X, params=self.score_params, indices=indices)
         try:
             result = (
                 self.scorer(model, X, **params) if y is None else self.scorer(model, X, y, **params)
             )
-        except Exception:
+        except Exception as err:  # noqa: BLE001 (error_score decides, as in sklearn)
             if self.error_score == "raise":
-                raise
+                self._raise(run, err)
+            record.score_errors[k] = traceback.format_exc().strip()
             return float(self.error_score)
         if isinstance(result, Mapping):
-            return {name: float(value) for name, value in result.items()}
+            # scikit-learn's multimetric scorer returns a failing scorer's error as a string
+            failed = {name: v for name, v in result.items() if isinstance(v, str)}
+            if failed:
+                record.score_errors[k] = "\n".join(failed.values()).strip()
+            return {
+                name: float(self.error_score) if name in failed else float(value)
+                for name, value in result.items()
+            }
         return float(result)
+
+    def _raise(self, run: Any, err: Exception) -> None:
+        import sweepnb
+
+        self.raised = err
+        # no more candidates: scikit-learn's searches stop at the first failed fit too
+        try:
+            sweepnb.stop(run.sweep_id, store=self.store_url)
+        except sweepnb.SweepnbError:
+            pass  # another agent ended the sweep meanwhile (its search had no more runs)
+        raise err
 
     def _failed(self, run: Any, record: _Record, k: int, err: Exception) -> None:
         if self.error_score == "raise":
-            import sweepnb
-
-            self.raised = err
-            # no more candidates: scikit-learn's searches stop at the first failed fit too
-            sweepnb.stop(run.sweep_id, store=self.store_url)
-            raise err
+            self._raise(run, err)
         record.errors[k] = "".join(traceback.format_exception_only(type(err), err)).strip()
         record.test[k] = record.train[k] = float(self.error_score)
 
@@ -327,8 +348,9 @@ class Trainer:
         import sweepnb
         from sweepnb.engine.stopping import stop_decisions
 
-        if self.stopping["type"] == "hyperband" and n_values not in _checkpoints(self.stopping):
-            return  # hyperband judges a run when it reaches a band, like the agent's monitor
+        bands = _checkpoints(self.stopping)
+        if bands and n_values not in bands:
+            return  # a rule with checkpoints (hyperband's bands) judges only there, as the monitor
         if self._store is None:
             self._store = sweepnb.Store(self.store_url)
         runs = self._store.get_runs(run.sweep_id)
@@ -352,6 +374,7 @@ class _Record:
         self.fit_time = [0.0] * n_splits
         self.score_time = [0.0] * n_splits
         self.errors: list[str | None] = [None] * n_splits
+        self.score_errors: list[str | None] = [None] * n_splits  # a failing scorer's traceback
 
     def row(self, done: int, refit_name: str) -> dict:
         out: dict[str, Any] = {}
@@ -363,6 +386,8 @@ class _Record:
             out[f"split{k}_score_time"] = self.score_time[k]
             if self.errors[k]:
                 out[f"split{k}_fit_error"] = self.errors[k]
+            if self.score_errors[k]:
+                out[f"split{k}_score_error"] = self.score_errors[k]
         return out
 
     def mean(self, done: int, refit_name: str) -> float:
@@ -375,11 +400,43 @@ def _named(score: Any, refit_name: str) -> dict:
     return dict(score) if isinstance(score, Mapping) else {refit_name: score}
 
 
-def fit_head(model: Any, X: Any, y: Any) -> Any:
-    """Fit a pipeline's steps before the last (once per fold) and return what the last sees."""
+def fit_head(model: Any, X: Any, y: Any, params: dict) -> Any:
+    """Fit a pipeline's steps before the last (once per fold) with their ``step__param`` fit
+    params and return what the last step sees."""
     if isinstance(model, Pipeline):
-        return model[:-1].fit_transform(X, y)  # model[:-1] shares its steps with model
+        head, _ = split_step_params(model, params)
+        return model[:-1].fit_transform(X, y, **head)  # model[:-1] shares its steps with model
     return X
+
+
+def split_step_params(model: Any, params: dict) -> tuple[dict, dict]:
+    """A pipeline's fit params as (the head's ``step__param``, the last step's own params), as
+    ``Pipeline.fit`` routes them; a name without a step is refused, naming it.
+
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> pipe = Pipeline([("scale", StandardScaler()), ("sgd", SGDClassifier())])
+    >>> split_step_params(pipe, {"scale__sample_weight": 1, "sgd__sample_weight": 2})
+    ({'scale__sample_weight': 1}, {'sample_weight': 2})
+    """
+    if not isinstance(model, Pipeline):
+        return {}, dict(params)
+    last = model.steps[-1][0]
+    names = {name for name, _ in model.steps}
+    head, final = {}, {}
+    for key, value in params.items():
+        step, sep, param = key.partition("__")
+        if not sep or step not in names:
+            raise ValueError(
+                f"fit params: {key!r} names no step of the pipeline; give it as "
+                f"'step__param' with step one of {[name for name, _ in model.steps]} "
+                f"(e.g. '{last}__{key}')"
+            )
+        if step == last:
+            final[param] = value
+        else:
+            head[key] = value
+    return head, final
 
 
 def grow(model: Any, resource: str, amount: int, X: Any, y: Any, params: dict, *, first: bool):
@@ -390,7 +447,7 @@ def grow(model: Any, resource: str, amount: int, X: Any, y: Any, params: dict, *
     if resource == "epochs":
         final = _final_step(model)
         extra = {"classes": np.unique(y)} if is_classifier(final) and first else {}
-        final.partial_fit(X, y, **extra, **params)
+        final.partial_fit(X, y, **extra, **split_step_params(model, params)[1])
         return
     warm = resource.rsplit("__", 1)[0] + "__warm_start" if "__" in resource else "warm_start"
     model.set_params(**{warm: True, resource: int(amount)})
@@ -402,7 +459,7 @@ def refit(model: Any, resource: str, steps: list[int], X: Any, y: Any, params: d
     if resource == "folds":
         return model.fit(X, **({} if y is None else {"y": y}), **params)
     if resource == "epochs":
-        X_fit = fit_head(model, X, y)
+        X_fit = fit_head(model, X, y, params)
         for i, amount in enumerate(steps):
             grow(model, resource, amount, X_fit, y, params, first=i == 0)
         return model

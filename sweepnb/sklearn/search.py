@@ -126,7 +126,9 @@ class SweepSearchCV(BaseSearchCV):
         """Run the sweep (one run per candidate), then refit the best candidate on all of X.
 
         ``fit_params`` go to the estimator's ``fit`` (sample-aligned arrays are split with the
-        folds); ``groups`` goes to the CV splitter, as with ``GridSearchCV``.
+        folds); ``groups`` goes to the CV splitter, as with ``GridSearchCV``. With
+        ``resource="epochs"`` on a pipeline, ``step__param`` fit params are routed as
+        ``Pipeline.fit`` routes them: the last step's to its ``partial_fit`` every epoch.
         """
         import sweepnb
 
@@ -143,6 +145,8 @@ class SweepSearchCV(BaseSearchCV):
         metric = f"mean_test_{refit_metric if multimetric else 'score'}"
         config, decoder, stopping = self._sweep_config(metric)
         steps = resources.resource_steps(self.estimator, self.resource, self.max_resource)
+        if self.resource == "epochs":  # a misnamed fit param is named before any fit
+            resources.split_step_params(self.estimator, fit_params)
         if self.resource not in resources.RESOURCES and self.resource in set(
             decoder.names(config["parameters"])
         ):
@@ -279,6 +283,8 @@ class SweepSearchCV(BaseSearchCV):
                 error = last.get(f"split{k}_fit_error")
                 if error:
                     failures.append(error)
+                if last.get(f"split{k}_score_error"):
+                    _warn_scoring_failed(last[f"split{k}_score_error"], self.error_score)
             extra["run_id"].append(run["id"])
             extra["state"].append(run["state"])
             extra["n_resources"].append(int(last.get("n_resources", 0)))
@@ -352,6 +358,16 @@ def _warn_failures(failures: list[str], total: int, error_score: Any) -> None:
         f"{error_score}.\n{detail}",
         FitFailedWarning,
         stacklevel=3,
+    )
+
+
+def _warn_scoring_failed(details: str, error_score: Any) -> None:
+    # scikit-learn's words (model_selection._validation._score), once per failed partition
+    warnings.warn(
+        f"Scoring failed. The score on this train-test partition for these parameters will be "
+        f"set to {error_score}. Details: \n{details}",
+        UserWarning,
+        stacklevel=4,
     )
 
 
