@@ -296,6 +296,14 @@ class Run(WandbRun):
             _local.run = None
 
     def _write_end(self, state: str, error: str | None) -> None:
+        if not self._owner:
+            # a program's run: its agent records the final state from the exit code. Say how
+            # the program's own run ended, so that if the agent dies before recording it, the
+            # reaper does not call a complete run crashed (`store.tables.crash_dead_runs`)
+            self.summary["_program_end"] = state
+            rows, self._rows = self._rows, []
+            self.store.log(self.id, rows, dict(self.summary), **self._changes())
+            return
         if self._rows or self._changed:
             rows, self._rows = self._rows, []
             self.store.log(self.id, rows, dict(self.summary), **self._changes())

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sweepnb.engine.states import RUN_STATES, TERMINAL_RUN_STATES  # noqa: F401  (re-exported)
 from sweepnb.errors import StoreError
-from sweepnb.store.records import death_note, new_id
+from sweepnb.store.records import death_note, from_json, new_id
 
 SCHEMA_VERSION = 1
 SWEEP_STATES = ("running", "paused", "finished", "cancelled")
@@ -174,12 +174,23 @@ def crash_dead_runs(
         where = where & (runs_table.c.sweep_id == sweep_id)
     candidates = conn.execute(
         sa.select(
-            runs_table.c.id, runs_table.c.heartbeat, runs_table.c.host, runs_table.c.pid
+            runs_table.c.id,
+            runs_table.c.heartbeat,
+            runs_table.c.host,
+            runs_table.c.pid,
+            runs_table.c.summary,
         ).where(where)
     ).all()
-    dead = [(r.id, death_note(r, at, stale_after, dead_pids_on)) for r in candidates]
-    dead = [(run_id, note) for run_id, note in dead if note]
-    for run_id, note in dead:
-        running = (runs_table.c.id == run_id) & (runs_table.c.state == "running")
-        update_run(conn, running, state="crashed", ended=at, error=note)
-    return [run_id for run_id, _ in dead]
+    dead = [(r, death_note(r, at, stale_after, dead_pids_on)) for r in candidates]
+    dead = [(r, note) for r, note in dead if note]
+    for r, note in dead:
+        running = (runs_table.c.id == r.id) & (runs_table.c.state == "running")
+        summary = from_json(r.summary) if r.summary and "_program_end" in r.summary else None
+        if isinstance(summary, dict) and summary.get("_program_end") == "finished":
+            # the program finished its run and wrote all of it; only its agent died before
+            # recording that: the run is complete, not crashed
+            note = f"{note}; its program had finished the run"
+            update_run(conn, running, state="finished", ended=at, error=note)
+        else:
+            update_run(conn, running, state="crashed", ended=at, error=note)
+    return [r.id for r, _ in dead]

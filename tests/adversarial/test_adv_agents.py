@@ -289,3 +289,32 @@ def test_a_second_sigint_kills_the_running_runs_now(tmp_path):
     runs = store.get_runs(sid)
     assert [r["state"] for r in runs] == ["killed", "killed"]
     assert all(len(r["history"]) < 30 for r in runs)
+
+
+def test_a_program_that_finished_its_run_is_not_crashed_when_its_agent_died_first(tmp_path):
+    """Issue 14.5: the agent died after its program wrote its whole history and ended cleanly,
+    before recording the state: the reaper finds the program's own end and says finished."""
+    from sweepnb.runtime.run import Run
+    from sweepnb.store import Store
+
+    store = Store(tmp_path / "s.db")
+    sid = store.create_sweep(
+        {"method": "grid", "metric": {"name": "loss"}, "parameters": {"x": {"values": [1, 2]}}}
+    )
+    dead_pid = 2**22 + 12345  # no such process: the agent is gone
+    complete = store.claim_run(sid, lambda s, r: {"x": 1}, host="h", pid=dead_pid, agent="a")
+    cut = store.claim_run(sid, lambda s, r: {"x": 2}, host="h", pid=dead_pid, agent="a")
+    # the program's side of a run (owner=False: its agent records the final state)
+    program = Run(store=store, run_id=complete["id"], sweep_id=sid, config={"x": 1}, owner=False)
+    for step in range(5):
+        program.log({"loss": float(step)})
+    program.end("finished")
+    cut_program = Run(store=store, run_id=cut["id"], sweep_id=sid, config={"x": 2}, owner=False)
+    cut_program.log({"loss": 1.0})
+    cut_program.flush()  # killed mid-run: no end of its own
+    store.reap(sid, stale_after=0, now=time.time() + 60)
+    runs = {r["id"]: r for r in store.get_runs(sid)}
+    assert runs[complete["id"]]["state"] == "finished"
+    assert len(runs[complete["id"]]["history"]) == 5
+    assert "its program had finished the run" in runs[complete["id"]]["error"]
+    assert runs[cut["id"]]["state"] == "crashed"
