@@ -115,7 +115,13 @@ def main(count: int | None = None, n_jobs: int = 2, store: str | None = None) ->
     ]
     top = df.sort_values("val_accuracy", ascending=False)[columns].head(5)
     counts = ", ".join(f"{n} {state}" for state, n in df["state"].value_counts().items())
-    print(f"\n{len(df)} runs ({counts}); the best 5:")
+    epochs = DEMO_CONFIG["parameters"]["epochs"]["value"]
+    trained = int(df["epoch"].fillna(0).sum()) if "epoch" in df.columns else 0
+    print(
+        f"\n{len(df)} runs ({counts}); {trained} epochs trained of {len(df) * epochs}:\n"
+        f"hyperband stopped the runs outside the best third at epoch 3 or 9 of {epochs}. "
+        "The best 5:"
+    )
     print(top.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(
         f"\nresults are in {where}\n"

@@ -257,3 +257,26 @@ def test_export_has_every_column_show_has(capsys, finished):
         assert column in show_header and column in header, column
     rows = list(csv.DictReader(io.StringIO(out)))
     assert any("x=1 diverged" in row["why it ended"] for row in rows)
+
+
+def test_show_says_which_value_hyperband_judged_and_prints_its_whole_reason(capsys, tmp_path):
+    db = str(tmp_path / "s.db")
+    cfg = {
+        "method": "grid",
+        "metric": {"name": "acc", "goal": "maximize"},
+        "early_terminate": {"type": "hyperband", "min_iter": 2, "eta": 2},
+        "parameters": {"x": {"values": [4, 3, 1]}},
+    }
+    sweep_id = sweepnb.sweep(cfg, store=db)
+
+    def train(config):
+        for step in range(1, 4):  # x=1 is the worst at its 2nd value
+            sweepnb.log({"acc": config.x / 4 * step if config.x > 1 else step / 2})
+
+    sweepnb.agent(sweep_id, train, store=db, quiet=True)
+    code, out, _ = main(capsys, "show", sweep_id, "--store", db)
+    assert code == 0
+    assert "why it ended: hyperband compared the acc logged at the band's iteration" in out
+    assert "the acc column is each run's best" in out
+    stopped = [line for line in out.splitlines() if " stopped " in line]
+    assert len(stopped) == 1 and stopped[0].endswith("Band 2: value 1 < threshold 1.5")

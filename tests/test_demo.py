@@ -49,3 +49,7 @@ def test_the_demo_command_runs_a_sweep_and_prints_its_best_runs(tmp_path):
     for run in runs:
         if run["state"] == "stopped":
             assert run["stop_reason"]["band"] in (3, 9)
+    # what early termination saved, and how it decided
+    trained = sum(len(run["history"]) for run in runs)
+    assert f"{trained} epochs trained of {4 * 27}" in done.stdout
+    assert "hyperband stopped the runs outside the best third at epoch 3 or 9 of 27" in done.stdout

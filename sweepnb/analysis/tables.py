@@ -107,6 +107,7 @@ def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
         + (f" ({counts_text(counts).split(' ', 1)[1][1:-1]})" if runs else "")
         + (f", metric {metric.name} ({metric.goal})" if metric else "")
         + (f", best {metric.name} = {best[1]:.6g}" if best else "")
+        + why_note(cfg, runs)
     )
     frame = runs_frame(cfg, runs)
     frame[WHY_COLUMN] = [why_it_ended(run) for run in runs]
@@ -116,17 +117,33 @@ def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
     return line, frame.drop(columns=["created"]).reset_index(drop=True)
 
 
+def why_note(cfg: dict, runs: list[dict]) -> str:
+    """A second summary line when hyperband stopped runs: its "value" is not the metric column.
+
+    Hyperband (strict, W&B's default) compares the value a run logged at the band's iteration,
+    which is usually not the run's best, the value the metric column shows; without this line the
+    two numbers look inconsistent. "" when no run was stopped by hyperband.
+
+    >>> why_note({"metric": {"name": "acc"}}, [{"stop_reason": {"rule": "hyperband"}}]).strip()[:40]
+    'why it ended: hyperband compared the acc'
+    """
+    reasons = [run.get("stop_reason") for run in runs]
+    if not any(isinstance(r, dict) and r.get("rule") == "hyperband" for r in reasons):
+        return ""
+    name = (cfg.get("metric") or {}).get("name") or "metric"
+    if (cfg.get("early_terminate") or {}).get("strict", True):
+        judged = f"the {name} logged at the band's iteration (Band 3: its 3rd value)"
+    else:
+        judged = f"each run's best {name} so far when it was judged"
+    return f"\nwhy it ended: hyperband compared {judged}; the {name} column is each run's best"
+
+
 def why_it_ended(run: dict) -> str:
     """Why a run ended early: its stop reason, or the last line of its error ("" otherwise)."""
     reason = run.get("stop_reason")
     if run["state"] in ("stopped", "killed") and reason:
         if isinstance(reason, dict):
-            text = str(reason.get("message") or reason.get("rule"))
-            if reason.get("rule") == "hyperband" and "band" in reason:
-                # the rule judged the value logged at that band, not the run's best (the
-                # metric column): say so, or the two numbers look inconsistent
-                text += f" (its value at iteration {reason['band']}; the metric column is its best)"
-            return text
+            return str(reason.get("message") or reason.get("rule"))
         return str(reason)
     error = (run.get("error") or "").strip()
     if run["state"] in ("failed", "crashed", "stopped", "killed") and error:

@@ -307,6 +307,10 @@ class SweepMagics(Magics):
         With --jobs N, N agents run in parallel through joblib (loky processes by default;
         functions defined in the notebook work there). Interrupting the kernel pauses the
         sweep (running runs finish); a second interrupt stops the running runs.
+
+        The same runs for a whole class: give the config a `seed` and run one job (the
+        default): every run, and the iteration early termination stops it at, repeats exactly.
+        With several jobs the order of the runs depends on timing and is not reproducible.
         """
         args = parse_argstring(self.agent, _without_silencer(line))
         if len(args.names) > 2:

@@ -9,6 +9,10 @@ in other threads, processes or hosts all see the same thresholds. A monitor chec
 - at once when a run logs the value that takes it to a new band (hyperband counts iterations =
   logged values of the metric), so a run is judged at the band even when an epoch takes 1 ms.
 
+A config with a ``seed`` asks for a run sequence that repeats: its runs are judged at the rule's
+checkpoints only (hyperband's bands; the median rule's ``min_iter``, then each doubling), never
+by the clock, so how long an epoch takes cannot change which iteration a run stops at.
+
 A flagged function run ends at its next ``sweepnb.log``, which raises ``RunStopped`` (the agent
 records the run ``stopped``, its history and reason kept); a function may instead check the
 documented ``run.should_stop`` and return. A program run's process watches its own run the same
@@ -82,6 +86,8 @@ class Monitor:
         self.enabled = bool(cfg.get("early_terminate"))
         self.metric = (cfg.get("metric") or {}).get("name")
         self.bands = checkpoints(cfg) if self.enabled else set()
+        # time-driven checks judge a run at whatever iteration the clock falls on: not with a seed
+        self.on_time = self.enabled and cfg.get("seed") is None
         self.interval = interval
         self.clock = clock
         self.checks = 0  # evaluations made (for tests and benchmarks)
@@ -105,7 +111,8 @@ class Monitor:
         return True
 
     def check(self, *, force: bool = False) -> dict[str, dict]:
-        """Flag the runs to stop now if ``force`` or :meth:`due`; return the new flags.
+        """Flag the runs to stop now if ``force``, or if :meth:`due` and checks on time are on
+        (``on_time``: the config has no ``seed``); return the new flags.
 
         A store error is reported as a warning (the run goes on; the next check retries).
         """
@@ -113,7 +120,7 @@ class Monitor:
             return {}
         if force:
             self._last_check = self.clock()
-        elif not self.due():
+        elif not self.on_time or not self.due():
             return {}
         self.checks += 1
         try:

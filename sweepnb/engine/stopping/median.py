@@ -58,7 +58,8 @@ CHECKPOINT_LIMIT = 2**40  # more logged values than any run makes
 def checkpoints(settings: dict) -> list[int]:
     """min_iter, then each doubling: the rule may judge at every iteration, but a judgement at
     each log cost ~8 ms (a flush and a read of every run; 3 runs x 200 logs took 4.6 s instead
-    of 0.2 s), so the agents' time-driven checks cover the iterations in between."""
+    of 0.2 s), so the agents' time-driven checks cover the iterations in between (not when the
+    config has a ``seed``: its runs are judged at these iterations only, to repeat exactly)."""
     first = filled(settings)["min_iter"]
     return [first * 2**k for k in range(64) if first * 2**k < CHECKPOINT_LIMIT]
 
