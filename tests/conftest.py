@@ -147,3 +147,27 @@ def _no_active_run():
     if active is not None:
         active.finish()
     runmod.deactivate(forget=True)
+
+
+@pytest.fixture
+def db(tmp_path):
+    """The path of a SQLite store in tmp_path (the ``ip`` shell's store)."""
+    return str(tmp_path / "sweeps.db")
+
+
+@pytest.fixture
+def ip(tmp_path, db, monkeypatch):
+    """A fresh IPython shell with sweepnb's magics loaded; the store is ``db``."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SWEEPNB_STORE", db)
+    config = Config()
+    config.HistoryAccessor.enabled = False
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance(config=config)
+    shell.run_line_magic("load_ext", "sweepnb")
+    yield shell
+    shell.run_line_magic("unload_ext", "sweepnb")
+    InteractiveShell.clear_instance()

@@ -9,8 +9,6 @@ import time
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from sweepnb.store import Store
 
@@ -34,26 +32,6 @@ def train():
     run.summary["pid"] = os.getpid()
     run.finish()
 """
-
-
-@pytest.fixture
-def db(tmp_path):
-    return str(tmp_path / "sweeps.db")
-
-
-@pytest.fixture
-def ip(tmp_path, db, monkeypatch):
-    """A fresh shell with the extension loaded; the store is a SQLite file in tmp_path."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SWEEPNB_STORE", db)
-    config = Config()
-    config.HistoryAccessor.enabled = False
-    InteractiveShell.clear_instance()
-    shell = InteractiveShell.instance(config=config)
-    shell.run_line_magic("load_ext", "sweepnb")
-    yield shell
-    shell.run_line_magic("unload_ext", "sweepnb")
-    InteractiveShell.clear_instance()
 
 
 def magics(shell):

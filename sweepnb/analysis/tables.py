@@ -62,19 +62,30 @@ def display_state(sweep_state: str, running: int, done: int, planned: int | None
     return "idle"
 
 
+def planned_runs(cfg: dict, count: int | None = None) -> int | None:
+    """How many runs the sweep will make, when known: the smallest of the search method's
+    planned runs (grid: its size), ``run_cap`` and the agent's ``count``."""
+    known = [n for n in (cfg.get("run_cap"), count) if isinstance(n, int) and n > 0]
+    size = _method_planned_runs(cfg)
+    if size:
+        known.append(size)
+    return min(known) if known else None
+
+
+def _method_planned_runs(cfg: dict) -> int | None:
+    from sweepnb.engine import search
+
+    method = cfg.get("method")
+    known = isinstance(method, str) and method in search.METHODS
+    return search.describe(method).planned_runs(cfg) if known else None
+
+
 def sweep_state(sweep: dict, counts: dict[str, int]) -> str:
     """The state ``ls`` and ``show`` print: :func:`display_state` of the stored state and the
     run counts, against the runs the method or ``run_cap`` plan (a grid's size)."""
-    from sweepnb.engine import search
-
-    cfg = sweep.get("config") or {}
-    method = cfg.get("method")
-    known = [cfg.get("run_cap")]
-    if isinstance(method, str) and method in search.METHODS:
-        known.append(search.describe(method).planned_runs(cfg))
-    planned = min((n for n in known if isinstance(n, int) and n > 0), default=None)
     running = counts.get("running", 0)
     done = sum(counts.values()) - running
+    planned = planned_runs(sweep.get("config") or {})
     return display_state(sweep.get("state") or "", running, done, planned)
 
 

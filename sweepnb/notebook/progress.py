@@ -14,7 +14,7 @@ import pandas as pd
 
 from sweepnb.analysis import plotdata as plots
 from sweepnb.analysis import ranked_runs
-from sweepnb.analysis.tables import display_state
+from sweepnb.analysis.tables import display_state, planned_runs
 from sweepnb.engine.metric import Metric, best_run
 from sweepnb.engine.states import TERMINAL_RUN_STATES
 
@@ -106,24 +106,6 @@ def _params(config: dict | None, prefix: str = "") -> str:
                 else f"{prefix}{key}={value}"
             )
     return ", ".join(p for p in parts if p)
-
-
-def planned_runs(cfg: dict, count: int | None = None) -> int | None:
-    """How many runs the sweep will make, when known: the smallest of the search method's
-    planned runs (grid: its size), ``run_cap`` and the agent's ``count``."""
-    known = [n for n in (cfg.get("run_cap"), count) if isinstance(n, int) and n > 0]
-    size = _method_planned_runs(cfg)
-    if size:
-        known.append(size)
-    return min(known) if known else None
-
-
-def _method_planned_runs(cfg: dict) -> int | None:
-    from sweepnb.engine import search
-
-    method = cfg.get("method")
-    known = isinstance(method, str) and method in search.METHODS
-    return search.describe(method).planned_runs(cfg) if known else None
 
 
 def progress(

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from sweepnb import engine
 from sweepnb.engine.config import load_config, parse_yaml
@@ -92,21 +90,6 @@ def test_sweep_command_prints_one_line_for_a_huge_number(tmp_path):
     assert done.returncode != 0
     assert "parameters.x.probabilities[0]: an integer of about 401 digits" in done.stderr
     assert "Traceback" not in done.stderr
-
-
-@pytest.fixture
-def ip(tmp_path, monkeypatch):
-    """A fresh IPython shell with sweepnb's magics and a SQLite store in tmp_path."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SWEEPNB_STORE", str(tmp_path / "sweeps.db"))
-    config = Config()
-    config.HistoryAccessor.enabled = False
-    InteractiveShell.clear_instance()
-    shell = InteractiveShell.instance(config=config)
-    shell.run_line_magic("load_ext", "sweepnb")
-    yield shell
-    shell.run_line_magic("unload_ext", "sweepnb")
-    InteractiveShell.clear_instance()
 
 
 def test_sweep_cell_magic_refuses_nested_aliases(ip):
