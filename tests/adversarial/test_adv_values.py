@@ -142,7 +142,11 @@ def test_dashboard_data_reads_a_damaged_sweep(damaged):
     runs = Store(url).get_runs(sid)
     frame = runs_frame(Store(url).get_sweep(sid)["config"], runs)
     assert len(frame) == 5
-    assert plotdata is not None
+    cfg = Store(url).get_sweep(sid)["config"]
+    history = plotdata.history_data(frame, cfg)  # the dashboard's first panel, from that frame
+    assert len(history.y) == 5 and not np.isnan(history.best[-1])
+    curves = plotdata.learning_curves_data(runs, cfg)
+    assert curves.curves  # damaged rows left out, the others drawn
     json.dumps([r["summary"] for r in runs])  # plain values all the way down
 
 
