@@ -18,11 +18,18 @@ and bayes + hyperband reaches it with fewer fold fits than HalvingRandomSearchCV
 
     python bench/sklearn_search.py                 # 3 tasks x 3 seeds, ~10 min on 2 cores
     python bench/sklearn_search.py --quick         # small data, 1 seed, a few candidates (a test)
+
+    # the figures in bench/RESULTS.md: 25 seeds, one process per task, then one report
+    for t in digits_svc cancer_gb sgd_pipeline; do
+      python bench/sklearn_search.py --tasks $t --seeds $(seq 0 24) --skip skopt --save $t.json &
+    done; wait
+    python bench/sklearn_search.py --load digits_svc.json cancer_gb.json sgd_pipeline.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -274,13 +281,17 @@ def run_one(task: Task, make: Callable, n: int, count: Callable, seed: int, quic
     return float(search.best_score_), wall, count(search, N_SPLITS)
 
 
-def run(tasks: list[str], seeds: tuple, n_iter: int, n_long: int, quick: bool) -> dict:
-    """{task: {method: [(score, wall, folds) per seed]}}."""
+def run(tasks: list[str], seeds: tuple, n_iter: int, n_long: int, quick: bool,
+        skip: tuple = ()) -> dict:  # fmt: skip
+    """{task: {method: [(score, wall, folds) per seed]}}; methods whose name contains one of
+    ``skip`` (case-insensitive) are left out."""
     table: dict = {}
     for name in tasks:
         task = TASKS[name]
         table[name] = {}
         for method, (make, n, count) in methods(n_iter, n_long).items():
+            if any(word.lower() in method.lower() for word in skip):
+                continue
             table[name][method] = [run_one(task, make, n, count, s, quick) for s in seeds]
             print(f"  {name} / {method}: done", file=sys.stderr, flush=True)
     return table
@@ -318,7 +329,8 @@ def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:
         lines.append("")
     lines += ["### Goals", ""]
     for task, rows in table.items():
-        target = medians(rows[f"RandomizedSearchCV ({n_long})"])[0]
+        random_long = rows[f"RandomizedSearchCV ({n_long})"]
+        target = medians(random_long)[0]
         bayes = medians(rows["SweepSearchCV bayes"])[0]
         hb_score, _, hb_folds = medians(rows["SweepSearchCV bayes + hyperband"])
         halving_folds = medians(rows[f"HalvingRandomSearchCV ({n_long} candidates)"])[2]
@@ -328,7 +340,25 @@ def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:
             f"{hb_folds:.0f} fold fits vs HalvingRandomSearchCV's {halving_folds:.0f}: "
             f"{'met' if hb_score >= target and hb_folds < halving_folds else 'NOT met'}"
         )
+        for method in ("SweepSearchCV bayes", "SweepSearchCV bayes + hyperband"):
+            lines.append(
+                f"  - {method} vs RandomizedSearchCV ({n_long}), seed by seed: "
+                + paired(rows[method], random_long)
+            )
     return "\n".join(lines)
+
+
+def paired(rows: list[tuple], baseline: list[tuple]) -> str:
+    """Seed by seed against ``baseline`` (the same splits): how often at least as good, and the
+    mean difference of the best scores with its standard error."""
+    diffs = [a[0] - b[0] for a, b in zip(rows, baseline, strict=True)]
+    mean = statistics.fmean(diffs)
+    error = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float("nan")
+    at_least = sum(d >= 0 for d in diffs)
+    return (
+        f"at least as good on {at_least} of {len(diffs)} seeds, mean difference of the best "
+        f"scores {mean:+.4f} (standard error {error:.4f})"
+    )
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -336,10 +366,27 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--quick", action="store_true", help="small data, 1 seed, n_iter 4/8")
     parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=list(TASKS))
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--skip", nargs="+", default=[], metavar="WORD",
+                        help="leave out methods whose name contains WORD (e.g. skopt)")  # fmt: skip
+    parser.add_argument("--save", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--load", nargs="+", metavar="FILE",
+                        help="report the results of earlier --save runs (no search)")  # fmt: skip
     args = parser.parse_args(argv)
     seeds = (0,) if args.quick else tuple(args.seeds)
     n_iter, n_long = (4, 8) if args.quick else (N_ITER, N_ITER_RANDOM_LONG)
-    table = run(args.tasks, seeds, n_iter, n_long, args.quick)
+    if args.load:
+        saved = [json.loads(Path(path).read_text()) for path in args.load]
+        seeds, n_iter, n_long = tuple(saved[0]["seeds"]), saved[0]["n_iter"], saved[0]["n_long"]
+        if any((tuple(s["seeds"]), s["n_iter"], s["n_long"]) != (seeds, n_iter, n_long)
+               for s in saved):  # fmt: skip
+            parser.error("--load: the files were run with different seeds or n_iter")
+        table = {task: rows for s in saved for task, rows in s["table"].items()}
+    else:
+        table = run(args.tasks, seeds, n_iter, n_long, args.quick, tuple(args.skip))
+        if args.save:
+            Path(args.save).write_text(
+                json.dumps({"seeds": seeds, "n_iter": n_iter, "n_long": n_long, "table": table})
+            )
     text = report(table, seeds, n_iter, n_long)
     print(text)
     return text

@@ -28,9 +28,9 @@ def test_seven_numbered_notebooks_and_the_scikit_learn_one():
 
 def test_every_badge_points_at_the_repository_and_a_notebook_that_exists():
     texts = [(ROOT / "README.md").read_text()]
-    texts += [nbformat.read(p, 4).cells[0].source for p in NOTEBOOKS if p.stem[:2] != "08"]
+    texts += [nbformat.read(p, 4).cells[0].source for p in NOTEBOOKS]
     found = [m for text in texts for m in BADGE.findall(text)]
-    assert len(found) >= 2 + 2 * 7
+    assert len(found) >= 2 + 2 * 8
     for repo, notebook in found:
         assert repo == PATH, (repo, PATH)
         assert (ROOT / notebook).is_file(), notebook
@@ -41,6 +41,6 @@ def test_each_notebook_installs_sweepnb_only_on_colab_and_explains_itself():
         nb = nbformat.read(path, 4)
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-        assert 'if "google.colab" in sys.modules' in code or path.stem.startswith("08"), path.name
+        assert 'if "google.colab" in sys.modules' in code, path.name
         assert len(prose) > 600, f"{path.name}: too little text for a reader"
         assert "ipympl" not in code and "%matplotlib widget" not in code  # core widgets only
