@@ -193,3 +193,22 @@ def test_the_quickstart_runs_top_to_bottom(page):
     progress = page.locator(".sweepnb-progress").last.inner_text()
     assert "[finished]" in progress and "16/16 runs done" in progress, progress
     assert page.locator(".sweepnb-dashboard img").count() >= 1
+
+
+def test_the_scikit_learn_notebook_shows_the_dashboard_while_the_search_fits(page):
+    open_notebook(page, "08-scikit-learn")
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input, .jp-CommandPalette input").first.fill("Run All Cells")
+    page.keyboard.press("Enter")
+    fit_cell = page.locator(
+        ".jp-CodeCell", has=page.locator(".jp-InputArea", has_text="search.fit(X, y)")
+    )
+    fit_cell.locator(".sweepnb-dashboard img").first.wait_for(
+        timeout=240_000
+    )  # live, while fit runs
+    wait_idle(page, 300)
+    fit_cell.scroll_into_view_if_needed()
+    shot(page, "08-scikit-learn")
+    assert error_outputs(page) == []
+    progress = fit_cell.locator(".sweepnb-progress").last.inner_text()
+    assert "[finished]" in progress and "20/20 runs done" in progress, progress
