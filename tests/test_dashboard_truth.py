@@ -48,6 +48,15 @@ def test_a_finished_call_says_finished_with_its_time_and_no_eta(tmp_path):
     assert table.loc[0, "state"] == "idle"
 
 
+def test_an_idle_sweep_took_until_its_last_run_ended_not_until_now(tmp_path):
+    url = str(tmp_path / "s.db")
+    sid = sweepnb.sweep(RANDOM, store=url)
+    sweepnb.agent(sid, good, count=2, store=url)
+    time.sleep(2.5)  # nobody runs the sweep meanwhile: its time must not grow
+    head = text_of(Dashboard(sid, store=url)).splitlines()[0]
+    assert "[idle]" in head and "took 0:00" in head, head
+
+
 def test_a_grid_that_ran_out_is_finished_in_ls(tmp_path):
     url = str(tmp_path / "s.db")
     cfg = {**RANDOM, "method": "grid", "parameters": {"lr": {"values": [0.01, 0.02]}}}

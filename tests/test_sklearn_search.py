@@ -357,6 +357,19 @@ def test_every_candidate_is_a_run_with_per_fold_history(tmp_path):
     assert [row["_step"] for row in history] == [0, 1, 2]
 
 
+def test_the_sweep_of_a_fitted_search_is_finished_in_ls_and_the_dashboard(tmp_path):
+    from sweepnb.analysis.tables import sweeps_table
+    from sweepnb.notebook.dashboard import Dashboard
+
+    search = SweepSearchCV(SVC(), {"C": loguniform(1e-2, 1e2)}, n_iter=3, cv=3,
+                           random_state=0, store=str(tmp_path / "s.db"), dashboard=False)  # fmt: skip
+    search.fit(X_IRIS, Y_IRIS)
+    assert sweeps_table(sweepnb.Store(search.store_)).loc[0, "state"] == "finished"
+    dash = Dashboard(search.sweep_id_, store=search.store_)
+    head = dash.render(*dash.poll())["text/plain"].splitlines()[0]
+    assert "[finished]" in head and "3/3 runs done" in head, head
+
+
 def test_without_a_store_a_temporary_one_is_used_and_named(tmp_path):
     search = SweepSearchCV(SVC(), {"C": [1.0]}, method="grid", cv=3, dashboard=False)
     search.fit(X_IRIS, Y_IRIS)

@@ -19,6 +19,7 @@ from sweepnb.engine.metric import Metric, best_run
 from sweepnb.engine.states import TERMINAL_RUN_STATES
 
 ACTIVE_SWEEP = ("running", "paused")
+LIVE = ("running", "stopping")  # display states with runs going: "elapsed", an ETA
 
 
 # --------------------------------------------------------------------------- progress (pure)
@@ -50,7 +51,7 @@ class Progress:
         """Two lines: counts and timing, then the best run (plus failure notes, if any)."""
         planned = f"/{self.planned}" if self.planned else ""
         state = self.state or self.sweep_state
-        live = state in ("running", "stopping")
+        live = state in LIVE
         eta = f", ETA {_duration(self.eta)}" if self.eta is not None and live else ""
         timing = f"elapsed {_duration(self.elapsed)}" if live else f"took {_duration(self.elapsed)}"
         whose = " (this call)" if self.total is not None else ""
@@ -134,18 +135,20 @@ def progress(
     best = best_run(metric, runs)
     created = [r["created"] for r in runs if isinstance(r.get("created"), (int, float))]
     ended = [r["ended"] for r in runs if isinstance(r.get("ended"), (int, float))]
-    live = sweep_state in ACTIVE_SWEEP or "running" in states
+    planned = planned_runs(cfg, count)
+    running = states.count("running")
+    state = display_state(sweep_state, running, done, planned)
+    # the clock runs while runs run; an idle or ended sweep took until its last run ended
+    live = state in LIVE or (sweep_state in ACTIVE_SWEEP and not ended)
     end = now if live or not ended else max(ended)
     elapsed = max(0.0, end - min(created)) if created else 0.0
     if since is not None:
         elapsed = max(0.0, end - since)
-    planned = planned_runs(cfg, count)
     eta = None
     if planned and live and done:
         eta = max(0.0, elapsed / done * (planned - done))
-    running = states.count("running")
     return Progress(
-        state=display_state(sweep_state, running, done, planned),
+        state=state,
         total=total,
         failures=tuple(failure_notes(cfg, runs)),
         sweep_id=sweep_id,

@@ -228,6 +228,8 @@ class SweepSearchCV(BaseSearchCV):
         config["method"] = whole.get("method", self.method)
         config["parameters"] = parameters
         config["metric"] = {"name": metric, "goal": "maximize"}
+        if config["method"] != "grid":  # the sweep is done after n_iter runs (ls, dashboard)
+            config.setdefault("run_cap", self.n_iter)
         config.setdefault("name", f"SweepSearchCV({type(self.estimator).__name__})")
         where = "folds" if self.resource == "folds" else f"resource {self.resource!r}"
         config["description"] = f"scikit-learn SweepSearchCV of {type(self.estimator).__name__}" + (
