@@ -23,7 +23,10 @@ and bayes + hyperband reaches it with fewer fold fits than HalvingRandomSearchCV
     for t in digits_svc cancer_gb sgd_pipeline; do
       python bench/sklearn_search.py --tasks $t --seeds $(seq 0 24) --skip skopt --save $t.json &
     done; wait
-    python bench/sklearn_search.py --load digits_svc.json cancer_gb.json sgd_pipeline.json
+    python bench/sklearn_search.py --tasks sgd_pipeline --seeds $(seq 0 24) --only skopt \
+      --save skopt.json   # and so on: scikit-optimize is slow (about a minute a search here)
+    python bench/sklearn_search.py --load digits_svc.json cancer_gb.json sgd_pipeline.json \
+      skopt.json
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from sklearn.model_selection import (
 from sweepnb.sklearn import SweepSearchCV
 
 N_ITER, N_ITER_RANDOM_LONG, SEEDS, N_SPLITS = 30, 60, (0, 1, 2), 3
+SWEEP_ROWS = ("SweepSearchCV bayes", "SweepSearchCV bayes + hyperband")  # the goals' rows
 
 
 @dataclass
@@ -282,26 +286,33 @@ def run_one(task: Task, make: Callable, n: int, count: Callable, seed: int, quic
 
 
 def run(tasks: list[str], seeds: tuple, n_iter: int, n_long: int, quick: bool,
-        skip: tuple = ()) -> dict:  # fmt: skip
-    """{task: {method: [(score, wall, folds) per seed]}}; methods whose name contains one of
-    ``skip`` (case-insensitive) are left out."""
+        skip: tuple = (), only: tuple = ()) -> dict:  # fmt: skip
+    """{task: {method: [(score, wall, folds) per seed]}}; methods whose name contains a word of
+    ``skip`` (case-insensitive) are left out, and with ``only`` those without one of its words."""
     table: dict = {}
     for name in tasks:
         task = TASKS[name]
         table[name] = {}
         for method, (make, n, count) in methods(n_iter, n_long).items():
-            if any(word.lower() in method.lower() for word in skip):
+            if any(word.lower() in method.lower() for word in skip) or (
+                only and not any(word.lower() in method.lower() for word in only)
+            ):
                 continue
             table[name][method] = [run_one(task, make, n, count, s, quick) for s in seeds]
             print(f"  {name} / {method}: done", file=sys.stderr, flush=True)
     return table
 
 
-def versions() -> str:
+def versions(table: dict) -> str:
+    """The versions of scikit-learn and of the optional searchers that have rows in ``table``."""
     from importlib.metadata import PackageNotFoundError, version
 
+    ran = " ".join(method for rows in table.values() for method in rows)
     found = []
-    for name in ("scikit-learn", "scikit-optimize", "optuna", "optuna-integration"):
+    for name, row in (("scikit-learn", ""), ("scikit-optimize", "skopt"), ("optuna", "Optuna"),
+                      ("optuna-integration", "Optuna")):  # fmt: skip
+        if row not in ran:
+            continue
         try:
             found.append(f"{name} {version(name)}")
         except PackageNotFoundError:
@@ -315,7 +326,7 @@ def medians(rows: list[tuple]) -> tuple[float, float, float]:
 
 def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:
     """Markdown: one table per task, then the goals."""
-    lines = [f"Versions: {versions()}", ""]
+    lines = [f"Versions: {versions(table)}", ""]
     for task, rows in table.items():
         lines += [
             f"### {task} (medians over seeds {', '.join(map(str, seeds))})",
@@ -329,18 +340,23 @@ def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:
         lines.append("")
     lines += ["### Goals", ""]
     for task, rows in table.items():
+        halving = f"HalvingRandomSearchCV ({n_long} candidates)"
+        needed = (f"RandomizedSearchCV ({n_long})", halving, *SWEEP_ROWS)
+        if not all(name in rows for name in needed):
+            lines.append(f"- {task}: not every method of the goals ran (see --skip/--only)")
+            continue
         random_long = rows[f"RandomizedSearchCV ({n_long})"]
         target = medians(random_long)[0]
         bayes = medians(rows["SweepSearchCV bayes"])[0]
         hb_score, _, hb_folds = medians(rows["SweepSearchCV bayes + hyperband"])
-        halving_folds = medians(rows[f"HalvingRandomSearchCV ({n_long} candidates)"])[2]
+        halving_folds = medians(rows[halving])[2]
         lines.append(
             f"- {task}: bayes ({n_iter}) {bayes:.4f} vs random ({n_long}) {target:.4f}: "
             f"{'met' if bayes >= target else 'NOT met'}; bayes + hyperband {hb_score:.4f} in "
             f"{hb_folds:.0f} fold fits vs HalvingRandomSearchCV's {halving_folds:.0f}: "
             f"{'met' if hb_score >= target and hb_folds < halving_folds else 'NOT met'}"
         )
-        for method in ("SweepSearchCV bayes", "SweepSearchCV bayes + hyperband"):
+        for method in SWEEP_ROWS:
             lines.append(
                 f"  - {method} vs RandomizedSearchCV ({n_long}), seed by seed: "
                 + paired(rows[method], random_long)
@@ -368,6 +384,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--skip", nargs="+", default=[], metavar="WORD",
                         help="leave out methods whose name contains WORD (e.g. skopt)")  # fmt: skip
+    parser.add_argument("--only", nargs="+", default=[], metavar="WORD",
+                        help="run only the methods whose name contains WORD")  # fmt: skip
     parser.add_argument("--save", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--load", nargs="+", metavar="FILE",
                         help="report the results of earlier --save runs (no search)")  # fmt: skip
@@ -380,9 +398,14 @@ def main(argv: list[str] | None = None) -> str:
         if any((tuple(s["seeds"]), s["n_iter"], s["n_long"]) != (seeds, n_iter, n_long)
                for s in saved):  # fmt: skip
             parser.error("--load: the files were run with different seeds or n_iter")
-        table = {task: rows for s in saved for task, rows in s["table"].items()}
+        table: dict = {}
+        for part in saved:  # files of the same task (e.g. a run --only skopt) add their rows
+            for task, rows in part["table"].items():
+                table.setdefault(task, {}).update(rows)
     else:
-        table = run(args.tasks, seeds, n_iter, n_long, args.quick, tuple(args.skip))
+        table = run(
+            args.tasks, seeds, n_iter, n_long, args.quick, tuple(args.skip), tuple(args.only)
+        )
         if args.save:
             Path(args.save).write_text(
                 json.dumps({"seeds": seeds, "n_iter": n_iter, "n_long": n_long, "table": table})
