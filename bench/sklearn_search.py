@@ -58,6 +58,10 @@ from sweepnb.sklearn import SweepSearchCV
 
 N_ITER, N_ITER_RANDOM_LONG, SEEDS, N_SPLITS = 30, 60, (0, 1, 2), 3
 SWEEP_ROWS = ("SweepSearchCV bayes", "SweepSearchCV bayes + hyperband")  # the goals' rows
+# Scores closer than this tie (the tables' precision). A mean of fold accuracies moves by less when
+# one correct prediction changes fold: 1/3 * (1/189 - 1/190) = 0.0000093 on breast cancer, where
+# two searches with the same 550 of 569 right scored 0.96662 and 0.96661.
+TIE = 1e-4
 
 
 @dataclass
@@ -352,9 +356,9 @@ def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:
         halving_folds = medians(rows[halving])[2]
         lines.append(
             f"- {task}: bayes ({n_iter}) {bayes:.4f} vs random ({n_long}) {target:.4f}: "
-            f"{'met' if bayes >= target else 'NOT met'}; bayes + hyperband {hb_score:.4f} in "
+            f"{'met' if bayes >= target - TIE else 'NOT met'}; bayes + hyperband {hb_score:.4f} in "
             f"{hb_folds:.0f} fold fits vs HalvingRandomSearchCV's {halving_folds:.0f}: "
-            f"{'met' if hb_score >= target and hb_folds < halving_folds else 'NOT met'}"
+            f"{'met' if hb_score >= target - TIE and hb_folds < halving_folds else 'NOT met'}"
         )
         for method in SWEEP_ROWS:
             lines.append(
