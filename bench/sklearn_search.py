@@ -309,30 +309,30 @@ def run(tasks: list[str], seeds: tuple, n_iter: int, n_long: int, quick: bool,
     return table
 
 
-def versions(table: dict) -> str:
+def versions(table: dict) -> dict[str, str]:
     """The versions of scikit-learn and of the optional searchers that have rows in ``table``."""
     from importlib.metadata import PackageNotFoundError, version
 
     ran = " ".join(method for rows in table.values() for method in rows)
-    found = []
+    found = {}
     for name, row in (("scikit-learn", ""), ("scikit-optimize", "skopt"), ("optuna", "Optuna"),
                       ("optuna-integration", "Optuna")):  # fmt: skip
         if row not in ran:
             continue
         try:
-            found.append(f"{name} {version(name)}")
+            found[name] = version(name)
         except PackageNotFoundError:
             pass
-    return ", ".join(found)
+    return found
 
 
 def medians(rows: list[tuple]) -> tuple[float, float, float]:
     return tuple(statistics.median(col) for col in zip(*rows, strict=True))
 
 
-def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:
+def report(table: dict, seeds: tuple, n_iter: int, n_long: int, found: dict) -> str:
     """Markdown: one table per task, then the goals."""
-    lines = [f"Versions: {versions(table)}", ""]
+    lines = ["Versions: " + ", ".join(f"{name} {v}" for name, v in found.items()), ""]
     for task, rows in table.items():
         lines += [
             f"### {task} (medians over seeds {', '.join(map(str, seeds))})",
@@ -371,14 +371,14 @@ def report(table: dict, seeds: tuple, n_iter: int, n_long: int) -> str:
 
 
 def paired(rows: list[tuple], baseline: list[tuple]) -> str:
-    """Seed by seed against ``baseline`` (the same splits): how often at least as good, and the
-    mean difference of the best scores with its standard error."""
+    """Seed by seed against ``baseline`` (the same splits): how often at least as good (a tie
+    within ``TIE`` counts), and the mean difference of the best scores with its standard error."""
     diffs = [a[0] - b[0] for a, b in zip(rows, baseline, strict=True)]
     mean = statistics.fmean(diffs)
     error = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float("nan")
-    at_least = sum(d >= 0 for d in diffs)
+    at_least = sum(d >= -TIE for d in diffs)
     return (
-        f"at least as good on {at_least} of {len(diffs)} seeds, mean difference of the best "
+        f"at least as good (or tied) on {at_least} of {len(diffs)} seeds, mean difference of the best "
         f"scores {mean:+.4f} (standard error {error:.4f})"
     )
 
@@ -405,18 +405,23 @@ def main(argv: list[str] | None = None) -> str:
                for s in saved):  # fmt: skip
             parser.error("--load: the files were run with different seeds or n_iter")
         table: dict = {}
-        for part in saved:  # files of the same task (e.g. a run --only skopt) add their rows
-            for task, rows in part["table"].items():
+        for path, part in zip(args.load, saved, strict=True):
+            for task, rows in part["table"].items():  # files of one task add their rows
+                twice = set(rows) & set(table.get(task, {}))
+                if twice:
+                    parser.error(f"--load: {path} repeats {task} / {min(twice)}")
                 table.setdefault(task, {}).update(rows)
+        found = {name: v for part in saved for name, v in part.get("versions", {}).items()}
     else:
         table = run(
             args.tasks, seeds, n_iter, n_long, args.quick, tuple(args.skip), tuple(args.only)
         )
         if args.save:
-            Path(args.save).write_text(
-                json.dumps({"seeds": seeds, "n_iter": n_iter, "n_long": n_long, "table": table})
-            )
-    text = report(table, seeds, n_iter, n_long)
+            saved = {"seeds": seeds, "n_iter": n_iter, "n_long": n_long, "table": table,
+                     "versions": versions(table)}  # fmt: skip
+            Path(args.save).write_text(json.dumps(saved))
+        found = versions(table)
+    text = report(table, seeds, n_iter, n_long, found)
     print(text)
     return text
 

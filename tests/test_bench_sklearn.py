@@ -52,3 +52,20 @@ def test_goals_are_stated_for_every_task(bench, report):
     goals = report.split("### Goals")[1]
     for task in bench.TASKS:
         assert re.search(rf"- {task}: bayes \(4\) .*: (met|NOT met); bayes \+ hyperband", goals)
+
+
+def test_runs_saved_apart_report_as_one_and_a_repeated_row_is_refused(bench, tmp_path, capsys):
+    main_rows = tmp_path / "main.json"
+    grid_row = tmp_path / "grid.json"
+    common = ["--quick", "--tasks", "sgd_pipeline"]
+    bench.main([*common, "--skip", "GridSearchCV", "skopt", "Optuna", "--save", str(main_rows)])
+    alone = bench.main([*common, "--only", "GridSearchCV", "--save", str(grid_row)])
+    assert "not every method of the goals ran" in alone
+    merged = bench.main(["--load", str(main_rows), str(grid_row)])
+    block = merged.split("### sgd_pipeline ")[1].split("###")[0]
+    assert "| GridSearchCV |" in block and "| SweepSearchCV bayes |" in block
+    assert "Versions: scikit-learn " in merged
+    assert re.search(r"at least as good \(or tied\) on [01] of 1 seeds", merged)
+    with pytest.raises(SystemExit):
+        bench.main(["--load", str(main_rows), str(main_rows)])
+    assert "repeats sgd_pipeline" in capsys.readouterr().err

@@ -155,6 +155,20 @@ def test_progress_of_an_ended_sweep_stops_the_clock_at_the_last_run():
     assert "best: none yet" in p.text()
 
 
+@pytest.mark.parametrize("sweep_state", ["running", "paused", "finished", "canceled"])
+def test_the_clock_runs_while_a_run_runs_and_stops_at_the_last_end_when_none_does(sweep_state):
+    cfg = load_config(CONFIG)
+    ended = {"id": "a", "state": "finished", "history": [], "summary": {}, "created": 100.0,
+             "ended": 110.0}  # fmt: skip
+    going = {"id": "b", "state": "running", "history": [], "summary": {}, "created": 105.0}
+    # a paused or stopped sweep lets its running runs go on: their time still counts
+    p = progress(cfg, [ended, going], sweep_id="s", sweep_state=sweep_state, now=200.0)
+    assert p.elapsed == 100.0
+    # with no run going (idle, or ended) the sweep took until its last run ended
+    p = progress(cfg, [ended], sweep_id="s", sweep_state=sweep_state, now=200.0)
+    assert p.elapsed == 10.0 and "took 0:10" in p.text()
+
+
 def test_fingerprint_moves_when_a_run_logs_or_changes_state():
     runs = [{"id": "a", "state": "running", "history": [{"loss": 1}], "summary": {}}]
     base = fingerprint(runs, "running")

@@ -244,6 +244,7 @@ def test_an_unknown_parameter_is_named_before_any_fit(tmp_path):
     [
         ({"method": "hyperopt"}, "method: expected one of"),
         ({"n_iter": 0}, "n_iter: expected an integer >= 1"),
+        ({"n_iter": 2 * 10**9}, "n_iter: at most 1,000,000,000 candidates"),
         ({"early_terminate": "asha"}, "early_terminate: expected None"),
         ({"early_terminate": {"type": "hyperband", "eta": 1}}, "early_terminate"),
         ({"resource": "epochs"}, "resource='epochs': SVC has no partial_fit"),
@@ -368,6 +369,20 @@ def test_the_sweep_of_a_fitted_search_is_finished_in_ls_and_the_dashboard(tmp_pa
     dash = Dashboard(search.sweep_id_, store=search.store_)
     head = dash.render(*dash.poll())["text/plain"].splitlines()[0]
     assert "[finished]" in head and "3/3 runs done" in head, head
+
+
+@pytest.mark.parametrize(("run_cap", "runs"), [(8, 3), (2, 2)])
+def test_a_whole_configs_run_cap_and_n_iter_the_smaller_wins_and_the_sweep_is_finished(
+    tmp_path, run_cap, runs
+):
+    from sweepnb.analysis.tables import sweeps_table
+
+    config = {"method": "random", "run_cap": run_cap, "parameters": {"C": {"min": 0.1, "max": 9}}}
+    search = SweepSearchCV(SVC(), config, n_iter=3, cv=3, random_state=0,
+                           store=str(tmp_path / "s.db"), dashboard=False)  # fmt: skip
+    search.fit(X_IRIS, Y_IRIS)
+    assert len(search.cv_results_["params"]) == runs
+    assert sweeps_table(sweepnb.Store(search.store_)).loc[0, "state"] == "finished"
 
 
 def test_without_a_store_a_temporary_one_is_used_and_named(tmp_path):

@@ -138,8 +138,9 @@ def progress(
     planned = planned_runs(cfg, count)
     running = states.count("running")
     state = display_state(sweep_state, running, done, planned)
-    # the clock runs while runs run; an idle or ended sweep took until its last run ended
-    live = state in LIVE or (sweep_state in ACTIVE_SWEEP and not ended)
+    # the clock runs while runs run (also under a paused or stopped sweep); an idle or ended
+    # sweep took until its last run ended
+    live = state in LIVE or running > 0 or (sweep_state in ACTIVE_SWEEP and not ended)
     end = now if live or not ended else max(ended)
     elapsed = max(0.0, end - min(created)) if created else 0.0
     if since is not None:

@@ -37,6 +37,7 @@ from sweepnb.sklearn import params as space
 from sweepnb.sklearn import resources
 
 EXTRA_RESULT_KEYS = ("run_id", "state", "n_resources")  # cv_results_ keys GridSearchCV lacks
+MAX_N_ITER = 10**9  # a sweep's largest run_cap
 
 
 class SweepSearchCV(BaseSearchCV):
@@ -204,6 +205,8 @@ class SweepSearchCV(BaseSearchCV):
             or self.n_iter < 1
         ):
             raise ValueError(f"n_iter: expected an integer >= 1, got {self.n_iter!r}")
+        if self.n_iter > MAX_N_ITER:
+            raise ValueError(f"n_iter: at most {MAX_N_ITER:,} candidates, got {self.n_iter:,}")
         n_jobs = 1 if self.n_jobs is None else self.n_jobs
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
             raise ValueError(f"n_jobs: expected an integer >= 1 or -1, got {self.n_jobs!r}")
@@ -228,8 +231,10 @@ class SweepSearchCV(BaseSearchCV):
         config["method"] = whole.get("method", self.method)
         config["parameters"] = parameters
         config["metric"] = {"name": metric, "goal": "maximize"}
-        if config["method"] != "grid":  # the sweep is done after n_iter runs (ls, dashboard)
-            config.setdefault("run_cap", self.n_iter)
+        if config["method"] != "grid":  # the sweep is done after its runs (ls, dashboard)
+            cap = config.get("run_cap")  # a whole config's own cap: at most n_iter runs either way
+            if cap is None or (isinstance(cap, int) and not isinstance(cap, bool)):
+                config["run_cap"] = self.n_iter if cap is None else min(cap, self.n_iter)
         config.setdefault("name", f"SweepSearchCV({type(self.estimator).__name__})")
         where = "folds" if self.resource == "folds" else f"resource {self.resource!r}"
         config["description"] = f"scikit-learn SweepSearchCV of {type(self.estimator).__name__}" + (
