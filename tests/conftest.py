@@ -171,3 +171,12 @@ def ip(tmp_path, db, monkeypatch):
     yield shell
     shell.run_line_magic("unload_ext", "sweepnb")
     InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def kernel_env(monkeypatch) -> None:
+    """The environment of a Jupyter kernel started by the test: this checkout's sweepnb, Agg."""
+    from helpers import checkout_pythonpath
+
+    monkeypatch.setenv("PYTHONPATH", checkout_pythonpath())
+    monkeypatch.setenv("MPLBACKEND", "Agg")

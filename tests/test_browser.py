@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import checkout_pythonpath
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -51,7 +52,7 @@ def lab(tmp_path):
         port = s.getsockname()[1]
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": checkout_pythonpath(),
         "SWEEPNB_STORE": str(tmp_path / "sweeps.db"),
     }
     server = subprocess.Popen(

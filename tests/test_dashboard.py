@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import base64
 import gc
-import os
 from pathlib import Path
 
 import numpy as np
@@ -504,15 +503,13 @@ def test_frontend_is_text_outside_a_kernel(monkeypatch):
 
 
 @pytest.mark.slow
-def test_dashboard_in_a_kernel_shows_one_png_bundle_and_a_stop_button(tmp_path, monkeypatch):
+def test_dashboard_in_a_kernel_shows_one_png_bundle_and_a_stop_button(
+    tmp_path, monkeypatch, kernel_env
+):
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
 
     monkeypatch.delenv("SWEEPNB_UI")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    )
     db = tmp_path / "sweeps.db"
     setup = (
         "import sweepnb\n"

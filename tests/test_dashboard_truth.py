@@ -3,9 +3,7 @@ progress, and why runs failed, as text above the charts (and ``ls`` shows the sa
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -161,17 +159,12 @@ def test_legends_sit_outside_the_data_and_steps_get_integer_ticks(tmp_path):
 
 @pytest.mark.slow
 def test_in_a_kernel_a_finished_agent_says_finished_shows_failures_and_no_stop_button(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, kernel_env
 ):
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
 
-    root = Path(__file__).resolve().parent.parent
     monkeypatch.delenv("SWEEPNB_UI", raising=False)
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
-    )
     db = tmp_path / "sweeps.db"
     setup = (
         "import sweepnb\n"

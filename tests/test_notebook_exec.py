@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import checkout_pythonpath
 from nbclient import NotebookClient
 
 from sweepnb.store import Store
@@ -25,11 +26,9 @@ def execute(name: str, tmp_path: Path, monkeypatch) -> nbformat.NotebookNode:
     """Run notebooks/<name> in a fresh kernel, in tmp_path, on a store in tmp_path."""
     shutil.copy(NOTEBOOKS / name, tmp_path / name)
     monkeypatch.setenv("SWEEPNB_STORE", str(tmp_path / "sweeps.db"))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     # the kernel starts in tmp_path: make sure it imports this checkout of sweepnb
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    )
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("PYTHONPATH", checkout_pythonpath())
     nb = nbformat.read(tmp_path / name, as_version=4)
     NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}

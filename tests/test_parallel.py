@@ -19,33 +19,13 @@ from typing import Any
 import cloudpickle
 import joblib
 import pytest
+from helpers import WAIT, grid, wait_for
 
 import sweepnb
 from sweepnb.errors import SweepnbError
 from sweepnb.runtime.parallel import MAX_BARREN_RESTARTS, parse_gpus
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
-
-WAIT = 120.0  # seconds before a wait for a state of the store gives up (machine under load)
-
-
-def grid(n: int) -> dict:
-    return {
-        "method": "grid",
-        "metric": {"name": "loss"},
-        "parameters": {"x": {"values": list(range(n))}},
-    }
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = WAIT) -> Any:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def in_thread(target: Callable[[], Any]) -> tuple[threading.Thread, list]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import checkout_pythonpath
 from scipy.stats import expon, loguniform, randint, uniform
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
@@ -554,8 +555,7 @@ def _kernel_cell_outputs(tmp_path: Path, monkeypatch, source: str) -> list[dict]
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    monkeypatch.setenv("PYTHONPATH", path)  # the kernel imports this checkout's sweepnb
+    monkeypatch.setenv("PYTHONPATH", checkout_pythonpath())  # the kernel imports this checkout
     NotebookClient(nb, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
     return nb.cells[0].outputs
