@@ -383,6 +383,17 @@ def paired(rows: list[tuple], baseline: list[tuple]) -> str:
     )
 
 
+def _saved(parser: argparse.ArgumentParser, path: str) -> dict:
+    """One ``--save`` file, or a one-line error naming it."""
+    try:
+        saved = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        parser.error(f"--load: cannot read {path}: {err}")
+    if not isinstance(saved, dict) or not {"seeds", "n_iter", "n_long", "table"} <= set(saved):
+        parser.error(f"--load: {path} is not a file written by --save")
+    return saved
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, 1 seed, n_iter 4/8")
@@ -399,7 +410,7 @@ def main(argv: list[str] | None = None) -> str:
     seeds = (0,) if args.quick else tuple(args.seeds)
     n_iter, n_long = (4, 8) if args.quick else (N_ITER, N_ITER_RANDOM_LONG)
     if args.load:
-        saved = [json.loads(Path(path).read_text()) for path in args.load]
+        saved = [_saved(parser, path) for path in args.load]
         seeds, n_iter, n_long = tuple(saved[0]["seeds"]), saved[0]["n_iter"], saved[0]["n_long"]
         if any((tuple(s["seeds"]), s["n_iter"], s["n_long"]) != (seeds, n_iter, n_long)
                for s in saved):  # fmt: skip

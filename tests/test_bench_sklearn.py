@@ -69,3 +69,16 @@ def test_runs_saved_apart_report_as_one_and_a_repeated_row_is_refused(bench, tmp
     with pytest.raises(SystemExit):
         bench.main(["--load", str(main_rows), str(main_rows)])
     assert "repeats sgd_pipeline" in capsys.readouterr().err
+
+
+def test_a_load_file_that_is_missing_or_not_saved_by_the_bench_is_named(bench, tmp_path, capsys):
+    other = tmp_path / "other.json"
+    other.write_text("[1, 2]")
+    for path, message in (
+        (tmp_path / "missing.json", "cannot read"),
+        (other, "not a file written"),
+    ):
+        with pytest.raises(SystemExit):
+            bench.main(["--load", str(path)])
+        err = capsys.readouterr().err
+        assert message in err and str(path) in err
