@@ -203,3 +203,11 @@ def test_in_a_kernel_a_finished_agent_says_finished_shows_failures_and_no_stop_b
     assert "learning_rate" in failing  # the failed runs' error, as text
     widget_state = str(nb.metadata.get("widgets", {}))
     assert "Stop sweep" not in widget_state and "sweepnb.stop(" not in first + second + failing
+
+
+@pytest.mark.parametrize("scale", ["big", 10, True, float("nan")])
+def test_a_bad_scale_is_named(tmp_path, scale):
+    url = str(tmp_path / "s.db")
+    sid = sweepnb.sweep(RANDOM, store=url)
+    with pytest.raises(ValueError, match="scale: expected a number from 0.5 to 4"):
+        Dashboard(sid, store=url, scale=scale)

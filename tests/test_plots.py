@@ -468,3 +468,20 @@ def test_compare_draws_each_sweeps_best_so_far(tmp_path):
     assert [t.get_text().split(" ")[0] for t in ax.get_legend().get_texts()] == ["random", "bayes"]
     data = sweepnb.plots.compare_data({"a": sweepnb.runs(ids[0], store=url)}, cfg)
     assert list(data.curves) == ["a"] and np.all(np.diff(data.curves["a"][1]) >= 0)
+
+
+def test_compare_takes_one_id_as_a_string_and_names_a_bad_sweep_ids(tmp_path):
+    import sweepnb
+
+    url = str(tmp_path / "c.db")
+    cfg = {
+        "method": "random",
+        "metric": {"name": "acc"},
+        "parameters": {"x": {"min": 0.0, "max": 1.0}},
+    }
+    sid = sweepnb.sweep(cfg, store=url)
+    sweepnb.agent(sid, lambda: sweepnb.log({"acc": sweepnb.config.x}), count=2, store=url)
+    (ax,) = sweepnb.plots.compare(sid, store=url).axes  # not its characters as sweep ids
+    assert len(ax.get_lines()) == 1
+    with pytest.raises(TypeError, match="sweep_ids: expected a list of sweep ids"):
+        sweepnb.plots.compare(7, store=url)

@@ -330,6 +330,12 @@ def compare(
     from sweepnb.store import open_store
 
     st = open_store(store, create=False)
+    if isinstance(sweep_ids, str):
+        sweep_ids = [sweep_ids]  # one sweep: its curve alone
+    if not isinstance(sweep_ids, (dict, list, tuple)):
+        raise TypeError(
+            f"sweep_ids: expected a list of sweep ids or a dict {{label: id}}, got {sweep_ids!r}"
+        )
     items = (
         list(sweep_ids.items()) if isinstance(sweep_ids, dict) else [(None, s) for s in sweep_ids]
     )

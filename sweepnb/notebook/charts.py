@@ -56,6 +56,18 @@ def _curves_key(data: plots.CurvesData) -> tuple:
     return curves, tuple(data.bands), tuple(data.thresholds), data.n_total
 
 
+SCALE_RANGE = (0.5, 4.0)  # the dashboard's size factor (labels, figure): a room's projector
+
+
+def check_scale(scale: Any, name: str = "scale") -> float:
+    """``scale`` as a float within ``SCALE_RANGE``; a ValueError naming ``name`` otherwise."""
+    low, high = SCALE_RANGE
+    ok = isinstance(scale, (int, float, np.integer, np.floating)) and not isinstance(scale, bool)
+    if not ok or not low <= scale <= high:
+        raise ValueError(f"{name}: expected a number from {low:g} to {high:g}, got {scale!r}")
+    return float(scale)
+
+
 class Charts:
     """Builds the dashboard chart; ``tiles_drawn`` counts panel drawings (cache misses).
 
@@ -71,10 +83,8 @@ class Charts:
         max_scatter: int = 4,
         scale: float = 1.0,
     ):
-        if not 0.5 <= scale <= 4:
-            raise ValueError(f"scale: expected a number from 0.5 to 4, got {scale!r}")
         self.dpi = dpi
-        self.scale = scale
+        self.scale = check_scale(scale)
         self.max_lines = max_lines
         self.max_curves = max_curves
         self.max_scatter = max_scatter

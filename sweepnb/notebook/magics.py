@@ -321,8 +321,12 @@ class SweepMagics(Magics):
         self.current = sweep_id
         function = self._function(args.names[-1])
         options = shared.agent_options(args)
-        if not 0.5 <= args.scale <= 4:
-            raise UsageError(f"--scale: expected a number from 0.5 to 4, got {args.scale}")
+        from sweepnb.notebook.charts import check_scale
+
+        try:
+            check_scale(args.scale, "--scale")
+        except ValueError as err:
+            raise UsageError(str(err)) from None
         handle = AgentHandle(sweep_id, function, count=args.count, store=store, options=options)
         handle.start(dashboard=args.dashboard, blocking=not args.background, scale=args.scale)
         if not args.background:
