@@ -450,3 +450,11 @@ except UsageError as err:
     assert "USAGE the config form needs ipywidgets: run `%pip install ipywidgets`" in done.stdout, (
         done.stdout + done.stderr
     )
+
+
+def test_agent_scale_out_of_range_is_named_before_any_run(ip, db):
+    ip.run_cell_magic("sweep", "", GRID_YAML)
+    ip.user_ns["train"] = lambda: None
+    with pytest.raises(UsageError, match="--scale: expected a number from 0.5 to 4, got 9.0"):
+        ip.run_line_magic("agent", "train --scale 9")
+    assert Store(db).get_runs(magics(ip).current) == []
