@@ -211,3 +211,18 @@ def test_a_bad_scale_is_named(tmp_path, scale):
     sid = sweepnb.sweep(RANDOM, store=url)
     with pytest.raises(ValueError, match="scale: expected a number from 0.5 to 4"):
         Dashboard(sid, store=url, scale=scale)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5, 2.0])
+@pytest.mark.parametrize("panel", ["history", "curves", "scatter"])
+def test_the_metric_name_beside_a_panel_clears_its_tick_labels(tmp_path, scale, panel):
+    url, sid = curves_sweep(tmp_path)
+    dash = Dashboard(sid, store=url, scale=scale)
+    fig = drawn_figures(dash)[panel]
+    fig.canvas.draw()
+    found = labels_of(fig)
+    name = next(label for label in found if label.text == "val_accuracy" and label.rotation == 90)
+    ticks = [label for label in found if label.rotation == 0 and label.ha == "right"]
+    box = name.get_window_extent()
+    assert ticks and box.x0 >= 0  # inside the image
+    assert not any(box.overlaps(tick.get_window_extent()) for tick in ticks)

@@ -54,6 +54,11 @@ def supported(text: str) -> bool:
     return "\n" not in text and all(ord(c) in codes for c in text)
 
 
+def width(text: str, size: float) -> float:
+    """The layout width of one line of ``text`` at ``size``, in points."""
+    return _outline(text, size)[1].width
+
+
 class Label(Artist):
     """A one-line text at (x, y) in ``transform`` coordinates, aligned by its box like ``Text``
     (``ha`` left/center/right, ``va`` top/center/bottom/baseline), drawn from a cached outline."""
@@ -100,19 +105,31 @@ class Label(Artist):
         )
         return round(dx), round(dy)  # whole pixels, so a label does not blur between refreshes
 
+    def _layout(self, renderer: RendererBase) -> tuple[Path, Affine2D, Bbox]:
+        """The outline, its transform to display pixels, and its placed box in pixels."""
+        path, box = _outline(self.text, self.size)
+        shape = Affine2D().scale(renderer.points_to_pixels(1.0)).rotate_deg(self.rotation)
+        corners = shape.transform(box.corners())
+        bounds = Bbox([corners.min(axis=0), corners.max(axis=0)])
+        px, py = self.get_transform().transform((self.x, self.y))
+        dx, dy = self._placed(bounds, px, py)
+        return path, shape.translate(dx, dy), bounds.translated(dx, dy)
+
+    def get_window_extent(self, renderer: RendererBase | None = None) -> Bbox:
+        """The label's layout box in display pixels (where ``draw`` puts it)."""
+        if renderer is None:
+            renderer = self.figure.canvas.get_renderer()  # an Agg canvas, as the dashboard uses
+        return self._layout(renderer)[2]
+
     def draw(self, renderer: RendererBase) -> None:
         if not self.get_visible() or not self.text:
             return
-        path, box = _outline(self.text, self.size)
+        path, shape, _ = self._layout(renderer)
         if not len(path.vertices):
             return  # blanks only
-        shape = Affine2D().scale(renderer.points_to_pixels(1.0)).rotate_deg(self.rotation)
-        corners = shape.transform(box.corners())
-        px, py = self.get_transform().transform((self.x, self.y))
-        dx, dy = self._placed(Bbox([corners.min(axis=0), corners.max(axis=0)]), px, py)
         gc = renderer.new_gc()
         gc.set_linewidth(0)
         gc.set_antialiased(True)
-        renderer.draw_path(gc, path, shape.translate(dx, dy), self.rgba)
+        renderer.draw_path(gc, path, shape, self.rgba)
         gc.restore()
         self.stale = False

@@ -18,6 +18,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import offset_copy
 
 from sweepnb.analysis import plotdata as plots
 from sweepnb.notebook import labels
@@ -113,6 +114,26 @@ def _y_labels(ax: Axes, ticks: np.ndarray, *, x: float = 0.0, grid: bool = True)
         )
 
 
+def _y_name_room(ticks: np.ndarray) -> float:
+    """Points from the tick labels' anchor to the right edge of the metric's name beside them:
+    the widest tick label and a gap (a name placed nearer overlaps the tick labels)."""
+    return max((labels.width(_fmt(t), FONT * SCALE) for t in ticks), default=0.0) + 4 * SCALE
+
+
+def _left_margin(fig: Figure, ticks: np.ndarray, least: float) -> float:
+    """The Axes' left edge (figure fraction) leaving room for the tick labels and the name;
+    in steps of 0.02, so that a refresh finds the Axes of the last drawing at the same place."""
+    needed = (_y_name_room(ticks) + 8 * SCALE * 1.4 + 6) / 72 / fig.get_figwidth()
+    return max(least, math.ceil(needed * 50) / 50)
+
+
+def _y_name(ax: Axes, ticks: np.ndarray, name: str, *, x: float = 0.0) -> None:
+    """The metric's name, turned, left of the tick labels that ``_y_labels`` put at ``x``."""
+    beside = offset_copy(ax.transAxes, fig=ax.figure, x=-_y_name_room(ticks), units="points")
+    _text(ax, x - 0.01, 0.5, name, transform=beside, rotation=90, ha="right", va="center",
+          fontsize=8)  # fmt: skip
+
+
 def _x_labels(ax: Axes, ticks, labels, *, rotation: float = 0) -> None:
     """Labels below the Axes at data-x ``ticks``."""
     trans = ax.get_xaxis_transform()  # x in data, y in axes units
@@ -181,7 +202,10 @@ def history(fig: Figure, data: plots.HistoryData) -> None:
     if not np.isfinite(data.y).any():
         message(fig, f"no run has logged {data.metric!r} yet")
         return
-    ax = _axes(fig, (0.1, 0.16, 0.88 - LEGEND_ROOM, 0.72))
+    ylo, yhi = _limits(data.y)
+    yt = _ticks(ylo, yhi)
+    left = _left_margin(fig, yt, 0.1)
+    ax = _axes(fig, (left, 0.16, 0.98 - LEGEND_ROOM - left, 0.72))
     states = np.array(data.states)
     legend = []
     for state in dict.fromkeys(data.states):
@@ -191,14 +215,13 @@ def history(fig: Figure, data: plots.HistoryData) -> None:
         legend.append((state, color))
     ax.plot(data.x, data.best, drawstyle="steps-post", color="black", lw=1.2, zorder=3)
     xlo, xhi = 0.5, len(data.x) + 0.5
-    ylo, yhi = _limits(data.y)
     ax.set_xlim(xlo, xhi)
     ax.set_ylim(ylo, yhi)
     xt = _ticks(xlo, xhi, 5, integer=True)
     _x_labels(ax, xt, [f"{t:.0f}" for t in xt])
-    _y_labels(ax, _ticks(ylo, yhi))
+    _y_labels(ax, yt)
     _text(fig, 0.44, 0.01, "run", ha="center", va="bottom", fontsize=8)
-    _text(fig, 0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
+    _y_name(ax, yt, data.metric)
     _title(ax, f"{data.metric} per run ({data.goal})")
     _legend(ax, [*legend, ("best so far", "black")])
 
@@ -365,28 +388,20 @@ def scatter(fig: Figure, data: plots.ScatterData, *, columns: int = 4) -> None:
         return
     rows = math.ceil(len(data.panels) / columns)
     ylo, yhi = _limits(data.y)
+    ticks = _ticks(ylo, yhi)
+    left = _left_margin(fig, ticks, 0.08)
     inches = fig.get_figheight()
     row_height = (inches - 0.45) / rows  # 0.45 in for the title
     for r in range(rows):
         top = inches - 0.45 - r * row_height - 0.1
         bottom = top - row_height + 0.7  # room for tick labels and the parameter's name
-        ax = _axes(fig, (0.08, bottom / inches, 0.9, (top - bottom) / inches))
+        ax = _axes(fig, (left, bottom / inches, 0.98 - left, (top - bottom) / inches))
         ax.set_axis_off()
         ax.set_xlim(0, columns)
         ax.set_ylim(ylo, yhi)
         _scatter_row(ax, data, data.panels[r * columns : (r + 1) * columns])
-        _y_labels(ax, _ticks(ylo, yhi), x=0.06 / columns)
-        _text(
-            ax,
-            -0.01,
-            0.5,
-            data.metric,
-            transform=ax.transAxes,
-            rotation=90,
-            ha="right",
-            va="center",
-            fontsize=8,
-        )
+        _y_labels(ax, ticks, x=0.06 / columns)
+        _y_name(ax, ticks, data.metric, x=0.06 / columns)
     _text(
         fig, 0.5, 0.98, f"{data.metric} against each parameter", ha="center", va="top", fontsize=10
     )
@@ -397,7 +412,14 @@ def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
     if not data.has_steps:
         message(fig, f"no learning curves: runs log {data.metric!r} once")
         return
-    ax = _axes(fig, (0.1, 0.16, 0.88 - LEGEND_ROOM, 0.72))
+    x = np.concatenate([c.x for c in data.curves])
+    y = np.concatenate([c.y for c in data.curves])
+    if data.thresholds:
+        y = np.concatenate([y, np.array(data.thresholds)[:, 1]])
+    ylo, yhi = _limits(y)
+    yt = _ticks(ylo, yhi)
+    left = _left_margin(fig, yt, 0.1)
+    ax = _axes(fig, (left, 0.16, 0.98 - LEGEND_ROOM - left, 0.72))
     by_state: dict[str, list[np.ndarray]] = {}
     for curve in data.curves:
         by_state.setdefault(curve.state, []).append(np.column_stack([curve.x, curve.y]))
@@ -406,8 +428,6 @@ def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
         color = _state_style(state)[0]
         ax.add_collection(LineCollection(segments, colors=color, lw=1, alpha=0.7), autolim=False)
         legend.append((state, color))
-    x = np.concatenate([c.x for c in data.curves])
-    y = np.concatenate([c.y for c in data.curves])
     ends = np.array([[c.x[-1], c.y[-1]] for c in data.curves if c.state == "stopped"])
     if len(ends):
         _points(ax, ends[:, 0], ends[:, 1], "tab:red", "x", size=5, zorder=3)
@@ -416,9 +436,7 @@ def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
         t = np.array(data.thresholds)
         ax.plot(t[:, 0], t[:, 1], "_", color="black", ms=14, mew=2, zorder=4)
         legend.append(("band threshold", "black"))
-        y = np.concatenate([y, t[:, 1]])
     xlo, xhi = _limits(x, pad=0.02)
-    ylo, yhi = _limits(y)
     if data.bands:
         bands = [[(b, ylo), (b, yhi)] for b in data.bands]
         ax.add_collection(
@@ -429,9 +447,9 @@ def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
     whole = bool(np.all(np.mod(x, 1) == 0))  # steps or epochs: no tick at 1.5
     xt = _ticks(xlo, xhi, 5, integer=whole)
     _x_labels(ax, xt, [f"{t:.0f}" if whole else _fmt(t) for t in xt])
-    _y_labels(ax, _ticks(ylo, yhi))
+    _y_labels(ax, yt)
     _text(fig, 0.44, 0.01, data.xlabel, ha="center", va="bottom", fontsize=8)
-    _text(fig, 0.01, 0.52, data.metric, rotation=90, ha="left", va="center", fontsize=8)
+    _y_name(ax, yt, data.metric)
     shown = (
         f"{len(data.curves)} of {data.n_total} runs"
         if data.n_total > len(data.curves)
