@@ -226,3 +226,11 @@ def test_the_metric_name_beside_a_panel_clears_its_tick_labels(tmp_path, scale, 
     box = name.get_window_extent()
     assert ticks and box.x0 >= 0  # inside the image
     assert not any(box.overlaps(tick.get_window_extent()) for tick in ticks)
+
+
+@pytest.mark.parametrize("refresh", ["fast", -1, None])
+def test_a_bad_refresh_is_named(tmp_path, refresh):
+    url = str(tmp_path / "s.db")
+    sid = sweepnb.sweep(RANDOM, store=url)
+    with pytest.raises(ValueError, match="refresh: must be a number >= 0 seconds"):
+        Dashboard(sid, store=url, refresh=refresh)

@@ -159,8 +159,8 @@ class Dashboard:
     ):
         if not isinstance(sweep_id, str) or not sweep_id:
             raise ValueError(f"sweep_id: expected a sweep id string, got {sweep_id!r}")
-        if not refresh >= 0:
-            raise ValueError(f"refresh: must be >= 0 seconds, got {refresh!r}")
+        if isinstance(refresh, bool) or not isinstance(refresh, (int, float)) or not refresh >= 0:
+            raise ValueError(f"refresh: must be a number >= 0 seconds, got {refresh!r}")
         if not 0 < budget <= 1:
             raise ValueError(f"budget: must be a share of time in (0, 1], got {budget!r}")
         from sweepnb.store import open_store
