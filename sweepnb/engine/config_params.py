@@ -271,7 +271,10 @@ def _probability_problems(values: list, probabilities: list) -> list[str]:
         return [f"{len(values)} values but {len(probabilities)} probabilities (need one each)"]
     if any(_non_finite(p) for p in probabilities):
         return [f"probabilities {_short(probabilities)} are not all finite numbers"]
-    total = math.fsum(probabilities)
+    try:
+        total = math.fsum(probabilities)
+    except OverflowError:  # e.g. [1e308, 1e308]
+        return [f"probabilities {_short(probabilities)} sum to more than any float, not 1"]
     if abs(total - 1.0) > 1e-8 + 1e-5:  # numpy.isclose(total, 1), as W&B checks
         return [f"probabilities sum to {total:g}, not 1"]
     return []

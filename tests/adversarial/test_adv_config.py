@@ -163,6 +163,10 @@ def stopping(**settings) -> dict:
             params(values=[1, 2], probabilities=[10**400, 0]),
             "parameters.x.probabilities[0]: an integer of about 401 digits is too large",
         ),
+        (  # math.fsum raised OverflowError (found by test_config_robustness)
+            params(values=[1, 2], probabilities=[1e308, 1e308]),
+            "parameters.x: probabilities [1e+308, 1e+308] sum to more than any float, not 1",
+        ),
         (  # max_iter / eta raised OverflowError
             stopping(type="hyperband", max_iter=10**400, s=2),
             "early_terminate.max_iter: an integer of about 401 digits is too large",
@@ -188,7 +192,16 @@ def stopping(**settings) -> dict:
             "command[0]: {'a': 'b'} is not a string or a number or true or false",
         ),
     ],
-    ids=["probabilities", "max_iter", "eta-and-s", "eta", "min_iter", "q_log_normal", "command"],
+    ids=[
+        "probabilities",
+        "probabilities-sum",
+        "max_iter",
+        "eta-and-s",
+        "eta",
+        "min_iter",
+        "q_log_normal",
+        "command",
+    ],
 )
 def test_the_issues_inputs_are_config_errors_naming_the_key(cfg, message):
     assert one_error(cfg).startswith(message)
