@@ -224,3 +224,56 @@ def importance_data(
         n_runs=len(y),
         min_runs=min_runs,
     )
+
+
+def _trend(label: str, r: float, metric: str, goal: str) -> str:
+    """How the metric moved with ``label``, in words (``label`` is "lr" or "optimizer=sgd")."""
+    if "=" in label:
+        subject, change = f"Runs with {label}", "than the others"
+    else:
+        subject, change = f"Runs with a higher {label}", ""
+    direction = "higher" if r > 0 else "lower"
+    good = (r > 0) == (goal == "maximize")
+    verdict = "better" if good else "worse"
+    return (
+        f"{subject} had a {direction} {metric}{' ' + change if change else ''} "
+        f"(correlation {r:+.2f}); {'higher' if goal == 'maximize' else 'lower'} is better here, "
+        f"so that was {verdict}."
+    )
+
+
+def explain(data: ImportanceData) -> list[str]:
+    """One sentence per bar of the importance panel, in the order of ``data.names``, for a
+    reader who has not met random forests or correlations.
+
+    >>> explain(importance_data(df, cfg))[0]             # doctest: +SKIP
+    'lr carries 62% of what the forest learned about loss. Runs with a higher lr had a lower ...'
+    """
+    out = []
+    for name, imp, r, label in zip(
+        data.names, data.importance, data.correlation, data.correlation_labels
+    ):
+        if np.isnan(imp):
+            first = (
+                f"Too few runs with a {data.metric} yet ({data.n_runs} of the {data.min_runs} "
+                f"needed) to say how much {name} matters."
+            )
+        else:
+            first = (
+                f"{name} carries {imp:.0%} of what a random forest learned about how "
+                f"{data.metric} depends on the parameters."
+            )
+        if data.n_runs < 2:
+            second = ""
+        elif np.isnan(r):
+            second = f"{name} did not vary among these runs, so there is no trend to read."
+        elif abs(r) < 0.1:
+            second = (
+                f"{data.metric} shows no straight-line trend with {label} (correlation "
+                f"{r:+.2f}): it may matter in a curved way or only together with another "
+                f"parameter."
+            )
+        else:
+            second = _trend(label, float(r), data.metric, data.goal)
+        out.append(f"{first} {second}".strip())
+    return out

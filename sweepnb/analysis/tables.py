@@ -160,3 +160,48 @@ def why_it_ended(run: dict) -> str:
     if run["state"] in ("failed", "crashed", "stopped", "killed") and error:
         return error.splitlines()[-1]
     return ""
+
+
+def rerun_command(cfg: dict, run: dict, sweep_id: str = "SWEEP_ID") -> str:
+    """How to run ``run``'s config again: for a ``program`` sweep the shell command the agent
+    ran (W&B's ``command`` macros expanded), else the Python lines that make a one-run grid
+    sweep of that config and run it through the sweep's function (``train`` stands for it).
+
+    >>> rerun_command({"program": "train.py"}, {"id": "r1", "config": {"lr": 0.1}})
+    'python train.py --lr=0.1'
+    """
+    import shlex
+
+    config = run.get("config") or {}
+    if cfg.get("program") or cfg.get("command"):
+        from sweepnb.runtime.command import build_command
+
+        try:
+            argv = build_command(
+                cfg.get("command"),
+                program=cfg.get("program"),
+                params=config,
+                sweep_id=sweep_id,
+                run_id=str(run.get("id")),
+                json_file_dir=".",
+                environ={},
+            )
+        except Exception as exc:  # noqa: BLE001 - a command the agent could not build either
+            return f"# the config's command cannot be built: {exc}"
+        # ${env} gives no tokens here; the interpreter reads as `python`, not this kernel's path
+        import sys
+
+        argv = ["python" if a == sys.executable else a for a in argv]
+        if argv and argv[0].endswith("/env"):
+            argv = argv[1:]
+        return shlex.join(argv)
+    metric = cfg.get("metric")
+    one = {
+        "method": "grid",
+        **({"metric": metric} if metric else {}),
+        "parameters": {k: {"value": v} for k, v in config.items()},
+    }
+    return (
+        f"sweep_id = sweepnb.sweep({one!r})\n"
+        "sweepnb.agent(sweep_id, train, count=1)  # train: the sweep's function"
+    )

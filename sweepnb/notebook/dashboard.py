@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from sweepnb.errors import SweepnbError
 from sweepnb.notebook.charts import Charts, gc_paused, load_chart_libraries
 from sweepnb.notebook.progress import (  # noqa: F401  (re-exported: the dashboard's data)
     ACTIVE_SWEEP,
@@ -84,6 +85,7 @@ def frontend() -> str:
     if not in_kernel:
         return "text"
     try:
+        import anywidget  # noqa: F401
         import ipywidgets  # noqa: F401
     except ImportError:
         return "rich"
@@ -100,30 +102,6 @@ def _cell_token() -> Any:
     header = getattr(shell, "parent_header", None) or {}
     msg_id = header.get("msg_id") or (header.get("header") or {}).get("msg_id")
     return msg_id or ("count", shell.execution_count)
-
-
-def _stop_box(dash: Dashboard):
-    """The Stop button in an HBox whose text fallback tells how to stop without widgets."""
-    import ipywidgets as widgets
-
-    class StopBox(widgets.HBox):
-        def __repr__(self) -> str:
-            return f"stop the sweep with sweepnb.stop({dash.sweep_id!r})"
-
-    button = widgets.Button(
-        description="Stop sweep",
-        button_style="danger",
-        icon="stop",
-        tooltip="end the sweep gracefully: running runs finish",
-    )
-    button.add_class("sweepnb-stop")
-
-    def clicked(button: widgets.Button) -> None:
-        button.disabled, button.description = True, "stopping..."
-        dash.stop_sweep()
-
-    button.on_click(clicked)
-    return StopBox([button]), button
 
 
 # --------------------------------------------------------------------------- the dashboard
@@ -185,7 +163,6 @@ class Dashboard:
         self._last_cost = 0.0  # seconds of the last drawing, as the throttle counts them
         self._last_cpu = 0.0
         self._handle: Any = None
-        self._button: Any = None
         self._shown_in: Any = None
         self._shown = False
         self._printed = ""
@@ -195,6 +172,11 @@ class Dashboard:
         self._halt = threading.Event()
         self._light: list[dict] = []  # the runs (without history) of the last poll
         self.state = ""  # the sweep's display state at the last drawing (progress.display_state)
+        self.scale = self.charts.scale
+        self.view: Any = None  # the interactive widget's link (widget front ends)
+        self._brush: dict[str, list] = {}  # brush and pins when there is no widget
+        self._pins: list[str] = []
+        self._fallback_mark: int | None = None  # what the saved image (last bundle) shows
 
     # -- data ------------------------------------------------------------------------------
 
@@ -207,13 +189,9 @@ class Dashboard:
         self._sweep = self.store.get_sweep(self.sweep_id)
         return self.store.get_runs(self.sweep_id), self._sweep["state"]
 
-    def render(self, runs: list[dict], sweep_state: str) -> dict:
-        """Build the MIME bundle for these runs (no throttling, no display)."""
-        from sweepnb.analysis import runs_frame
-
-        cfg = self.config
+    def _progress(self, runs: list[dict], sweep_state: str) -> Progress:
         prog = progress(
-            cfg,
+            self.config,
             runs,
             sweep_id=self.sweep_id,
             sweep_state=sweep_state,
@@ -221,6 +199,14 @@ class Dashboard:
             since=self.since,
         )
         self.state = prog.state
+        return prog
+
+    def render(self, runs: list[dict], sweep_state: str) -> dict:
+        """Build the MIME bundle for these runs (no throttling, no display)."""
+        from sweepnb.analysis import runs_frame
+
+        cfg = self.config
+        prog = self._progress(runs, sweep_state)
         df = runs_frame(cfg, runs)
         has_metric = bool((cfg.get("metric") or {}).get("name"))
         png = self.charts.png(df, cfg, runs) if has_metric and len(df) else None
@@ -231,7 +217,12 @@ class Dashboard:
     # -- refreshing --------------------------------------------------------------------------
 
     def update(
-        self, runs: list[dict] | None = None, *, sweep_state: str | None = None, force: bool = False
+        self,
+        runs: list[dict] | None = None,
+        *,
+        sweep_state: str | None = None,
+        force: bool = False,
+        final: bool = False,
     ) -> bool:
         """Redraw if a run changed since the last drawing and the throttle allows it (``force``:
         redraw now). ``runs`` None: read them from the store. Returns True if redrawn.
@@ -252,15 +243,10 @@ class Dashboard:
                 return False  # the next tick (or stop()) draws it
             if runs is None:
                 runs = self.store.get_runs(self.sweep_id)
-            self._draw(runs, state, mark)
-            self._publish(self.last_bundle)
-            self._update_button()
+            self._draw(runs, state, mark, final=final)
+            if self.view is None or final:
+                self._publish(self._bundle())
             return True
-
-    def _update_button(self) -> None:
-        """The Stop button goes once the sweep (or this call) is no longer running."""
-        if self._button is not None and self.state not in ("running", "stopping"):
-            self._button.layout.display = "none"
 
     def _poll_light(self) -> tuple[list[dict], str]:
         self._sweep = self.store.get_sweep(self.sweep_id)
@@ -279,13 +265,24 @@ class Dashboard:
         drawing's wall time divided by ``budget``)."""
         return max(self.refresh_interval, self._last_cost / self.budget)
 
-    def _draw(self, runs: list[dict], state: str, mark: int) -> None:
+    def _draw(self, runs: list[dict], state: str, mark: int, *, final: bool = False) -> None:
         # a one-off import (~1 s) must not count as what every drawing costs: it would hold
         # the next drawings back for ~25 s
-        load_chart_libraries()
+        if self.view is None or final:
+            load_chart_libraries()
         start, cpu = time.perf_counter(), time.thread_time()
         with gc_paused():  # the frame, table and chart make many short-lived objects
-            self.last_bundle = self.render(runs, state)
+            if self.view is not None:
+                # the widget gets what changed; the PNG fallback is drawn only at the end
+                prog = self._progress(runs, state)
+                self.view.refresh(runs, prog, final=final)
+                if final:
+                    self.last_bundle = self.render(runs, state)
+                    self._fallback_mark = mark
+                else:
+                    self.last_bundle = {"text/plain": prog.text()}
+            else:
+                self.last_bundle = self.render(runs, state)
         wall = time.perf_counter() - start
         self._last_cpu = time.thread_time() - cpu
         # the budget counts wall time, the share of the sweep's time spent refreshing (CPU
@@ -327,10 +324,12 @@ class Dashboard:
         return max(self.refresh_interval, wait, 0.05)
 
     def _final(self) -> None:
-        """Draw the state once more if it changed since the last drawing (throttle ignored)."""
+        """Draw the state once more if it changed since the last drawing (throttle ignored);
+        with the widget, also the fallback image a saved notebook shows, once."""
         light, state = self._poll_light()
-        if fingerprint(light, state) != self._fingerprint:
-            self.update(force=True)
+        mark = fingerprint(light, state)
+        if mark != self._fingerprint or (self.view is not None and mark != self._fallback_mark):
+            self.update(force=True, final=True)
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the polling thread and draw the final state (a no-op redraw if nothing changed)."""
@@ -357,6 +356,73 @@ class Dashboard:
         if self.on_stop is not None:
             self.on_stop()
 
+    # -- the selection, back in Python -----------------------------------------------------
+
+    @property
+    def brush(self) -> dict[str, list]:
+        """The brush on the parallel coordinates: axis -> [low, high] or [category, ...]."""
+        return dict(self.view.widget.brush) if self.view is not None else dict(self._brush)
+
+    @property
+    def pinned(self) -> list[str]:
+        """The ids of the pinned runs, in the order they were pinned."""
+        return list(self.view.widget.pinned) if self.view is not None else list(self._pins)
+
+    @pinned.setter
+    def pinned(self, run_ids: list[str]) -> None:
+        ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
+        known = {r["id"] for r in self.store.get_runs(self.sweep_id, history=False)}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise SweepnbError(f"pinned: sweep {self.sweep_id} has no run {unknown[0]!r}")
+        ids = list(dict.fromkeys(ids))
+        if self.view is not None:
+            self.view.widget.pinned = ids
+        self._pins = ids
+
+    def _frame_and_axes(self) -> tuple[pd.DataFrame, list]:
+        from sweepnb import api
+        from sweepnb.analysis.selection import brush_axes
+
+        frame = api.runs(self.sweep_id, store=self.store)
+        return frame, brush_axes(frame, self.config)
+
+    @property
+    def selected(self) -> pd.DataFrame:
+        """The runs the brush keeps, plus the pinned ones (every run with neither), read from the
+        store now: the same columns as ``sweepnb.runs(sweep_id)``."""
+        from sweepnb.analysis.selection import kept
+
+        frame, axes = self._frame_and_axes()
+        return kept(frame, self.brush, axes, self.pinned).reset_index(drop=True)
+
+    def select(self, ranges: dict | None = None, /, **more: Any) -> pd.DataFrame:
+        """Set the brush from code and return :attr:`selected`: a (low, high) range for a
+        numeric parameter or the metric, a value or a list of values for a categorical one,
+        None to clear that axis; no argument clears the whole brush. Dotted (nested) names go
+        in a dict: ``d.select({"model.depth": 4}, lr=(1e-4, 1e-2))``.
+
+        >>> d.select(lr=(1e-4, 1e-2), optimizer="adam")      # doctest: +SKIP
+        """
+        from sweepnb.analysis.selection import check_brush
+
+        if ranges is not None and not isinstance(ranges, dict):
+            raise SweepnbError(
+                f"select: expected a dict of axis -> range or values, got {type(ranges).__name__}"
+            )
+        wanted = {**(ranges or {}), **more}
+        _, axes = self._frame_and_axes()
+        if wanted:
+            checked = check_brush(wanted, axes)
+            brush = {k: v for k, v in self.brush.items() if k not in wanted}
+            brush.update(checked)
+        else:
+            brush = {}
+        self._brush = brush
+        if self.view is not None:
+            self.view.widget.brush = brush
+        return self.selected
+
     # -- display -----------------------------------------------------------------------------
 
     def show(self) -> Dashboard:
@@ -364,19 +430,36 @@ class Dashboard:
         from IPython.display import display
 
         self._mode = frontend()
-        if self.last_bundle is None:
+        if self._mode == "widget" and self.view is None:
+            self._make_view()
+        if self.last_bundle is None or self.view is not None:
             runs, state = self.poll()
             self._draw(runs, state, fingerprint(runs, state))
-        if self._mode == "widget" and self.stop_button:
-            box, self._button = _stop_box(self)
-            self._update_button()
-            display(box)
         if self._mode == "text":
             self._print(self.last_bundle)
         else:
-            self._handle = display(self.last_bundle, raw=True, display_id=True)
+            self._handle = display(self._bundle(), raw=True, display_id=True)
         self._shown, self._shown_in = True, _cell_token()
         return self
+
+    def _make_view(self) -> None:
+        from sweepnb.notebook.widget import WidgetView
+
+        self.view = WidgetView(self.sweep_id, self.config, scale=self.scale, on_stop=self.stop_sweep)
+        self.view.widget.stop_button = bool(self.stop_button)
+        self.view.widget.brush, self.view.widget.pinned = dict(self._brush), list(self._pins)
+
+    def _bundle(self) -> dict:
+        """What the output shows: the widget (where a front end draws widgets) over the last
+        bundle (text, and at the end the HTML and PNG a saved notebook shows)."""
+        data = dict(self.last_bundle or {})
+        if self.view is not None:
+            widget = self.view.widget._repr_mimebundle_()
+            widget = widget[0] if isinstance(widget, tuple) else widget
+            for key, value in (widget or {}).items():
+                if key != "text/plain":
+                    data[key] = value
+        return data
 
     def _publish(self, data: dict) -> None:
         if self._handle is not None:
@@ -394,7 +477,7 @@ class Dashboard:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         if self.last_bundle is None:
             self.update(force=True)
-        return dict(self.last_bundle)
+        return self._bundle()
 
     def _ipython_display_(self) -> None:
         # `sweepnb.dashboard(id)` as a cell's last line: it is already on screen, don't repeat it
