@@ -201,8 +201,10 @@ def test_in_a_kernel_a_finished_agent_says_finished_shows_failures_and_no_stop_b
     assert "[finished]" in header and "3/3 runs done" in header and "ETA" not in header
     assert "2/2 runs done" in second  # this call's own runs, not the sweep's 5
     assert "learning_rate" in failing  # the failed runs' error, as text
-    widget_state = str(nb.metadata.get("widgets", {}))
-    assert "Stop sweep" not in widget_state and "sweepnb.stop(" not in first + second + failing
+    models = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    dashboards = [m["state"] for m in models.values() if "stop_button" in m["state"]]
+    assert len(dashboards) == 3 and not any(d["stop_button"] for d in dashboards)
+    assert all(d["status"]["state"].startswith("finished") for d in dashboards)
 
 
 @pytest.mark.parametrize("scale", ["big", 10, True, float("nan")])

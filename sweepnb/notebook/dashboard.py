@@ -434,7 +434,10 @@ class Dashboard:
             self._make_view()
         if self.last_bundle is None or self.view is not None:
             runs, state = self.poll()
-            self._draw(runs, state, fingerprint(runs, state))
+            self._light = runs
+            # an ended sweep is drawn once, with the image a saved notebook keeps
+            final = self.view is not None and self._ended()
+            self._draw(runs, state, fingerprint(runs, state), final=final)
         if self._mode == "text":
             self._print(self.last_bundle)
         else:
