@@ -167,18 +167,23 @@ def test_the_form_builds_a_sweep_and_the_dashboard_goes_live_then_finished(page)
         "h = %agent train --count 6 --jobs 2"
     )
     page.keyboard.press("Shift+Enter")
-    dashboard = page.locator(".sweepnb-dashboard").last
-    dashboard.locator("img").wait_for(timeout=120_000)  # the charts appear
-    first = dashboard.locator("img").get_attribute("src")
+    dashboard = page.locator(".sweepnb-dash").last
+    dashboard.wait_for(timeout=120_000)  # the interactive dashboard appears
+    page.wait_for_function(
+        "el => +el.dataset.runs > 0", arg=dashboard.element_handle(), timeout=120_000
+    )
+    first = dashboard.get_attribute("data-draws")
     shot(page, "02-dashboard-live")
-    deadline = time.monotonic() + 120
-    while dashboard.locator("img").get_attribute("src") == first:  # ... and update
-        assert time.monotonic() < deadline, "the dashboard's chart never changed"
-        time.sleep(0.5)
+    page.wait_for_function(  # ... and updates while the runs go
+        "([el, n]) => el.dataset.draws !== n", arg=[dashboard.element_handle(), first],
+        timeout=120_000,
+    )
     wait_idle(page, 180)
-    progress = page.locator(".sweepnb-progress").last.inner_text()
+    dashboard = page.locator(".sweepnb-dash").last
+    status = dashboard.locator(".sd-status").inner_text()
     shot(page, "02-dashboard-finished")
-    assert "[finished]" in progress and "6/6 runs done" in progress, progress
+    assert dashboard.get_attribute("data-state") == "finished", status
+    assert "6/6 runs done" in status, status
     assert page.get_by_role("button", name="Stop sweep").count() == 0
     assert error_outputs(page) == []
 
@@ -191,9 +196,10 @@ def test_the_quickstart_runs_top_to_bottom(page):
     wait_idle(page, 300)
     shot(page, "01-quickstart")
     assert error_outputs(page) == []
-    progress = page.locator(".sweepnb-progress").last.inner_text()
-    assert "[finished]" in progress and "16/16 runs done" in progress, progress
-    assert page.locator(".sweepnb-dashboard img").count() >= 1
+    dashboard = page.locator(".sweepnb-dash").first
+    status = dashboard.locator(".sd-status").inner_text()
+    assert dashboard.get_attribute("data-state") == "finished", status
+    assert "16/16 runs done" in status, status
 
 
 def palette(page, command: str) -> None:
@@ -206,16 +212,218 @@ def palette(page, command: str) -> None:
 def test_the_scikit_learn_notebook_shows_the_search_dashboard(page):
     open_notebook(page, "08-scikit-learn")
     palette(page, "Clear Outputs of All Cells")  # the saved outputs must not answer for the run
-    assert page.locator(".sweepnb-dashboard").count() == 0
+    assert page.locator(".sweepnb-dash, .sweepnb-dashboard").count() == 0
     palette(page, "Run All Cells")
     fit_cell = page.locator(
         ".jp-CodeCell", has=page.locator(".jp-InputArea", has_text="search.fit(X, y)")
     )
-    fit_cell.locator(".sweepnb-dashboard img").first.wait_for(timeout=240_000)
+    fit_cell.locator(".sweepnb-dash").first.wait_for(timeout=240_000)
     wait_idle(page, 300)
-    fit_cell.locator(".sweepnb-dashboard img").first.scroll_into_view_if_needed()
+    dashboard = fit_cell.locator(".sweepnb-dash").first
+    dashboard.scroll_into_view_if_needed()
     time.sleep(2)  # the notebook draws the cells it scrolled to
     shot(page, "08-scikit-learn")
     assert error_outputs(page) == []
-    progress = fit_cell.locator(".sweepnb-progress").last.inner_text()
-    assert "[finished]" in progress and "20/20 runs done" in progress, progress
+    status = dashboard.locator(".sd-status").inner_text()
+    assert dashboard.get_attribute("data-state") == "finished", status
+    assert "20/20 runs done" in status, status
+
+
+# --------------------------------------------------------------------------- the interactive dashboard
+
+DASH_CELLS = [
+    # failing runs are part of the test: W&B's early shutdown of a flapping agent is not
+    "import os\nos.environ['WANDB_AGENT_DISABLE_FLAPPING'] = 'true'\n%load_ext sweepnb",
+    "%%sweep --name browser\n"
+    "method: random\nseed: 3\n"
+    "metric: {name: loss, goal: minimize}\n"
+    "early_terminate: {type: hyperband, min_iter: 3, eta: 3}\n"
+    "parameters:\n"
+    "  lr: {distribution: log_uniform_values, min: 1.0e-4, max: 0.3}\n"
+    "  optimizer: {values: [sgd, adam, rmsprop]}\n"
+    "  dropout: {min: 0.0, max: 0.5}",
+    "import math, time\nimport sweepnb\n\n"
+    "def train():\n"
+    "    c = sweepnb.init().config\n"
+    "    if c.dropout > 0.46:\n"
+    "        raise ValueError(f'dropout {c.dropout:.2f} is too high')\n"
+    "    base = (math.log10(c.lr) + 2.5) ** 2 + (0.3 if c.optimizer == 'sgd' else 0) + c.dropout\n"
+    "    for step in range(8):\n"
+    "        sweepnb.log({'loss': base + 2 / (step + 1)})\n"
+    "        time.sleep(0.15)",
+    "h = %agent train --count 20 --jobs 2",
+    "d = h.dashboard\nprint('SELECTED', sorted(d.selected['id']), 'PINNED', d.pinned)",
+]
+
+
+def put_notebook(page, name: str, cells: list[str]) -> None:
+    """Save a notebook of ``cells`` on the server (the contents API), ready to open."""
+    import json
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    body = json.dumps({"type": "notebook", "format": "json", "content": nb}).encode()
+    request = urllib.request.Request(
+        f"{page.lab}/api/contents/{name}.ipynb?token=tok", data=body, method="PUT",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    urllib.request.urlopen(request, timeout=30)
+
+
+def cell_output(page, text: str) -> str:
+    cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea", has_text=text)).first
+    return "\n".join(cell.locator(".jp-OutputArea-output").all_inner_texts())
+
+
+def view(page, script: str, arg=None):
+    """Evaluate ``script`` (a function of the dashboard's view) in the page."""
+    return page.evaluate(
+        f"([arg]) => {{ const v = [...document.querySelectorAll('.sweepnb-dash')].pop().__sweepnb;"
+        f" return ({script})(v, arg); }}",
+        [arg],
+    )
+
+
+def table_ids(page) -> list[str]:
+    return page.locator(".sweepnb-dash .sd-runs tr[data-run]").evaluate_all(
+        "rows => rows.map(r => r.dataset.run)"
+    )
+
+
+def test_the_interactive_dashboard_hovers_brushes_pins_and_sorts(page, tmp_path):
+    import sweepnb
+
+    put_notebook(page, "dash", DASH_CELLS)
+    open_notebook(page, "dash")
+    for text in DASH_CELLS[:3]:
+        run_cell_containing(page, text.splitlines()[1 if text.startswith("import os") else 0])
+        wait_idle(page, 60)
+    run_cell_containing(page, "%agent train")
+    dashboard = page.locator(".sweepnb-dash").last
+    dashboard.wait_for(timeout=120_000)
+    # live: the runs arrive while the agents go (more than one drawing, state running)
+    page.wait_for_function(
+        "el => el.dataset.state === 'running' && +el.dataset.runs >= 2",
+        arg=dashboard.element_handle(), timeout=120_000,
+    )  # fmt: skip
+    shot(page, "dash-1-live")
+    wait_idle(page, 240)
+    dashboard = page.locator(".sweepnb-dash").last
+    assert dashboard.get_attribute("data-state") == "finished"
+    assert "20/20 runs done" in dashboard.locator(".sd-status").inner_text()
+    # the failed runs' errors are on the dashboard; no cell raised
+    assert page.locator("[data-mime-type='application/vnd.jupyter.error']").count() == 0
+    store = str(tmp_path / "sweeps.db")
+    sweep_id = sweepnb.sweeps(store=store)["id"].iloc[-1] if hasattr(sweepnb, "sweeps") else None
+    frame = sweepnb.runs(view(page, "v => v.model.get('sweep_id')"), store=store)
+    assert len(frame) == 20 and sweep_id in (None, frame is not None and sweep_id)
+
+    # hover: a run whose line is alone where it crosses between the first two axes
+    target = view(
+        page,
+        """v => { for (const r of v.data.runs) { const p = v.linePoint(r.id, 0); if (!p) continue;
+             const box = v.psvg.getBoundingClientRect();
+             const hit = v.nearestLine(p.x - box.left, p.y - box.top);
+             const others = v.data.runs.filter(o => o.id !== r.id && v.linePoint(o.id, 0) &&
+               Math.abs(v.linePoint(o.id, 0).y - p.y) < 10);
+             if (hit && hit.id === r.id && !others.length) return {id: r.id, ...p}; } return null; }""",
+    )
+    assert target is not None, "no line stands alone to hover"
+    news = page.get_by_role("button", name="No")  # JupyterLab's "get notified about news?" toast
+    if news.count():
+        news.first.click()
+    page.locator(".sweepnb-dash .sd-parallel").last.scroll_into_view_if_needed()
+    time.sleep(0.5)
+    target = view(page, "(v, id) => ({id, ...v.linePoint(id, 0)})", target["id"])
+    page.mouse.move(target["x"], target["y"])
+    tip = page.locator(".sweepnb-dash .sd-tip")
+    tip.wait_for(state="visible", timeout=5_000)
+    run = frame.set_index("id").loc[target["id"]]
+    text = tip.inner_text()
+    shot(page, "dash-2-hover")
+    assert f"run {target['id']}" in text
+    assert run["optimizer"] in text and "lr" in text and "dropout" in text
+    shown = dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
+    assert float(shown["lr"]) == pytest.approx(run["lr"], rel=1e-3)
+    assert float(shown["dropout"]) == pytest.approx(run["dropout"], rel=1e-3)
+
+    # brush: drag along the lr axis from 1e-3 to 3e-2
+    low, high = (view(page, "(v, x) => v.axisPoint('lr', x)", x) for x in (1e-3, 3e-2))
+    page.mouse.move(low["x"], low["y"])
+    page.mouse.down()
+    page.mouse.move(high["x"], (low["y"] + high["y"]) / 2, steps=4)
+    page.mouse.move(high["x"], high["y"], steps=4)
+    page.mouse.up()
+    brush = view(page, "v => v.model.get('brush')")
+    lo, hi = brush["lr"]
+    assert 0.8e-3 < lo < 1.25e-3 and 2.4e-2 < hi < 3.75e-2, brush
+    inside = sorted(frame[(frame["lr"] >= lo) & (frame["lr"] <= hi)]["id"])
+    assert inside and len(inside) < 20
+    shot(page, "dash-3-brushed")
+    assert sorted(table_ids(page)) == inside  # the table keeps exactly the runs in the store
+    run_cell_containing(page, "print('SELECTED'")
+    wait_idle(page, 60)
+    assert f"SELECTED {inside}" in cell_output(page, "print('SELECTED'")  # and so does Python
+
+    # a second axis combines with the first; a click on it clears it again
+    page.locator(".sweepnb-dash .sd-parallel").last.scroll_into_view_if_needed()
+    time.sleep(0.5)
+    sgd = view(page, "v => v.axisPoint('optimizer', 'sgd')")
+    page.mouse.move(sgd["x"], sgd["y"] - 8)
+    page.mouse.down()
+    page.mouse.move(sgd["x"], sgd["y"] + 8, steps=3)
+    page.mouse.up()
+    both = sorted(frame[frame["id"].isin(inside) & (frame["optimizer"] == "sgd")]["id"])
+    assert sorted(table_ids(page)) == both
+    page.mouse.click(sgd["x"], sgd["y"] - 30)
+    assert "optimizer" not in view(page, "v => v.model.get('brush')")
+    assert sorted(table_ids(page)) == inside
+
+    # sort by the metric: a click on its column sorts descending, another ascending
+    header = page.locator(".sweepnb-dash .sd-runs th[data-key='m']")
+    header.click()
+    ranked = frame.set_index("id").loc[table_ids(page), "loss"].tolist()
+    finite = [v for v in ranked if v == v]
+    assert finite == sorted(finite, reverse=True) and ranked[: len(finite)] == finite
+    header.click()
+    ranked = [v for v in frame.set_index("id").loc[table_ids(page), "loss"] if v == v]
+    assert ranked == sorted(ranked)
+    shot(page, "dash-4-sorted")
+
+    # click a run in the table: its config, summary and re-run command in the pinned panel
+    page.locator(".sweepnb-dash .sd-table").last.scroll_into_view_if_needed()
+    first = table_ids(page)[0]
+    page.locator(f".sweepnb-dash .sd-runs tr[data-run='{first}']").click()
+    panel = page.locator(".sweepnb-dash .sd-pinned")
+    panel.locator(".sd-pin-head", has_text=f"run {first}").wait_for(timeout=5_000)
+    pinned_text = panel.inner_text()
+    assert "config" in pinned_text and "optimizer" in pinned_text and "sweepnb.sweep(" in pinned_text
+    shot(page, "dash-5-pinned")
+    # a failed run shows its error on click
+    failed = frame[frame["state"] == "failed"]["id"].tolist()
+    assert failed, "the config makes runs with dropout > 0.46 fail"
+    view(page, "v => v.setTraits({brush: {}})")
+    page.locator(f".sweepnb-dash .sd-runs tr[data-run='{failed[0]}']").click()
+    panel.locator(".sd-error", has_text="is too high").wait_for(timeout=5_000)
+    run_cell_containing(page, "print('SELECTED'")
+    wait_idle(page, 60)
+    out = cell_output(page, "print('SELECTED'")
+    assert f"'{first}'" in out.split("PINNED")[1] and f"'{failed[0]}'" in out.split("PINNED")[1]
+
+    # readable at scale 1: no text under 14 px; and in the dark theme
+    sizes = view(
+        page,
+        "v => [...v.root.querySelectorAll('.sd-tick, .sd-label, .sd-axis-name, td, th, .sd-title')]"
+        ".map(e => parseFloat(getComputedStyle(e).fontSize))",
+    )
+    assert sizes and min(sizes) >= 14, min(sizes)
+    palette(page, "Theme: JupyterLab Dark")
+    time.sleep(2)
+    color = view(page, "v => getComputedStyle(v.root).color")
+    channels = [int(c) for c in color[color.index("(") + 1 : color.index(")")].split(",")[:3]]
+    assert sum(channels) / 3 > 150, color  # light text on the dark theme
+    dashboard.scroll_into_view_if_needed()
+    shot(page, "dash-6-dark")

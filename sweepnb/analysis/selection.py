@@ -7,7 +7,7 @@ the kernel hands back are the same runs:
 - a numeric axis (linear or log) keeps runs whose value is in ``[lo, hi]`` (both included);
 - a categorical axis keeps runs whose value's label is one of the listed labels;
 - a run without a value on a brushed axis is left out; several brushed axes combine (and);
-- pinned runs are kept as well; with no brush and no pin every run is kept.
+- with no brush every run is kept; with one, the pinned runs are kept even outside it.
 
 >>> axes = brush_axes(df, cfg)
 >>> brush = check_brush({"lr": (1e-4, 1e-2), "optimizer": "adam"}, axes)
@@ -174,10 +174,9 @@ def inside(df: pd.DataFrame, brush: dict[str, list], axes: list[BrushAxis]) -> n
 
 
 def kept(df: pd.DataFrame, brush: dict[str, list], axes: list[BrushAxis], pinned: list) -> pd.DataFrame:
-    """The rows of ``df`` the dashboard keeps: inside the brush, plus the pinned runs (with no
-    brush and no pin: every row)."""
-    if not brush and not pinned:
+    """The rows of ``df`` the dashboard keeps: every row with no brush, else those inside the
+    brush plus the pinned runs."""
+    if not brush:
         return df
-    mask = inside(df, brush, axes) if brush else np.zeros(len(df), dtype=bool)
-    mask |= df["id"].isin(list(pinned)).to_numpy()
+    mask = inside(df, brush, axes) | df["id"].isin(list(pinned)).to_numpy()
     return df[mask]

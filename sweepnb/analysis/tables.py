@@ -195,7 +195,7 @@ def rerun_command(cfg: dict, run: dict, sweep_id: str = "SWEEP_ID") -> str:
         if argv and argv[0].endswith("/env"):
             argv = argv[1:]
         return shlex.join(argv)
-    metric = cfg.get("metric")
+    metric = {k: v for k, v in (cfg.get("metric") or {}).items() if k in ("name", "goal")}
     one = {
         "method": "grid",
         **({"metric": metric} if metric else {}),

@@ -389,8 +389,8 @@ class Dashboard:
 
     @property
     def selected(self) -> pd.DataFrame:
-        """The runs the brush keeps, plus the pinned ones (every run with neither), read from the
-        store now: the same columns as ``sweepnb.runs(sweep_id)``."""
+        """The runs the brush keeps plus the pinned ones (every run when nothing is brushed), read
+        from the store now: the same columns as ``sweepnb.runs(sweep_id)``."""
         from sweepnb.analysis.selection import kept
 
         frame, axes = self._frame_and_axes()

@@ -50,7 +50,8 @@ class AgentHandle:
         self.options = dict(options or {})  # other `sweepnb.agent` keywords: n_jobs, backend...
         self.result: Any = None
         self.error: BaseException | None = None
-        self.dashboard: Any = None
+        self.dashboard: Any = None  # the live dashboard (kept after the end: d.selected, ...)
+        self._live: Any = None  # the dashboard still to finish
         self._main_waiting = False  # wait() draws the dashboard's last frame from its thread
         self._dashboard_lock = threading.Lock()
         self._thread = threading.Thread(
@@ -61,7 +62,7 @@ class AgentHandle:
         """Show the live dashboard and start the agents. ``blocking`` (the cell waits): the
         dashboard shows no Stop button, whose click the busy kernel could not handle."""
         if dashboard:
-            self.dashboard = _start_dashboard(
+            self.dashboard = self._live = _start_dashboard(
                 self.sweep_id, self.store, self.count, stop_button=not blocking, scale=scale
             )
             if blocking:
@@ -94,7 +95,7 @@ class AgentHandle:
     def _finish_dashboard(self) -> None:
         """Stop the dashboard's polling and draw its final state, once."""
         with self._dashboard_lock:
-            dash, self.dashboard = self.dashboard, None
+            dash, self._live = self._live, None
         if dash is not None:
             _finish_dashboard(dash)
 

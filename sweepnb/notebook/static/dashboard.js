@@ -2,7 +2,7 @@
 // Python (sweepnb/notebook/widget.py) sends the data; this module only draws it and sends back
 // the brush, the pins and the Stop button's click. The rule of which runs a brush keeps is the
 // one of sweepnb/analysis/selection.py (numeric: lo <= v <= hi; categorical: label listed; a
-// run without a value on a brushed axis is out; pinned runs are kept too).
+// run without a value on a brushed axis is out; a pinned run is kept even outside the brush).
 
 const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
 const TABLE_ROWS = 200;
@@ -108,7 +108,7 @@ class Data {
     const pinned = new Set(this.model.get("pinned") || []);
     const axes = this.axes();
     const brushed = Object.keys(brush).length > 0;
-    if (!brushed && !pinned.size) return this.runs;
+    if (!brushed) return this.runs;
     return this.runs.filter((r) => (brushed && this.inBrush(r, brush, axes)) || pinned.has(r.id));
   }
 }
