@@ -158,8 +158,8 @@ class TimedDashboard(Dashboard):
     def poll(self):
         return self._timed(super().poll)
 
-    def _draw(self, runs, state, mark):
-        return self._timed(super()._draw, runs, state, mark)
+    def _draw(self, runs, state, mark, **options):
+        return self._timed(super()._draw, runs, state, mark, **options)
 
 
 def sweep_share(n_runs: int, steps: int, step_seconds: float, watch: bool = True) -> dict:
@@ -203,6 +203,210 @@ def sweep_share(n_runs: int, steps: int, step_seconds: float, watch: bool = True
     }
 
 
+# --------------------------------------------------------------------------- the widget (issue 21)
+
+
+def widget_refreshes(n: int, running: int = 8, repeats: int = 5) -> dict:
+    """The interactive widget on ``n`` ended runs plus ``running`` running ones: the first
+    refresh (every run sent), a refresh after the running runs each logged a value (what a live
+    refresh is), and the last one (importance forest and the PNG fallback); kernel ms and bytes
+    sent as the widgets' comms count them."""
+    from sweepnb.notebook.widget import count_bytes
+
+    count_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        store, sweep_id = synthetic_store(Path(tmp), n)
+        live = [
+            store.add_run(
+                sweep_id,
+                {"lr": 0.01, "batch": 32, "optimizer": "adam", "epochs": 20,
+                 "model": {"depth": 4, "dropout": 0.1}},
+                state="running",
+                history=[{"loss": 1.0}],
+            )
+            for _ in range(running)
+        ]  # fmt: skip
+        store.get_runs(sweep_id)  # the store's cache warm, as in a dashboard that polls
+        dash = Dashboard(sweep_id, store)
+        dash._make_view()
+        first = timed(lambda: dash.update(force=True))
+        first_bytes = dash.view.last_bytes
+        warm, warm_bytes = [], []
+        for step in range(repeats):
+            for run_id in live:
+                store.log(run_id, [{"loss": 1.0 / (step + 2)}])
+            warm.append(timed(lambda: dash.update(force=True)))
+            warm_bytes.append(dash.view.last_bytes)
+        for run_id in live:
+            store.finish_run(run_id, "finished")
+        last = timed(lambda: dash.update(force=True, final=True))
+        state = {
+            name: getattr(dash.view.widget, name)
+            for name in ("axes", "status", "curves", "importance", "params", "metric",
+                         "state_colors", "scale", "brush", "pinned", "sweep_id")
+        }  # fmt: skip
+        state["blocks"] = [dict(b.runs) for b in dash.view.widget.blocks]
+        store.close()
+    return {
+        "runs": n + running,
+        "first_ms": 1000 * first[0],
+        "first_kb": first_bytes / 1000,
+        "warm_ms": 1000 * statistics.median(w for w, _ in warm),
+        "warm_cpu_ms": 1000 * statistics.median(c for _, c in warm),
+        "warm_kb": statistics.median(warm_bytes) / 1000,
+        "last_ms": 1000 * last[0],
+        "state": state,
+    }
+
+
+def plotly_refresh(n: int) -> dict:
+    """The alternative measured: plotly's FigureWidget with a Parcoords trace over the same runs.
+    Updating its dimensions re-sends every value of every axis (plotly has no per-line delta),
+    and Parcoords has no hover on a line. Kernel ms and the JSON of one restyle."""
+    import json
+
+    import plotly.graph_objects as go
+    from plotly.utils import PlotlyJSONEncoder
+
+    from sweepnb.analysis import plotdata, runs_frame
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store, sweep_id = synthetic_store(Path(tmp), n)
+        cfg = store.get_sweep(sweep_id)["config"]
+        frame = runs_frame(cfg, store.get_runs(sweep_id))
+        store.close()
+    data = plotdata.parallel_coordinates_data(frame, cfg, max_lines=n)
+
+    def dimensions():
+        return [
+            {"label": a.name, "values": data.values[:, i].tolist()}
+            for i, a in enumerate(data.axes)
+        ]
+
+    fig = go.FigureWidget(go.Parcoords(dimensions=dimensions()))
+    wall = timed(lambda: fig.update_traces(dimensions=dimensions()))
+    restyle = json.dumps({"dimensions": dimensions()}, cls=PlotlyJSONEncoder)
+    return {"runs": n, "ms": 1000 * wall[0], "kb": len(restyle) / 1000}
+
+
+HARNESS = """<!doctype html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="dashboard.css"></head>
+<body style="width:1400px;margin:0"><div id="out"></div>
+<script type="module">
+import widget from "./dashboard.js";
+// a stand-in for the widget model (the front end's part): get/set/on over the state the kernel
+// computed, so the timing is the module's own drawing
+class Model {
+  constructor(state) { this.state = state; this.handlers = {}; }
+  get(k) { return this.state[k]; }
+  set(k, v) { this.state[k] = v; for (const f of this.handlers["change:" + k] || []) f(); }
+  on(names, f) { for (const n of names.split(" ")) (this.handlers[n] = this.handlers[n] || []).push(f); }
+  save_changes() {}
+  send() {}
+}
+window.bench = async () => {
+  const state = await (await fetch("state.json")).json();
+  const blocks = state.blocks.map((runs) => new Model({ runs }));
+  const model = new Model({ ...state, blocks: blocks.map((_, i) => "IPY_MODEL_" + i) });
+  const host = { getModel: async (ref) => blocks[+ref.slice("anywidget:".length)] };
+  const el = document.getElementById("out");
+  const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const t0 = performance.now();
+  await widget.render({ model, el, host });
+  await frame();
+  const first = performance.now() - t0;
+  const view = el.querySelector(".sweepnb-dash").__sweepnb;
+  const brushes = [];
+  for (let i = 0; i < 7; i++) {
+    const top = view.par.top, h = view.par.plotH;
+    view.brushAxis({ axis: i % 2, y0: top + h * (0.2 + 0.05 * i), y1: top + h * 0.7 });
+    brushes.push(view.timing.lastBrush);
+  }
+  const t1 = performance.now();
+  for (let i = 0; i < 100; i++) view.nearestLine(view.par.xs[0] + 30, view.par.top + i * 2);
+  const hover = (performance.now() - t1) / 100;
+  brushes.sort((a, b) => a - b);
+  return { first, brush: brushes[3], hover, runs: view.data.runs.length };
+};
+</script></body></html>"""
+
+
+class _Quiet(__import__("http.server").server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # no request lines among the figures
+        pass
+
+
+def browser_times(states: dict[int, dict]) -> dict[int, dict]:
+    """First render, brush and hover of the widget's ES module in Debian's Chromium (Playwright),
+    on the data the kernel computed for each size; {} when there is no Chromium."""
+    import functools
+    import http.server
+    import json
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {}
+    if chromium is None:
+        return {}
+    from sweepnb.notebook.widget import STATIC
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("dashboard.js", "dashboard.css"):
+            shutil.copy(STATIC / name, Path(tmp) / name)
+        (Path(tmp) / "index.html").write_text(HARNESS)
+        handler = functools.partial(_Quiet, directory=tmp)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            for n, state in states.items():
+                (Path(tmp) / "state.json").write_text(json.dumps(state))
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(url)
+                page.wait_for_function("() => window.bench !== undefined")
+                out[n] = page.evaluate("() => window.bench()")
+                page.close()
+            browser.close()
+        server.shutdown()
+    return out
+
+
+def widget_report(sizes: list[int]) -> None:
+    print("\ninteractive widget (issue 21): kernel cost and bytes per refresh, 8 running runs "
+          "logging (targets at 1,000 runs: <= 50 ms, <= 100 kB)")  # fmt: skip
+    print(f"{'runs':>6} {'first ms':>9} {'first kB':>9} {'refresh ms':>11} {'cpu':>6} "
+          f"{'refresh kB':>11} {'last ms':>8}")  # fmt: skip
+    states = {}
+    for n in sizes:
+        row = widget_refreshes(n)
+        states[row["runs"]] = row.pop("state")
+        print(f"{row['runs']:>6} {row['first_ms']:>9.0f} {row['first_kb']:>9.0f} "
+              f"{row['warm_ms']:>11.1f} {row['warm_cpu_ms']:>6.1f} {row['warm_kb']:>11.1f} "
+              f"{row['last_ms']:>8.0f}")  # fmt: skip
+    try:
+        rows = [plotly_refresh(n) for n in sizes]
+    except ImportError:
+        rows = []
+    if rows:
+        print("plotly FigureWidget + Parcoords, the same runs: one refresh re-sends every value")
+        for row in rows:
+            print(f"{row['runs']:>6} runs: {row['ms']:.0f} ms in the kernel, {row['kb']:.0f} kB")
+    times = browser_times(states)
+    if times:
+        print("in Chromium (the module drawing the kernel's data; target: brush <= 100 ms at "
+              "10,000 runs)")  # fmt: skip
+        print(f"{'runs':>6} {'first render ms':>16} {'brush ms':>9} {'hover ms':>9}")
+        for n, t in times.items():
+            print(f"{n:>6} {t['first']:>16.0f} {t['brush']:>9.1f} {t['hover']:>9.2f}")
+    else:
+        print("(no Chromium or Playwright here: browser times skipped)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
@@ -212,7 +416,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-sweep", action="store_true", help="only time the refreshes")
     parser.add_argument("--only-sweep", action="store_true", help="only run the 200-run sweep")
     parser.add_argument("--png", metavar="PATH", help="also save the largest size's chart here")
+    parser.add_argument("--only-widget", action="store_true", help="only the interactive widget")
     args = parser.parse_args(argv)
+    if args.only_widget:
+        widget_report([200] if args.quick else [1000, 10000])
+        return
     sizes = [50, 200] if args.quick else [50, 200, 1000]
     if not args.only_sweep:
         print("one full dashboard refresh (median of", args.repeats, "; target <= 250 ms at 1,000)")
@@ -230,6 +438,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.png:
         save_png(args.png, sizes[-1])
         print(f"chart of {sizes[-1]} runs saved to {args.png}")
+    widget_report([200] if args.quick else [1000, 10000])
     if args.skip_sweep:
         return
     steps, step_seconds = (5, 0.02) if args.quick else (args.steps, args.step_seconds)

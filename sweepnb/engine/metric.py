@@ -6,7 +6,7 @@ Pure functions on engine run dicts: ``{"id", "state", "config", "history": [...]
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 
@@ -118,14 +118,18 @@ class Metric(NamedTuple):
         return best_value(run, self.name, self.goal)
 
 
-def best_run(metric: Metric | None, runs: Iterable[dict]) -> tuple[dict, float] | None:
+def best_run(
+    metric: Metric | None, runs: Iterable[dict], value_of: Callable[[dict], Any] | None = None
+) -> tuple[dict, float] | None:
     """The run with the best value of ``metric`` and that value (ties: the earliest in ``runs``),
-    or None when there is no metric or no run logged it. Every front end's "best run" is this."""
+    or None when there is no metric or no run logged it. Every front end's "best run" is this.
+    ``value_of``: the run's value when the caller keeps it already (default ``metric.value``)."""
     if metric is None:
         return None
+    value_of = value_of or metric.value
     best: tuple[dict, float] | None = None
     for run in runs:
-        value = metric.value(run)
+        value = value_of(run)
         if value is not None and (best is None or metric.better(value, best[1])):
             best = (run, value)
     return best

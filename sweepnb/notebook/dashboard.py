@@ -189,7 +189,7 @@ class Dashboard:
         self._sweep = self.store.get_sweep(self.sweep_id)
         return self.store.get_runs(self.sweep_id), self._sweep["state"]
 
-    def _progress(self, runs: list[dict], sweep_state: str) -> Progress:
+    def _progress(self, runs: list[dict], sweep_state: str, value_of: Any = None) -> Progress:
         prog = progress(
             self.config,
             runs,
@@ -197,6 +197,7 @@ class Dashboard:
             sweep_state=sweep_state,
             count=self.count,
             since=self.since,
+            value_of=value_of,
         )
         self.state = prog.state
         return prog
@@ -231,7 +232,12 @@ class Dashboard:
         ``budget`` share of the time (a drawing that took 0.2 s waits 5 s with the default
         4%; the polls in between add about 1%)."""
         with self._lock:
-            if runs is None:  # a light read first: histories only when there is something to draw
+            if runs is None and self.view is not None:
+                # the widget reads the runs once (the store re-reads only the changed ones)
+                runs, sweep_state = self.poll()
+                self._light = runs
+                mark = fingerprint(runs, sweep_state)
+            elif runs is None:  # a light read first: histories only when there is something to draw
                 light, sweep_state = self._poll_light()
                 mark = fingerprint(light, sweep_state)
             else:
@@ -274,7 +280,8 @@ class Dashboard:
         with gc_paused():  # the frame, table and chart make many short-lived objects
             if self.view is not None:
                 # the widget gets what changed; the PNG fallback is drawn only at the end
-                prog = self._progress(runs, state)
+                self.view.take(runs)  # the changed runs' rows first: progress reads them
+                prog = self._progress(runs, state, self.view.metric_value)
                 self.view.refresh(runs, prog, final=final)
                 if final:
                     self.last_bundle = self.render(runs, state)

@@ -9,6 +9,7 @@ import html
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -118,12 +119,14 @@ def progress(
     count: int | None = None,
     now: float | None = None,
     since: float | None = None,
+    value_of: Any = None,
 ) -> Progress:
     """Progress of a sweep from its config and run dicts (``store.get_runs``).
 
     ``now`` defaults to ``time.time()``; ``count`` is the agent's run count, if any; ``since``
     (an ``%agent`` call's start time) counts only the runs created from then on, the sweep's
-    total given beside them."""
+    total given beside them; ``value_of(run)``: the run's metric value when the caller keeps it
+    (the live dashboard: a big sweep's histories are not read again every refresh)."""
     now = time.time() if now is None else now
     metric = Metric.of(cfg)
     total = None
@@ -132,7 +135,7 @@ def progress(
         runs = [r for r in runs if (r.get("created") or 0) >= since]
     states = [r.get("state") for r in runs]
     done = sum(s in TERMINAL_RUN_STATES for s in states)
-    best = best_run(metric, runs)
+    best = best_run(metric, runs, value_of)
     created = [r["created"] for r in runs if isinstance(r.get("created"), (int, float))]
     ended = [r["ended"] for r in runs if isinstance(r.get("ended"), (int, float))]
     planned = planned_runs(cfg, count)

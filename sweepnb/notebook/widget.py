@@ -144,6 +144,8 @@ class WidgetView:
         self._importance_at = -math.inf
         self.bytes_sent = 0
         self.last_bytes = 0
+        self._pending: list[dict] = []  # changed runs noted by take(), not sent yet
+        self._axes: list[BrushAxis] | None = None
 
     # -- what the browser sends ------------------------------------------------------------
 
@@ -198,6 +200,24 @@ class WidgetView:
         ``IMPORTANCE_EVERY`` seconds, and at the end) the importance. Returns bytes sent."""
         with self._lock:
             before = _sent_bytes(self.widget)
+            changed = self.take(runs)
+            self._pending = []
+            if changed:
+                self._send_runs(changed, full_axes=final)
+            elif final:
+                self._send_axes(full=True)
+            self._send_status(prog)
+            self._send_curves(runs)
+            self._send_importance(final)
+            sent = _sent_bytes(self.widget) - before
+            self.bytes_sent += sent
+            self.last_bytes = sent
+            return sent
+
+    def take(self, runs: list[dict]) -> list[dict]:
+        """Note the runs that changed since the last call (their runs-frame rows computed now)
+        and return them; ``refresh`` sends them."""
+        with self._lock:
             changed = []
             for run in runs:
                 run_id = run["id"]
@@ -209,20 +229,48 @@ class WidgetView:
                     self._versions[run_id] = mark
                 self._runs[run_id] = run
             if changed:
-                self._send_runs(changed)
-            self._send_status(prog)
-            self._send_curves(runs)
-            self._send_importance(final)
-            sent = _sent_bytes(self.widget) - before
-            self.bytes_sent += sent
-            self.last_bytes = sent
-            return sent
+                for record in runs_frame(self.cfg, changed).to_dict("records"):
+                    self._rows[record["id"]] = record
+            self._pending += changed
+            return self._pending
 
-    def _send_runs(self, changed: list[dict]) -> None:
-        frame = runs_frame(self.cfg, changed)
-        for record in frame.to_dict("records"):
-            self._rows[record["id"]] = record
-        axes = self.axes()
+    def metric_value(self, run: dict) -> float | None:
+        """The run's metric value as its runs-frame row has it (what ``progress`` ranks by)."""
+        return self._metric_of(run)
+
+    def _send_axes(self, changed: list[dict] | None = None, full: bool = False) -> list:
+        """The axes, recomputed over every run only when a changed run falls outside them (a new
+        category, a value beyond an end) or ``full``: a refresh of a big sweep reads the changed
+        rows, not all of them (an axis may stay a little wider than its runs until the end)."""
+        cached = self._axes
+        if (
+            full
+            or cached is None
+            or any(self._outside(cached, self._rows[r["id"]]) for r in changed or ())
+        ):
+            self._axes = self.axes()
+        self.widget.axes = [a.to_dict() for a in self._axes]
+        return self._axes
+
+    @staticmethod
+    def _outside(axes: list[BrushAxis], row: dict) -> bool:
+        for axis in axes:
+            value = row.get(axis.name)
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                continue
+            if axis.kind == "categorical":
+                if value_label(value) not in axis.categories:
+                    return True
+            elif (
+                not isinstance(value, (int, float))
+                or axis.lo is None
+                or not axis.lo <= value <= axis.hi
+            ):
+                return True
+        return False
+
+    def _send_runs(self, changed: list[dict], full_axes: bool = False) -> None:
+        axes = self._send_axes(changed, full=full_axes)
         params = [a.name for a in axes if not a.metric]
         categorical = {a.name for a in axes if a.kind == "categorical"}
         by_id = {run["id"]: run for run in changed}
@@ -241,7 +289,6 @@ class WidgetView:
         if len(blocks) != len(self.widget.blocks):
             self.widget.blocks = blocks
         self.widget.params = params
-        self.widget.axes = [a.to_dict() for a in axes]
 
     def frame(self) -> pd.DataFrame:
         """The runs-frame rows seen so far (the swept parameters, the metric, id, state)."""
@@ -287,9 +334,7 @@ class WidgetView:
         if not force and key == self._curve_keys.get("all"):
             return
         self._curve_keys["all"] = key
-        data = plotdata.learning_curves_data(
-            list(chosen.values()), self.cfg, max_runs=MAX_CURVES
-        )
+        data = plotdata.learning_curves_data(list(chosen.values()), self.cfg, max_runs=MAX_CURVES)
         shown = {c.id for c in data.curves}
         extra = [
             plotdata.learning_curves_data([chosen[i]], self.cfg).curves
@@ -326,13 +371,16 @@ class WidgetView:
     def _send_importance(self, final: bool) -> None:
         if not self.metric or not self._rows:
             return
-        frame = self.frame()
-        ended = frame[frame["state"].isin(TERMINAL_RUN_STATES)]
-        key = tuple(ended["id"]), tuple(map(str, ended[self.metric])) if self.metric in ended else ()
-        if key == self._importance_key:
-            return
         if not final and time.monotonic() - self._importance_at < IMPORTANCE_EVERY:
             return  # the next refresh (or the last) computes it
+        frame = self.frame()
+        ended = frame[frame["state"].isin(TERMINAL_RUN_STATES)]
+        key = (
+            tuple(ended["id"]),
+            tuple(map(str, ended[self.metric])) if self.metric in ended else (),
+        )
+        if key == self._importance_key:
+            return
         self._importance_key, self._importance_at = key, time.monotonic()
         # a small forest on bounded samples, as the PNG dashboard: ~25 ms at 1,000 runs
         data = plotdata.importance_data(ended, self.cfg, n_estimators=20, max_samples=200)
