@@ -6,6 +6,7 @@ tests skip, with the reason, only when there is no Chromium (``.ci/run`` install
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import socket
@@ -175,7 +176,8 @@ def test_the_form_builds_a_sweep_and_the_dashboard_goes_live_then_finished(page)
     first = dashboard.get_attribute("data-draws")
     shot(page, "02-dashboard-live")
     page.wait_for_function(  # ... and updates while the runs go
-        "([el, n]) => el.dataset.draws !== n", arg=[dashboard.element_handle(), first],
+        "([el, n]) => el.dataset.draws !== n",
+        arg=[dashboard.element_handle(), first],
         timeout=120_000,
     )
     wait_idle(page, 180)
@@ -234,23 +236,27 @@ def test_the_scikit_learn_notebook_shows_the_search_dashboard(page):
 DASH_CELLS = [
     # failing runs are part of the test: W&B's early shutdown of a flapping agent is not
     "import os\nos.environ['WANDB_AGENT_DISABLE_FLAPPING'] = 'true'\n%load_ext sweepnb",
-    "%%sweep --name browser\n"
-    "method: random\nseed: 3\n"
-    "metric: {name: loss, goal: minimize}\n"
-    "early_terminate: {type: hyperband, min_iter: 3, eta: 3}\n"
-    "parameters:\n"
-    "  lr: {distribution: log_uniform_values, min: 1.0e-4, max: 0.3}\n"
-    "  optimizer: {values: [sgd, adam, rmsprop]}\n"
-    "  dropout: {min: 0.0, max: 0.5}",
-    "import math, time\nimport sweepnb\n\n"
-    "def train():\n"
-    "    c = sweepnb.init().config\n"
-    "    if c.dropout > 0.46:\n"
-    "        raise ValueError(f'dropout {c.dropout:.2f} is too high')\n"
-    "    base = (math.log10(c.lr) + 2.5) ** 2 + (0.3 if c.optimizer == 'sgd' else 0) + c.dropout\n"
-    "    for step in range(8):\n"
-    "        sweepnb.log({'loss': base + 2 / (step + 1)})\n"
-    "        time.sleep(0.15)",
+    (
+        "%%sweep --name browser\n"
+        "method: random\nseed: 3\n"
+        "metric: {name: loss, goal: minimize}\n"
+        "early_terminate: {type: hyperband, min_iter: 3, eta: 3}\n"
+        "parameters:\n"
+        "  lr: {distribution: log_uniform_values, min: 1.0e-4, max: 0.3}\n"
+        "  optimizer: {values: [sgd, adam, rmsprop]}\n"
+        "  dropout: {min: 0.0, max: 0.5}"
+    ),
+    (
+        "import math, time\nimport sweepnb\n\n"
+        "def train():\n"
+        "    c = sweepnb.init().config\n"
+        "    if c.dropout > 0.46:\n"
+        "        raise ValueError(f'dropout {c.dropout:.2f} is too high')\n"
+        "    base = (math.log10(c.lr) + 2.5) ** 2 + (0.3 if c.optimizer == 'sgd' else 0) + c.dropout\n"
+        "    for step in range(8):\n"
+        "        sweepnb.log({'loss': base + 2 / (step + 1)})\n"
+        "        time.sleep(0.15)"
+    ),
     "h = %agent train --count 20 --jobs 2",
     "d = h.dashboard\nprint('SELECTED', sorted(d.selected['id']), 'PINNED', d.pinned)",
 ]
@@ -263,7 +269,11 @@ def put_notebook(page, name: str, cells: list[str]) -> None:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
     body = json.dumps({"type": "notebook", "format": "json", "content": nb}).encode()
     request = urllib.request.Request(
@@ -386,10 +396,10 @@ def test_the_interactive_dashboard_hovers_brushes_pins_and_sorts(page, tmp_path)
     header = page.locator(".sweepnb-dash .sd-runs th[data-key='m']")
     header.click()
     ranked = frame.set_index("id").loc[table_ids(page), "loss"].tolist()
-    finite = [v for v in ranked if v == v]
+    finite = [v for v in ranked if not math.isnan(v)]
     assert finite == sorted(finite, reverse=True) and ranked[: len(finite)] == finite
     header.click()
-    ranked = [v for v in frame.set_index("id").loc[table_ids(page), "loss"] if v == v]
+    ranked = [v for v in frame.set_index("id").loc[table_ids(page), "loss"] if not math.isnan(v)]
     assert ranked == sorted(ranked)
     shot(page, "dash-4-sorted")
 
@@ -400,7 +410,9 @@ def test_the_interactive_dashboard_hovers_brushes_pins_and_sorts(page, tmp_path)
     panel = page.locator(".sweepnb-dash .sd-pinned")
     panel.locator(".sd-pin-head", has_text=f"run {first}").wait_for(timeout=5_000)
     pinned_text = panel.inner_text()
-    assert "config" in pinned_text and "optimizer" in pinned_text and "sweepnb.sweep(" in pinned_text
+    assert (
+        "config" in pinned_text and "optimizer" in pinned_text and "sweepnb.sweep(" in pinned_text
+    )
     shot(page, "dash-5-pinned")
     # a failed run shows its error on click
     failed = frame[frame["state"] == "failed"]["id"].tolist()
@@ -427,3 +439,38 @@ def test_the_interactive_dashboard_hovers_brushes_pins_and_sorts(page, tmp_path)
     assert sum(channels) / 3 > 150, color  # light text on the dark theme
     dashboard.scroll_into_view_if_needed()
     shot(page, "dash-6-dark")
+
+
+def test_the_dashboard_notebook_passes_nbval_and_keeps_the_last_state_as_an_image(
+    tmp_path, monkeypatch, kernel_env
+):
+    """Where no browser draws the widget (nbval, nbconvert, GitHub), the same notebook runs and
+    its saved dashboard carries the final text, HTML table and PNG."""
+    import base64
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in DASH_CELLS]
+    path = tmp_path / "dash.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setenv("SWEEPNB_STORE", str(tmp_path / "nbval.db"))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--nbval-lax", "-p", "no:cacheprovider", str(path)],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    monkeypatch.setenv("SWEEPNB_STORE", str(tmp_path / "nbconvert.db"))
+    NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    outputs = [o for o in nb.cells[3].outputs if "image/png" in o.get("data", {})]
+    assert len(outputs) == 1
+    data = outputs[0].data
+    assert base64.b64decode(data["image/png"]).startswith(b"\x89PNG")
+    assert "20/20 runs done" in data["text/plain"] and "<table" in data["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in data

@@ -395,6 +395,24 @@ class WidgetView:
         }
 
 
+def enable_colab_widgets() -> None:
+    """On Colab, turn on its custom widget manager (what Colab documents for third-party widgets:
+    ``from google.colab import output; output.enable_custom_widget_manager()``), once."""
+    import sys
+
+    if "google.colab" not in sys.modules or _COLAB["done"]:
+        return
+    import contextlib
+
+    # an old Colab without it: the text and image fallback still show
+    with contextlib.suppress(Exception):
+        from google.colab import output
+
+        output.enable_custom_widget_manager()
+    _COLAB["done"] = True
+
+
+_COLAB = {"done": False}
 _COUNTER = {"bytes": 0}
 
 
