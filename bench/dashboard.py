@@ -147,10 +147,10 @@ class TimedDashboard(Dashboard):
     spent = 0.0
     spent_cpu = 0.0
 
-    def _timed(self, function, *args):
+    def _timed(self, function, *args, **options):
         wall, cpu = time.perf_counter(), time.thread_time()
         try:
-            return function(*args)
+            return function(*args, **options)
         finally:
             self.spent += time.perf_counter() - wall
             self.spent_cpu += time.thread_time() - cpu
@@ -321,12 +321,13 @@ window.bench = async () => {
     const top = view.par.top, h = view.par.plotH;
     view.brushAxis({ axis: i % 2, y0: top + h * (0.2 + 0.05 * i), y1: top + h * 0.7 });
     brushes.push(view.timing.lastBrush);
+    window.parts = view.timing.parts;
   }
   const t1 = performance.now();
   for (let i = 0; i < 100; i++) view.nearestLine(view.par.xs[0] + 30, view.par.top + i * 2);
   const hover = (performance.now() - t1) / 100;
   brushes.sort((a, b) => a - b);
-  return { first, brush: brushes[3], hover, runs: view.data.runs.length };
+  return { first, brush: brushes[3], hover, runs: view.data.runs.length, parts: window.parts };
 };
 </script></body></html>"""
 
@@ -402,7 +403,8 @@ def widget_report(sizes: list[int]) -> None:
               "10,000 runs)")  # fmt: skip
         print(f"{'runs':>6} {'first render ms':>16} {'brush ms':>9} {'hover ms':>9}")
         for n, t in times.items():
-            print(f"{n:>6} {t['first']:>16.0f} {t['brush']:>9.1f} {t['hover']:>9.2f}")
+            parts = ", ".join(f"{k} {v:.0f}" for k, v in (t.get("parts") or {}).items())
+            print(f"{n:>6} {t['first']:>16.0f} {t['brush']:>9.1f} {t['hover']:>9.2f}   ({parts} ms)")
     else:
         print("(no Chromium or Playwright here: browser times skipped)")
 

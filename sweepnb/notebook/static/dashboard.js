@@ -78,6 +78,7 @@ class Data {
   }
   setBlock(index, records) {
     this.blocks.set(index, records || {});
+    this.version = (this.version || 0) + 1; // the runs' points are recomputed once per change
     const all = [];
     for (const recs of this.blocks.values()) for (const r of Object.values(recs)) all.push(r);
     all.sort((a, b) => a.n - b.n);
@@ -257,13 +258,17 @@ class View {
   draw(parts) {
     const t0 = performance.now();
     const all = parts.has("all");
-    this.kept = this.data.kept();
-    this.keptIds = new Set(this.kept.map((r) => r.id));
+    const spent = (this.timing.parts = {});
+    const timed = (name, f) => { const t = performance.now(); f(); spent[name] = performance.now() - t; };
+    timed("kept", () => {
+      this.kept = this.data.kept();
+      this.keptIds = new Set(this.kept.map((r) => r.id));
+    });
     if (all || parts.has("status")) this.drawStatus();
     if (all || parts.has("runs") || parts.has("brush") || parts.has("pins")) {
-      this.drawParallel();
-      this.drawHistory();
-      this.drawTable();
+      timed("parallel", () => this.drawParallel());
+      timed("history", () => this.drawHistory());
+      timed("table", () => this.drawTable());
       this.drawBrushLine();
     }
     if (all || parts.has("curves") || parts.has("pins") || parts.has("runs")) this.drawCurves();
@@ -401,36 +406,56 @@ class View {
     const brush = this.model.get("brush") || {};
     const brushed = Object.keys(brush).length > 0;
     const pinned = new Set(this.model.get("pinned") || []);
-    // points of each run, cached for hover
-    const pts = (this.parPoints = new Map());
-    for (const run of this.data.runs) {
-      pts.set(run.id, L.axes.map((a, i) => {
-        const t = unit(a, this.data.value(run, a));
-        return t === null ? null : [L.xs[i], this.yOf(L, t)];
-      }));
+    // each run's points, kept for hover and reused until the runs, axes or width change
+    const key = `${this.data.version}|${L.width}|${this.scale}|${JSON.stringify(L.axes)}`;
+    if (key !== this.parKey) {
+      this.parKey = key;
+      const pts = (this.parPoints = new Map());
+      for (const run of this.data.runs) {
+        pts.set(run.id, L.axes.map((a, i) => {
+          const t = unit(a, this.data.value(run, a));
+          return t === null ? null : [L.xs[i], this.yOf(L, t)];
+        }));
+      }
     }
-    const line = (run, color, width, alpha) => {
-      const p = pts.get(run.id);
-      ctx.globalAlpha = alpha;
-      ctx.strokeStyle = color;
-      ctx.lineWidth = width;
-      ctx.beginPath();
+    const pts = this.parPoints;
+    const trace = (run) => {
       let open = false;
-      for (const q of p) {
+      for (const q of pts.get(run.id)) {
         if (!q) { open = false; continue; }
         if (open) ctx.lineTo(q[0], q[1]);
         else { ctx.moveTo(q[0], q[1]); open = true; }
       }
+    };
+    const stroke = (runs, color, width, alpha) => {
+      if (!runs.length) return;
+      ctx.globalAlpha = alpha;
+      ctx.strokeStyle = color;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      for (const run of runs) trace(run);
       ctx.stroke();
     };
+    const line = (run, color, width, alpha) => stroke([run], color, width, alpha);
     const inside = [], outside = [];
     for (const run of this.data.runs) (!brushed || this.data.inBrush(run, brush, L.axes) ? inside : outside).push(run);
-    for (const run of outside) line(run, this.css("--jp-ui-font-color3", "#aaa"), 1, 0.18);
+    stroke(outside, this.css("--jp-ui-font-color3", "#aaa"), 1, 0.18);
+    // one path per colour step, worst first: the best runs are drawn last, on top (a path per
+    // line would cost ~10x at 10,000 runs)
     const goal = (this.model.get("metric") || {}).goal;
-    const rank = (r) => (r.m === null || r.m === undefined ? -Infinity : goal === "maximize" ? r.m : -r.m);
-    inside.sort((a, b) => rank(a) - rank(b)); // best drawn last, on top
+    const axis = this.metricAxis();
+    const STEPS = 24;
+    const buckets = Array.from({ length: STEPS }, () => []);
+    const none = [];
+    for (const run of inside) {
+      if (run.m === null || run.m === undefined || !axis) { none.push(run); continue; }
+      const t = unit(axis, run.m);
+      const good = goal === "maximize" ? t : 1 - t;
+      buckets[Math.min(STEPS - 1, Math.max(0, Math.floor(good * STEPS)))].push(run);
+    }
     const lw = inside.length > 2000 ? 0.8 : 1.4;
-    for (const run of inside) line(run, this.metricColor(run.m), lw, run.m === null || run.m === undefined ? 0.35 : 0.75);
+    stroke(none, "#999", lw, 0.35);
+    buckets.forEach((runs, i) => stroke(runs, viridis((i + 0.5) / STEPS), lw, 0.75));
     for (const id of pinned) {
       const run = this.data.byId.get(id);
       if (!run) continue;
@@ -669,13 +694,20 @@ class View {
     const rad = (withMetric.length > 2000 ? 2 : 3.5) * s;
     const pinned = new Set(this.model.get("pinned") || []);
     const pts = (this.histPoints = []);
+    const groups = new Map(); // one path per state and kept-or-not
     for (const r of withMetric) {
       const x = X(r.n), y = Y(r.m);
       pts.push([x, y, r]);
-      ctx.globalAlpha = this.keptIds.has(r.id) ? 0.9 : 0.15;
-      ctx.fillStyle = this.stateColor(r.s);
+      const g = r.s + "|" + this.keptIds.has(r.id);
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g).push([x, y]);
+    }
+    for (const [g, points] of groups) {
+      const [state, kept] = g.split("|");
+      ctx.globalAlpha = kept === "true" ? 0.9 : 0.15;
+      ctx.fillStyle = this.stateColor(state);
       ctx.beginPath();
-      ctx.arc(x, y, rad, 0, 2 * Math.PI);
+      for (const [x, y] of points) { ctx.moveTo(x + rad, y); ctx.arc(x, y, rad, 0, 2 * Math.PI); }
       ctx.fill();
     }
     ctx.globalAlpha = 1;
