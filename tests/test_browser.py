@@ -41,9 +41,9 @@ def _need_chromium() -> None:
         pytest.skip("no Chromium here (apt-get install chromium): browser tests skipped")
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """JupyterLab on a free port, serving a copy of the notebooks, with this checkout's sweepnb."""
+def _server(tmp_path, app: str):
+    """A Jupyter server (``lab`` or ``notebook``) on a free port, serving a copy of the
+    notebooks, with this checkout's sweepnb; yields its URL."""
     _need_chromium()
     pytest.importorskip("playwright", reason="pip install playwright (in the test extra)")
     root = tmp_path / "root"
@@ -55,9 +55,12 @@ def lab(tmp_path):
         **os.environ,
         "PYTHONPATH": checkout_pythonpath(),
         "SWEEPNB_STORE": str(tmp_path / "sweeps.db"),
+        # the tests' settings (the dark theme one turns on) stay out of the user's
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces"),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+        [sys.executable, "-m", "jupyter", app, "--no-browser", f"--port={port}",
          "--ServerApp.token=tok", f"--ServerApp.root_dir={root}", "--allow-root",
          "--ServerApp.ip=127.0.0.1"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -71,7 +74,7 @@ def lab(tmp_path):
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.terminate()
-                pytest.fail("jupyter lab did not start within 90 s")
+                pytest.fail(f"jupyter {app} did not start within 90 s")
             time.sleep(0.5)
     try:
         yield url
@@ -81,15 +84,37 @@ def lab(tmp_path):
 
 
 @pytest.fixture
-def page(lab):
+def lab(tmp_path):
+    """JupyterLab on a free port, serving a copy of the notebooks, with this checkout's sweepnb."""
+    yield from _server(tmp_path, "lab")
+
+
+def _browser_page(url: str):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.lab = lab
+        page.lab = url
         yield page
         browser.close()
+
+
+@pytest.fixture
+def page(lab):
+    yield from _browser_page(lab)
+
+
+@pytest.fixture
+def notebook7(tmp_path):
+    """Jupyter Notebook 7 (the classic-style front end built on JupyterLab's parts)."""
+    pytest.importorskip("notebook", reason="pip install notebook (in the test extra)")
+    yield from _server(tmp_path, "notebook")
+
+
+@pytest.fixture
+def notebook7_page(notebook7):
+    yield from _browser_page(notebook7)
 
 
 def shot(page, name: str) -> None:
@@ -474,3 +499,24 @@ def test_the_dashboard_notebook_passes_nbval_and_keeps_the_last_state_as_an_imag
     assert base64.b64decode(data["image/png"]).startswith(b"\x89PNG")
     assert "20/20 runs done" in data["text/plain"] and "<table" in data["text/html"]
     assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_the_interactive_dashboard_goes_live_and_finishes_in_notebook_7(notebook7_page, tmp_path):
+    page = notebook7_page
+    put_notebook(page, "dash7", DASH_CELLS)
+    page.goto(f"{page.lab}/notebooks/dash7.ipynb?token=tok")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    time.sleep(4)  # the kernel starts
+    for text in DASH_CELLS[:3]:
+        run_cell_containing(page, text.splitlines()[1 if text.startswith("import os") else 0])
+        wait_idle(page, 60)
+    run_cell_containing(page, "%agent train")
+    dashboard = page.locator(".sweepnb-dash").last
+    dashboard.wait_for(timeout=120_000)
+    wait_idle(page, 240)
+    dashboard = page.locator(".sweepnb-dash").last
+    dashboard.scroll_into_view_if_needed()
+    shot(page, "dash-notebook7")
+    assert dashboard.get_attribute("data-state") == "finished"
+    assert dashboard.get_attribute("data-runs") == "20"
+    assert page.locator(".sweepnb-dash .sd-runs tr[data-run]").count() == 20
