@@ -6,13 +6,19 @@
    process's panel figures are warm; the process's very first refresh, with its imports, is
    printed apart); "warm": the same Dashboard after one run changed (panels whose data did not
    change are reused). Target: <= 250 ms at 1,000 runs.
-2. A real 200-run sweep (in-process agent in a background thread, like `%agent`; each run logs
+2. The interactive widget (issue 21) at 1,000 and 10,000 runs: kernel ms and kB per refresh
+   (8 running runs logging), the first and last refresh, the same runs through plotly's
+   FigureWidget for comparison, and in Chromium the ES module's first render, brush and hover.
+   Targets: <= 50 ms and <= 100 kB per refresh at 1,000 runs; brush <= 100 ms at 10,000.
+3. A real 200-run sweep (in-process agent in a background thread, like `%agent`; each run logs
    ``--steps`` values ``--step-seconds`` apart) watched by a Dashboard polling the store once a
-   second: the share of the sweep's wall time spent refreshing (polls included). Target: <= 5%.
+   second (the PNG one, then the widget): the share of the sweep's wall time spent refreshing
+   (polls included). Target: <= 5%.
 
-    python bench/dashboard.py                 # both parts
+    python bench/dashboard.py                 # all three parts
     python bench/dashboard.py --quick         # 50 and 200 runs, a 200-run sweep of short runs
-    python bench/dashboard.py --only-sweep    # part 2 only
+    python bench/dashboard.py --only-widget   # part 2 only
+    python bench/dashboard.py --only-sweep    # part 3 only
     python bench/dashboard.py --skip-sweep --png /tmp/dash.png   # and look at the 1,000-run chart
 
 Prints a table; CPU times are given too because wall times on a shared machine vary with load.
@@ -162,9 +168,12 @@ class TimedDashboard(Dashboard):
         return self._timed(super()._draw, runs, state, mark, **options)
 
 
-def sweep_share(n_runs: int, steps: int, step_seconds: float, watch: bool = True) -> dict:
-    """Run a real ``n_runs`` sweep (watched by a dashboard unless ``watch`` is false); the wall
-    time and the share of it the dashboard spent."""
+def sweep_share(
+    n_runs: int, steps: int, step_seconds: float, watch: bool = True, widget: bool = False
+) -> dict:
+    """Run a real ``n_runs`` sweep (watched by a dashboard unless ``watch`` is false: the PNG
+    one, or with ``widget`` the interactive one as in a notebook); the wall time and the share
+    of it the dashboard spent."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "sweep.db")
         sweep_id = sweepnb.sweep({**CONFIG, "run_cap": n_runs}, store=store)
@@ -177,6 +186,8 @@ def sweep_share(n_runs: int, steps: int, step_seconds: float, watch: bool = True
                     sweepnb.log({"loss": value})
 
         dash = TimedDashboard(sweep_id, store, refresh=1.0)
+        if widget:
+            dash._make_view()
         start = time.perf_counter()
         if watch:
             dash.start()
@@ -440,11 +451,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.png:
         save_png(args.png, sizes[-1])
         print(f"chart of {sizes[-1]} runs saved to {args.png}")
-    widget_report([200] if args.quick else [1000, 10000])
+    if not args.only_sweep:
+        widget_report([200] if args.quick else [1000, 10000])
     if args.skip_sweep:
         return
     steps, step_seconds = (5, 0.02) if args.quick else (args.steps, args.step_seconds)
     result = sweep_share(200, steps, step_seconds)
+    with_widget = sweep_share(200, steps, step_seconds, widget=True)
     baseline = sweep_share(200, steps, step_seconds, watch=False)
     print(
         f"\n200-run sweep ({steps} logs x {step_seconds * 1000:.0f} ms per run), dashboard "
@@ -455,6 +468,11 @@ def main(argv: list[str] | None = None) -> None:
         f"{result['refresh_s']:.2f} s wall / {result['refresh_cpu_s']:.2f} s CPU on "
         f"{result['renders']} drawings and its polls = {100 * result['share']:.1f}% of the "
         f"wall time ({100 * result['cpu_share']:.1f}% in CPU)"
+    )
+    print(
+        f"  the interactive widget instead: {with_widget['refresh_s']:.2f} s wall on "
+        f"{with_widget['renders']} refreshes = {100 * with_widget['share']:.1f}% of "
+        f"{with_widget['wall_s']:.1f} s"
     )
     print(
         f"  the same sweep without a dashboard: {baseline['wall_s']:.1f} s "
