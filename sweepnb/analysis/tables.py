@@ -44,15 +44,31 @@ def sweeps_table(store: Any) -> pd.DataFrame:
     return table.sort_values("created", kind="stable").reset_index(drop=True)
 
 
-def display_state(sweep_state: str, running: int, done: int, planned: int | None) -> str:
-    """What a sweep is doing now, in one word: its stored state when it ended or is paused
+def display_state(
+    sweep_state: str, running: int, done: int, planned: int | None, failed: int = 0
+) -> str:
+    """What a sweep is doing now: its stored state when it ended or is paused
     (``finished``, ``canceled``, ``stopped``, ``paused``); else ``running`` while a run runs,
     ``finished`` when the planned runs are done, ``idle`` when no agent is running runs (more
     agents may join, as in W&B, where such a sweep stays RUNNING).
 
+    A finished sweep whose ``done`` runs all ``failed`` (failed or crashed) says so, as
+    ``finished (all N runs failed)``: plain ``finished`` would read as a success. Only the
+    display: the stored state stays ``finished``. Every front end (``ls``, ``show``, the
+    dashboard's progress line) gets its state from here.
+
     >>> display_state("running", 0, 6, 6), display_state("running", 0, 3, None)
     ('finished', 'idle')
+    >>> display_state("finished", 0, 3, None, failed=3), display_state("finished", 0, 2, 2, 1)
+    ('finished (all 3 runs failed)', 'finished')
     """
+    state = _state_now(sweep_state, running, done, planned)
+    if state == "finished" and done and failed == done and not running:
+        return f"finished (all {done} runs failed)"
+    return state
+
+
+def _state_now(sweep_state: str, running: int, done: int, planned: int | None) -> str:
     if sweep_state != "running":
         return "stopping" if sweep_state == "stopped" and running else sweep_state
     if running:
@@ -85,8 +101,9 @@ def sweep_state(sweep: dict, counts: dict[str, int]) -> str:
     run counts, against the runs the method or ``run_cap`` plan (a grid's size)."""
     running = counts.get("running", 0)
     done = sum(counts.values()) - running
+    failed = counts.get("failed", 0) + counts.get("crashed", 0)
     planned = planned_runs(sweep.get("config") or {})
-    return display_state(sweep.get("state") or "", running, done, planned)
+    return display_state(sweep.get("state") or "", running, done, planned, failed)
 
 
 def counts_text(counts: dict[str, int]) -> str:

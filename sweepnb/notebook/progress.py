@@ -44,7 +44,9 @@ class Progress:
     best_config: dict | None
     elapsed: float
     eta: float | None
-    state: str = ""  # what the sweep is doing now: running, idle, finished, paused, ...
+    # what the sweep is doing now (tables.display_state): running, idle, finished, paused, ...,
+    # "finished (all 3 runs failed)"; `sweep_state` is the stored one, for comparisons
+    state: str = ""
     total: int | None = None  # the sweep's runs, when the counts above are one call's
     failures: tuple[str, ...] = ()  # why runs failed, and metric hints (see failure_notes)
 
@@ -140,7 +142,8 @@ def progress(
     ended = [r["ended"] for r in runs if isinstance(r.get("ended"), (int, float))]
     planned = planned_runs(cfg, count)
     running = states.count("running")
-    state = display_state(sweep_state, running, done, planned)
+    failed = states.count("failed") + states.count("crashed")
+    state = display_state(sweep_state, running, done, planned, failed)
     # the clock runs while runs run (also under a paused or stopped sweep); an idle or ended
     # sweep took until its last run ended
     live = state in LIVE or running > 0 or (sweep_state in ACTIVE_SWEEP and not ended)
@@ -162,7 +165,7 @@ def progress(
         done=done,
         planned=max(planned, done) if planned else None,
         running=running,
-        failed=states.count("failed") + states.count("crashed"),
+        failed=failed,
         stopped=states.count("stopped") + states.count("killed"),
         best_value=best[1] if best else None,
         best_id=best[0]["id"] if best else None,
