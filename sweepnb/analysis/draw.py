@@ -22,6 +22,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import LogLocator, NullLocator
+from matplotlib.transforms import offset_copy
 
 from sweepnb.analysis.plotdata import (
     STATE_STYLE,
@@ -73,11 +74,9 @@ def draw_history(data: HistoryData, fig: Canvas) -> None:
         _message(fig, f"no run has logged {data.metric!r} yet")
         return
     ax = fig.add_subplot()
-    states = np.array(data.states)
-    for state in dict.fromkeys(data.states):
+    for state, (x, y) in data.points_by_state().items():
         color, marker = STATE_STYLE.get(state, ("tab:purple", "o"))
-        mask = states == state
-        ax.scatter(data.x[mask], data.y[mask], s=14, c=color, marker=marker, label=state, zorder=2)
+        ax.scatter(x, y, s=14, c=color, marker=marker, label=state, zorder=2)
     ax.step(data.x, data.best, where="post", color="black", lw=1.2, label="best so far", zorder=3)
     ax.set_xlabel("run")
     ax.set_ylabel(data.metric)
@@ -111,12 +110,15 @@ def draw_parallel_coordinates(data: ParallelData, fig: Canvas, *, colorbar: bool
     )
     ax.add_collection(lines)
     ax.plot(xs, data.values[-1], color="black", lw=2.2, zorder=3, label=f"best: {data.ids[-1]}")
+    # tick labels on a halo of the background a little right of their axis: the runs' lines
+    # passing under them stop short of their text, and the axis line stays whole
+    beside = offset_copy(ax.transData, fig=fig, x=3.5, units="points")
+    halo = {"boxstyle": "square,pad=0.3", "facecolor": fig.get_facecolor(), "edgecolor": "none"}
     for x, axis in zip(xs, data.axes):
         ax.axvline(x, color="0.3", lw=0.8, zorder=1)
         for pos, label in zip(axis.ticks, axis.labels):
-            ax.text(
-                x + 0.02, pos, label, fontsize=7, va="center", ha="left", color="0.15", zorder=4
-            )
+            ax.text(x, pos, label, fontsize=7, va="center", ha="left", color="0.15", zorder=4,
+                    transform=beside, bbox=halo)  # fmt: skip
     ax.set_xlim(-0.1, k - 0.6 if k > 1 else 0.6)
     ax.set_ylim(-0.05, 1.05)
     ax.set_xticks(
@@ -247,10 +249,7 @@ def draw_learning_curves(data: CurvesData, fig: Canvas) -> None:
         _message(fig, f"no learning curves: runs log {data.metric!r} once")
         return
     ax = fig.add_subplot()
-    by_state: dict[str, list[np.ndarray]] = {}
-    for curve in data.curves:
-        by_state.setdefault(curve.state, []).append(np.column_stack([curve.x, curve.y]))
-    for state, segments in by_state.items():
+    for state, segments in data.lines_by_state().items():
         color, _ = STATE_STYLE.get(state, ("tab:purple", "o"))
         ax.add_collection(LineCollection(segments, colors=color, lw=1, alpha=0.7, label=state))
     ends = np.array([[c.x[-1], c.y[-1]] for c in data.curves if c.state == "stopped"]).reshape(

@@ -106,6 +106,17 @@ class HistoryData:
     best: np.ndarray  # best value among runs 1..i (NaN before the first value)
     best_id: str | None
 
+    def points_by_state(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``{state: (x, y)}`` of the runs with a value, states in order of first appearance.
+        A state whose runs logged no value has no point, hence no entry (nor a legend line)."""
+        states = np.array(self.states)
+        drawn = np.isfinite(self.y)
+        points = {}
+        for state in dict.fromkeys(states[drawn].tolist()):
+            mask = (states == state) & drawn
+            points[state] = (self.x[mask], self.y[mask])
+        return points
+
 
 def history_data(df: pd.DataFrame, cfg: dict, *, metric: str | None = None) -> HistoryData:
     """The data of :func:`history`.
@@ -305,6 +316,16 @@ class CurvesData:
     def has_steps(self) -> bool:
         """True when some run logged the metric more than once (a curve, not a point)."""
         return any(len(c.x) > 1 for c in self.curves)
+
+    def lines_by_state(self) -> dict[str, list[np.ndarray]]:
+        """``{state: [(n, 2) array of (x, y) per run]}`` of the curves with a line (two values
+        or more), states in order of first appearance. A one-value curve draws no line, so a
+        state with only those has no entry (nor a legend line)."""
+        lines: dict[str, list[np.ndarray]] = {}
+        for curve in self.curves:
+            if len(curve.x) > 1:
+                lines.setdefault(curve.state, []).append(np.column_stack([curve.x, curve.y]))
+        return lines
 
 
 def _counts_iterations(cfg: dict) -> bool:

@@ -59,9 +59,18 @@ def width(text: str, size: float) -> float:
     return _outline(text, size)[1].width
 
 
+def height(text: str, size: float) -> float:
+    """The layout height (ascent and descent) of one line of ``text`` at ``size``, in points."""
+    return _outline(text, size)[1].height
+
+
 class Label(Artist):
     """A one-line text at (x, y) in ``transform`` coordinates, aligned by its box like ``Text``
-    (``ha`` left/center/right, ``va`` top/center/bottom/baseline), drawn from a cached outline."""
+    (``ha`` left/center/right, ``va`` top/center/bottom/baseline), drawn from a cached outline.
+
+    ``halo``: a colour (the background's) filling the layout box grown by ``halo_pad`` points
+    under the text, so lines drawn below the label stop that far short of it (a tick label on
+    a parallel-coordinates axis, which runs' lines cross)."""
 
     zorder = 3
 
@@ -78,6 +87,8 @@ class Label(Artist):
         va: str = "baseline",
         rotation: float = 0,
         zorder: float | None = None,
+        halo: str | tuple | None = None,
+        halo_pad: float = 2.0,
     ):
         super().__init__()
         if ha not in ("left", "center", "right") or va not in (
@@ -91,6 +102,8 @@ class Label(Artist):
         self.size, self.rotation = float(size), float(rotation)
         self.rgba = to_rgba(color)
         self.ha, self.va = ha, va
+        self.halo = None if halo is None else to_rgba(halo)
+        self.halo_pad = float(halo_pad)
         self.set_transform(transform)
         if zorder is not None:
             self.set_zorder(zorder)
@@ -124,12 +137,16 @@ class Label(Artist):
     def draw(self, renderer: RendererBase) -> None:
         if not self.get_visible() or not self.text:
             return
-        path, shape, _ = self._layout(renderer)
+        path, shape, bounds = self._layout(renderer)
         if not len(path.vertices):
             return  # blanks only
         gc = renderer.new_gc()
         gc.set_linewidth(0)
         gc.set_antialiased(True)
+        if self.halo is not None:
+            box = bounds.padded(renderer.points_to_pixels(self.halo_pad))
+            place = Affine2D().scale(box.width, box.height).translate(box.x0, box.y0)
+            renderer.draw_path(gc, Path.unit_rectangle(), place, self.halo)
         renderer.draw_path(gc, path, shape, self.rgba)
         gc.restore()
         self.stale = False

@@ -38,9 +38,14 @@ Rect = tuple[float, float, float, float]
 def _text(parent: Axes | Figure, x: float, y: float, text: str, **style) -> None:
     """A label as a cached bitmap (see labels.py): ``Text``-like ``transform`` (default: the
     Axes' data or the Figure's fraction), ``fontsize``, ``color``, ``ha``, ``va``, ``rotation``,
-    ``zorder``. Several lines, or characters the default font lacks, fall back to ``Text``."""
+    ``zorder``, ``halo`` and ``halo_pad`` (see ``Label``). Several lines, or characters the
+    default font lacks, fall back to ``Text``."""
     if not labels.supported(text):
         style["fontsize"] = style.get("fontsize", FONT) * SCALE
+        halo, pad = style.pop("halo", None), style.pop("halo_pad", 2.0)
+        if halo is not None:
+            box = f"square,pad={pad / style['fontsize']}"  # Text's pad is in font sizes
+            style["bbox"] = {"boxstyle": box, "facecolor": halo, "edgecolor": "none"}
         parent.text(x, y, text, **style)
         return
     default = parent.transData if isinstance(parent, Axes) else parent.transFigure
@@ -155,6 +160,7 @@ def _title(ax: Axes, text: str, *, y: float = 1.03) -> None:
     _text(ax, 0.5, y, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
 
 
+HALO_PAD = 2.0  # points (times SCALE) of background kept around a label that lines cross
 LEGEND_ROOM = 0.2  # the share of a panel's width right of its Axes, where its legend goes
 
 
@@ -206,12 +212,10 @@ def history(fig: Figure, data: plots.HistoryData) -> None:
     yt = _ticks(ylo, yhi)
     left = _left_margin(fig, yt, 0.1)
     ax = _axes(fig, (left, 0.16, 0.98 - LEGEND_ROOM - left, 0.72))
-    states = np.array(data.states)
     legend = []
-    for state in dict.fromkeys(data.states):
+    for state, (x, y) in data.points_by_state().items():
         color, marker = _state_style(state)
-        mask = states == state
-        _points(ax, data.x[mask], data.y[mask], color, marker, size=4.5, zorder=2)
+        _points(ax, x, y, color, marker, size=4.5, zorder=2)
         legend.append((state, color))
     ax.plot(data.x, data.best, drawstyle="steps-post", color="black", lw=1.2, zorder=3)
     xlo, xhi = 0.5, len(data.x) + 0.5
@@ -226,12 +230,49 @@ def history(fig: Figure, data: plots.HistoryData) -> None:
     _legend(ax, [*legend, ("best so far", "black")])
 
 
+def _line_height(texts: list[str], size: float) -> float:
+    """The tallest of ``texts`` at ``size`` in points (one drawn by ``Text``: 1.25 sizes)."""
+    return max(labels.height(t, size) if labels.supported(t) else 1.25 * size for t in texts)
+
+
+def _parallel_rect(
+    fig: Figure, ticks: list[str], names: list[str], best: str, title: str
+) -> tuple[Rect, float, float]:
+    """The parallel coordinates' Axes (data y 0..1 fills it), and the points from its bottom to
+    the axis names' top and to the best run's line: room for half a tick label and its halo
+    above 1 and below 0, the title above, the names and the best run below, at any ``SCALE``.
+    Margins in steps of 0.02, so that a refresh finds the Axes of the last drawing."""
+    size = FONT * SCALE
+    half = _line_height(ticks, size) / 2 + HALO_PAD * SCALE
+    gap = 3 * SCALE
+    names_at = half + gap
+    best_at = names_at + _line_height(names, size) + gap
+    height = fig.get_figheight() * 72
+    top = math.ceil((2 + _line_height([title], 10 * SCALE) + gap + half) / height * 50) / 50
+    bottom = math.ceil((best_at + _line_height([best], size) + 2) / height * 50) / 50
+    return (0.03, bottom, 0.96, 1 - top - bottom), names_at, best_at
+
+
 def parallel_coordinates(fig: Figure, data: plots.ParallelData) -> None:
-    """A line per run over the axes coloured by the metric, the best run in black on top."""
+    """A line per run over the axes coloured by the metric, the best run in black on top.
+
+    Tick labels sit on a halo of the background right of their axis, so the runs' lines stop
+    ``HALO_PAD`` short of their text; the names, title and best run are laid out off the lines
+    (all sizes in points: the layout holds at any ``SCALE``)."""
     if not len(data.ids):
         message(fig, f"no run has logged {data.metric!r} yet")
         return
-    ax = _axes(fig, (0.03, 0.2, 0.96, 0.68))
+    names = [a.name + (" (log)" if a.kind == "log" else "") for a in data.axes]
+    shown = (
+        f"best {len(data.ids)} of {data.n_total} runs"
+        if data.n_total > len(data.ids)
+        else f"{data.n_total} runs"
+    )
+    title, best = f"parallel coordinates ({shown})", f"\u2014 best: {data.ids[-1]}"
+    ticks = [label for axis in data.axes for label in axis.labels] or ["0"]
+    rect, names_at, best_at = _parallel_rect(fig, ticks, names, best, title)
+    ax = _axes(fig, rect)
+    ax.set_axis_off()  # no spines: a bottom spine at y=0 would run through the lowest labels
     k = len(data.axes)
     xs = np.arange(k, dtype=float)
     segments = np.stack([np.broadcast_to(xs, data.values.shape), data.values], axis=-1)
@@ -243,29 +284,30 @@ def parallel_coordinates(fig: Figure, data: plots.ParallelData) -> None:
         norm=Normalize(float(finite.min()), float(finite.max())),
         lw=0.9,
         alpha=0.7,
+        clip_on=False,  # y 0 and 1 are the Axes' edges: a line there is drawn whole
     )
     ax.add_collection(lines, autolim=False)
-    ax.plot(xs, data.values[-1], color="black", lw=2.2, zorder=3)
+    ax.plot(xs, data.values[-1], color="black", lw=2.2, zorder=3, clip_on=False)
     ax.add_collection(
         LineCollection([[(x, 0), (x, 1)] for x in xs], colors="0.3", lw=0.8, zorder=1),
         autolim=False,
     )
+    pad = HALO_PAD * SCALE
+    beside = offset_copy(ax.transData, fig=fig, x=pad + 1.5 * SCALE, units="points")
     for x, axis in zip(xs, data.axes):
         for pos, label in zip(axis.ticks, axis.labels):
-            _text(ax, x + 0.02, pos, label, fontsize=FONT, va="center", color="0.15", zorder=4)
+            _text(ax, x, pos, label, transform=beside, fontsize=FONT, va="center", color="0.15",
+                  zorder=4, halo=fig.get_facecolor(), halo_pad=pad)  # fmt: skip
     ax.set_xlim(-0.1, k - 0.6 if k > 1 else 0.6)
-    ax.set_ylim(-0.05, 1.05)
-    for side in ("left", "right", "top"):
-        ax.spines[side].set_visible(False)
-    names = [a.name + (" (log)" if a.kind == "log" else "") for a in data.axes]
-    _x_labels(ax, xs, names)
-    shown = (
-        f"best {len(data.ids)} of {data.n_total} runs"
-        if data.n_total > len(data.ids)
-        else f"{data.n_total} runs"
-    )
-    _title(ax, f"parallel coordinates ({shown})")
-    _text(ax, 0, -0.2, f"\u2014 best: {data.ids[-1]}", transform=ax.transAxes, fontsize=FONT)
+    ax.set_ylim(0, 1)
+    below = ax.get_xaxis_transform()  # x in data, y in axes units
+    under = offset_copy(below, fig=fig, y=-names_at, units="points")
+    for x, name in zip(xs, names):
+        _text(ax, x, 0, name, transform=under, ha="center", va="top", fontsize=FONT)
+    top = 1 - 2 / (fig.get_figheight() * 72)
+    _text(fig, 0.5, top, title, ha="center", va="top", fontsize=10)
+    last = offset_copy(ax.transAxes, fig=fig, y=-best_at, units="points")
+    _text(ax, 0, 0, best, transform=last, va="top", fontsize=FONT)
 
 
 def _bar_section(ax: Axes, ys, widths, *, left: float, colors, title: str) -> None:
@@ -420,11 +462,8 @@ def learning_curves(fig: Figure, data: plots.CurvesData) -> None:
     yt = _ticks(ylo, yhi)
     left = _left_margin(fig, yt, 0.1)
     ax = _axes(fig, (left, 0.16, 0.98 - LEGEND_ROOM - left, 0.72))
-    by_state: dict[str, list[np.ndarray]] = {}
-    for curve in data.curves:
-        by_state.setdefault(curve.state, []).append(np.column_stack([curve.x, curve.y]))
     legend = []
-    for state, segments in by_state.items():
+    for state, segments in data.lines_by_state().items():
         color = _state_style(state)[0]
         ax.add_collection(LineCollection(segments, colors=color, lw=1, alpha=0.7), autolim=False)
         legend.append((state, color))
