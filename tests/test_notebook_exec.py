@@ -107,14 +107,14 @@ def slow():
 
 
 def stop_button_comm(kc, msg_id: str, timeout: float = 120) -> str:
-    """The comm id of the dashboard's Stop button, from the widgets the cell opened."""
+    """The comm id of the dashboard widget that shows a Stop button, from the widgets the cell opened."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         msg = kc.get_iopub_msg(timeout=timeout)
         if msg["parent_header"].get("msg_id") != msg_id or msg["msg_type"] != "comm_open":
             continue
         state = msg["content"]["data"].get("state", {})
-        if state.get("_model_name") == "ButtonModel" and "Stop" in state.get("description", ""):
+        if state.get("_model_name") == "AnyModel" and state.get("stop_button"):
             return msg["content"]["comm_id"]
     raise AssertionError("the dashboard showed no Stop button")
 
@@ -143,7 +143,7 @@ def test_stop_button_works_while_the_cell_awaits_the_agents(tmp_path):
         while not any(run["state"] == "finished" for run in store.get_runs(sweep_id)):
             assert time.monotonic() < deadline, "no run finished"
             time.sleep(0.1)
-        click = {"comm_id": button, "data": {"method": "custom", "content": {"event": "click"}}}
+        click = {"comm_id": button, "data": {"method": "custom", "content": {"type": "stop"}}}
         kc.shell_channel.send(kc.session.msg("comm_msg", click))
         reply = kc.get_shell_msg(timeout=120)
         while reply["parent_header"].get("msg_id") != msg_id:

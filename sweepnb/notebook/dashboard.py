@@ -456,8 +456,13 @@ class Dashboard:
         from sweepnb.notebook.widget import WidgetView, enable_colab_widgets
 
         enable_colab_widgets()
-        self.view = WidgetView(self.sweep_id, self.config, scale=self.scale, on_stop=self.stop_sweep)
-        self.view.widget.stop_button = bool(self.stop_button)
+        self.view = WidgetView(
+            self.sweep_id,
+            self.config,
+            scale=self.scale,
+            on_stop=self.stop_sweep,
+            stop_button=bool(self.stop_button),
+        )
         self.view.widget.brush, self.view.widget.pinned = dict(self._brush), list(self._pins)
 
     def _bundle(self) -> dict:

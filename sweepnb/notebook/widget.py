@@ -121,7 +121,15 @@ class WidgetView:
     sends what changed since the last call and returns the bytes it sent (an estimate of the
     JSON on the wire, for the benchmark)."""
 
-    def __init__(self, sweep_id: str, cfg: dict, *, scale: float = 1.0, on_stop: Any = None):
+    def __init__(
+        self,
+        sweep_id: str,
+        cfg: dict,
+        *,
+        scale: float = 1.0,
+        on_stop: Any = None,
+        stop_button: bool = False,
+    ):
         self.cfg = cfg
         metric = (cfg.get("metric") or {}).get("name")
         self.metric = str(metric) if metric else None
@@ -130,6 +138,7 @@ class WidgetView:
             sweep_id=sweep_id,
             metric={"name": self.metric, "goal": self.goal} if self.metric else {},
             scale=float(scale),
+            stop_button=bool(stop_button),
         )
         self.widget.on_msg(self._message)
         self.widget.observe(self._pins_changed, names="pinned")
