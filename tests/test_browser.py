@@ -221,9 +221,11 @@ def test_the_quickstart_runs_top_to_bottom(page):
     page.locator(".lm-CommandPalette-input, .jp-CommandPalette input").first.fill("Run All Cells")
     page.keyboard.press("Enter")
     wait_idle(page, 300)
-    shot(page, "01-quickstart")
     assert error_outputs(page) == []
     dashboard = page.locator(".sweepnb-dash").first
+    dashboard.scroll_into_view_if_needed()  # a cell out of view is not laid out: no inner text
+    time.sleep(2)
+    shot(page, "01-quickstart")
     status = dashboard.locator(".sd-status").inner_text()
     assert dashboard.get_attribute("data-state") == "finished", status
     assert "16/16 runs done" in status, status

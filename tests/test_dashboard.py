@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import base64
 import gc
+import time
 from pathlib import Path
 
 import numpy as np
@@ -491,6 +492,29 @@ def test_the_stop_button_stops_the_sweep(store, sweep):
     # the message the browser sends when the button is clicked, through ipywidgets' dispatch
     dash.view.widget._handle_custom_msg({"type": "stop"}, [])
     assert store.get_sweep(sweep)["state"] == "finished"
+
+
+def test_a_sweep_at_rest_but_still_running_gets_the_saved_image(store, sweep):
+    # a random sweep stays 'running' with no agent left: the widget's output must still keep
+    # the last state as an image for a saved notebook, once nothing changed for a whole poll
+    add_runs(store, sweep, 2)
+    (running,) = add_runs(store, sweep, 1, state="running", start=2)
+    dash = Dashboard(sweep, store, refresh=0.05, budget=1.0)
+    dash._make_view()
+    dash.start()
+    time.sleep(0.5)  # ten polls with a run running: no image
+    assert "image/png" not in (dash.last_bundle or {})
+    store.finish_run(running, "finished")
+    deadline = time.monotonic() + 10
+    while "image/png" not in (dash.last_bundle or {}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store.get_sweep(sweep)["state"] == "running"
+    assert base64.b64decode(dash.last_bundle["image/png"]).startswith(PNG_MAGIC)
+    assert "3/10 runs done, 0 running" in dash.last_bundle["text/plain"]
+    renders = dash.renders
+    time.sleep(0.5)  # at rest: drawn once, not again on every poll
+    assert dash.renders == renders and dash._thread.is_alive()
+    dash.stop()
 
 
 def test_frontend_is_text_outside_a_kernel(monkeypatch):

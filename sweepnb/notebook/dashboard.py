@@ -177,6 +177,7 @@ class Dashboard:
         self._brush: dict[str, list] = {}  # brush and pins when there is no widget
         self._pins: list[str] = []
         self._fallback_mark: int | None = None  # what the saved image (last bundle) shows
+        self._polled: int | None = None  # the state the last poll read
 
     # -- data ------------------------------------------------------------------------------
 
@@ -243,14 +244,14 @@ class Dashboard:
             else:
                 mark = fingerprint(runs, sweep_state or self._sweep["state"])
             state = sweep_state or self._sweep["state"]
+            self._polled = mark
             if not force and mark == self._fingerprint:
                 return False
             if not force and time.monotonic() - self._last_render < self.min_interval:
                 return False  # the next tick (or stop()) draws it
             if runs is None:
                 runs = self.store.get_runs(self.sweep_id)
-            self._draw(runs, state, mark, final=final)
-            if self.view is None or final:
+            if self._draw(runs, state, mark, final=final):
                 self._publish(self._bundle())
             return True
 
@@ -258,6 +259,15 @@ class Dashboard:
         self._sweep = self.store.get_sweep(self.sweep_id)
         self._light = self.store.get_runs(self.sweep_id, history=False)
         return self._light, self._sweep["state"]
+
+    def _at_rest(self) -> bool:
+        """No run is running and the saved image does not show this state yet (widget only)."""
+        return (
+            self.view is not None
+            and self._fingerprint is not None
+            and self._polled == self._fingerprint != self._fallback_mark
+            and all(r.get("state") != "running" for r in self._light)
+        )
 
     def _ended(self) -> bool:
         """The sweep is over: not running or paused, and no run is running."""
@@ -271,7 +281,8 @@ class Dashboard:
         drawing's wall time divided by ``budget``)."""
         return max(self.refresh_interval, self._last_cost / self.budget)
 
-    def _draw(self, runs: list[dict], state: str, mark: int, *, final: bool = False) -> None:
+    def _draw(self, runs: list[dict], state: str, mark: int, *, final: bool = False) -> bool:
+        """Draw; returns True when the bundle a saved notebook keeps (HTML, PNG) was redrawn."""
         # a one-off import (~1 s) must not count as what every drawing costs: it would hold
         # the next drawings back for ~25 s
         if self.view is None or final:
@@ -298,6 +309,7 @@ class Dashboard:
         self.render_seconds += wall
         self.renders += 1
         self._fingerprint, self._last_render = mark, time.monotonic()
+        return self.view is None or final
 
     def refresh(self) -> bool:
         """Read the store and redraw if something changed."""
@@ -318,13 +330,17 @@ class Dashboard:
         # no poll while the throttle would not let a drawing happen anyway
         while not self._halt.wait(self._next_poll()):
             try:
-                self.update()
+                drawn = self.update()
             except Exception as exc:  # noqa: BLE001 - a watcher must not die on a busy store
                 self._note = f"dashboard: {type(exc).__name__}: {exc}"
                 continue
             if self._ended():
                 self._final()
                 return
+            if not drawn and self._at_rest():
+                # nothing changed for a whole poll and no run runs (a random sweep stays
+                # 'running' with no agent left): draw the image a saved notebook keeps, once
+                self._final()
 
     def _next_poll(self) -> float:
         wait = self._last_render + self.min_interval - time.monotonic()
@@ -443,7 +459,9 @@ class Dashboard:
             runs, state = self.poll()
             self._light = runs
             # an ended sweep is drawn once, with the image a saved notebook keeps
-            final = self.view is not None and self._ended()
+            final = self.view is not None and (
+                self._ended() or all(r.get("state") != "running" for r in runs)
+            )
             self._draw(runs, state, fingerprint(runs, state), final=final)
         if self._mode == "text":
             self._print(self.last_bundle)
