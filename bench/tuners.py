@@ -41,7 +41,9 @@ def _plain(value: object) -> object:
 
 
 class SweepnbEngine:
-    """sweepnb's `engine.suggest` on a list of run dicts (contracts: engine data formats)."""
+    """sweepnb's `engine.suggest` on a list of run dicts (contracts: engine data formats).
+
+    A config asked for and not told yet is a running run (what a parallel agent's run is)."""
 
     def __init__(self, problem: Problem, seed: int, method: str) -> None:
         from sweepnb import engine
@@ -50,21 +52,20 @@ class SweepnbEngine:
         self._cfg = engine.load_config(_wandb_config(problem, method))
         self._seed = seed
         self.runs: list[dict] = []
+        self._asked = 0
 
     def ask(self) -> dict:
-        seed = _seed_for(self._seed, len(self.runs))
-        return dict(self._engine.suggest(self._cfg, self.runs, seed=seed)[0])
+        seed = _seed_for(self._seed, self._asked)
+        config = dict(self._engine.suggest(self._cfg, self.runs, seed=seed)[0])
+        self.runs.append(
+            {"id": f"r{self._asked}", "state": "running", "config": config, "history": []}
+        )
+        self._asked += 1
+        return config
 
     def tell(self, config: dict, value: float) -> None:
-        self.runs.append(
-            {
-                "id": f"r{len(self.runs)}",
-                "state": "finished",
-                "config": config,
-                "history": [{METRIC: value, "_step": 0}],
-                "summary": {METRIC: value},
-            }
-        )
+        run = next(r for r in self.runs if r["state"] == "running" and r["config"] == config)
+        run.update(state="finished", history=[{METRIC: value, "_step": 0}], summary={METRIC: value})
 
 
 class WandbEngine:
@@ -83,19 +84,31 @@ class WandbEngine:
         random.seed(seed)
         np.random.seed(seed)
         run = self._sweeps.next_run(self._cfg, self.runs)
-        return {name: _plain(item["value"]) for name, item in run.config.items()}
+        config = {name: _plain(item["value"]) for name, item in run.config.items()}
+        self.runs.append(self._run(len(self.runs), "running", config))  # until it is told
+        return config
+
+    def _run(self, number: int, state: str, config: dict, value: float | None = None):
+        # pydantic 2: only the camelCase alias `summaryMetrics` is taken.
+        done = value is not None
+        return self._sweeps.SweepRun(
+            name=f"r{number}",
+            state=state,
+            config={name: {"value": v} for name, v in config.items()},
+            summaryMetrics={METRIC: value} if done else {},
+            history=[{METRIC: value}] if done else [],
+        )
 
     def tell(self, config: dict, value: float) -> None:
-        # pydantic 2: only the camelCase alias `summaryMetrics` is taken.
-        self.runs.append(
-            self._sweeps.SweepRun(
-                name=f"r{len(self.runs)}",
-                state="finished",
-                config={name: {"value": v} for name, v in config.items()},
-                summaryMetrics={METRIC: value},
-                history=[{METRIC: value}],
-            )
-        )
+        for i, run in enumerate(self.runs):
+            if run.state == "running" and self._config_of(run) == config:
+                self.runs[i] = self._run(i, "finished", config, value)
+                return
+        raise KeyError(f"tell: no running run has config {config}")
+
+    @staticmethod
+    def _config_of(run) -> dict:
+        return {name: _plain(item["value"]) for name, item in run.config.items()}
 
 
 def _optuna_suggest(trial, name: str, spec: dict) -> object:
@@ -120,7 +133,8 @@ class OptunaEngine:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         samplers = {
             "random": optuna.samplers.RandomSampler,
-            "tpe": optuna.samplers.TPESampler,
+            # constant liar: running trials count as bad ones (what Optuna advises in parallel)
+            "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, constant_liar=True),
             "gp": optuna.samplers.GPSampler,
         }
         self._study = optuna.create_study(

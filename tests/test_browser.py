@@ -315,6 +315,12 @@ def cell_output(page, text: str) -> str:
     return "\n".join(cell.locator(".jp-OutputArea-output").all_inner_texts())
 
 
+def settle(page) -> None:
+    """Wait until the dashboard has drawn what the last event scheduled (it draws on the next
+    animation frame, so a read right after a mouse-up can see an intermediate brush)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def view(page, script: str, arg=None):
     """Evaluate ``script`` (a function of the dashboard's view) in the page."""
     return page.evaluate(
@@ -325,6 +331,7 @@ def view(page, script: str, arg=None):
 
 
 def table_ids(page) -> list[str]:
+    settle(page)
     return page.locator(".sweepnb-dash .sd-runs tr[data-run]").evaluate_all(
         "rows => rows.map(r => r.dataset.run)"
     )

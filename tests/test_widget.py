@@ -196,3 +196,21 @@ def test_rerun_command_of_a_program_sweep_is_the_agents_command():
     assert rerun_command(cfg, {"id": "r", "config": {"lr": 0.1, "bs": 8}}) == (
         "python train.py --bs=8 --lr=0.1"
     )
+
+
+def test_runs_sent_before_the_first_values_get_their_axes_values_later(store, sweep):
+    """A dashboard drawn before any run (the first poll of %agent) caches no axes: the runs that
+    arrive later must still carry every parameter's value, and so must the runs sent before a
+    parameter's axis appeared (the browser's brush compares these values)."""
+    d = Dashboard(sweep, store)
+    d._make_view()
+    d.update(force=True, final=True)  # no run yet: no axis (show() before the agents start)
+    add_runs(store, sweep, 3)
+    d.update(force=True)
+    add_runs(store, sweep, 3, start=3)
+    d.update(force=True)
+    records = [r for block in d.view.widget.blocks for r in block.runs.values()]
+    assert len(records) == 6
+    for record in records:
+        assert set(record["p"]) == {"lr", "optimizer", "model.depth"}, record
+    assert {a["name"] for a in d.view.widget.axes} == {"lr", "optimizer", "model.depth", "loss"}

@@ -266,6 +266,7 @@ class Dashboard:
             self.view is not None
             and self._fingerprint is not None
             and self._polled == self._fingerprint != self._fallback_mark
+            and bool(self._light)
             and all(r.get("state") != "running" for r in self._light)
         )
 
@@ -459,8 +460,9 @@ class Dashboard:
             runs, state = self.poll()
             self._light = runs
             # an ended sweep is drawn once, with the image a saved notebook keeps
+            # (a sweep no run has started yet is not at rest: its agents are about to start)
             final = self.view is not None and (
-                self._ended() or all(r.get("state") != "running" for r in runs)
+                self._ended() or (bool(runs) and all(r.get("state") != "running" for r in runs))
             )
             self._draw(runs, state, fingerprint(runs, state), final=final)
         if self._mode == "text":

@@ -35,6 +35,7 @@ from sweepnb.analysis.importance import explain
 from sweepnb.analysis.labels import value_label
 from sweepnb.analysis.selection import BrushAxis, brush_axes
 from sweepnb.analysis.tables import rerun_command
+from sweepnb.engine.params import flatten
 from sweepnb.engine.states import TERMINAL_RUN_STATES
 
 STATIC = Path(__file__).with_name("static")
@@ -83,6 +84,10 @@ class DashboardWidget(anywidget.AnyWidget):
     brush = traitlets.Dict().tag(sync=True)  # axis -> [lo, hi] or [label, ...]
     pinned = traitlets.List().tag(sync=True)  # run ids
     params = traitlets.List().tag(sync=True)  # swept parameter names, the table's columns
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _json_number(value: Any) -> Any:
@@ -155,6 +160,8 @@ class WidgetView:
         self.last_bytes = 0
         self._pending: list[dict] = []  # changed runs noted by take(), not sent yet
         self._axes: list[BrushAxis] | None = None
+        self._record_axes: tuple[list, set] = ([], set())  # what the sent records hold
+        self._searched = [p.name for p in flatten(cfg) if not p.is_constant]
 
     # -- what the browser sends ------------------------------------------------------------
 
@@ -261,8 +268,13 @@ class WidgetView:
         self.widget.axes = [a.to_dict() for a in self._axes]
         return self._axes
 
-    @staticmethod
-    def _outside(axes: list[BrushAxis], row: dict) -> bool:
+    def _outside(self, axes: list[BrushAxis], row: dict) -> bool:
+        """The row does not fit the axes: a value beyond an end, a new category, or a value of
+        a searched parameter that has no axis yet (the first runs had no value for it)."""
+        named = {axis.name for axis in axes}
+        for name in self._searched:
+            if name not in named and not _missing(row.get(name)):
+                return True
         for axis in axes:
             value = row.get(axis.name)
             if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -282,6 +294,12 @@ class WidgetView:
         axes = self._send_axes(changed, full=full_axes)
         params = [a.name for a in axes if not a.metric]
         categorical = {a.name for a in axes if a.kind == "categorical"}
+        if (params, categorical) != self._record_axes:
+            # a record holds the values of the axes' parameters as they were when it was sent:
+            # new axes (a parameter's first value, a number column turned categorical) re-send
+            # every run, else the runs sent before would have no value on the new axis
+            self._record_axes = (params, categorical)
+            changed = list(self._runs.values())
         by_id = {run["id"]: run for run in changed}
         touched: dict[int, dict] = {}
         blocks = list(self.widget.blocks)
