@@ -38,7 +38,7 @@ N_LOCAL_CANDIDATES = (500, 300)
 N_REFINE_STARTS = (5, 3)
 REFINE_ITERATIONS = (50, 25)
 MAX_FIT_POINTS = 64  # hyperparameters are fitted on at most this many runs (speed)
-MIN_PENDING_DISTANCE = 0.2  # in length scales: closer to a running point is the same point
+MAX_MODEL_POINTS = 200  # the GP is conditioned on at most this many runs (speed, issue 22)
 MAX_ENUMERATE = 20000  # discrete spaces up to this size are enumerated once candidates repeat
 TERMINAL_IMPUTED = ("failed", "crashed")
 MAX_INITIAL = 10  # random configs before the model, at most (2 per searched parameter below that)
@@ -81,15 +81,6 @@ def _impute(run: dict, name: str, goal: str, strategy: str, worst: float | None)
     return worst if value is None else value
 
 
-def _worst_value(runs: list[dict], name: str, goal: str) -> float | None:
-    """The worst value any run logged (history or summary), or None if none did."""
-    flipped = "minimize" if goal == "maximize" else "maximize"
-    values = [v for v in (best_value(run, name, flipped) for run in runs) if v is not None]
-    if not values:
-        return None
-    return min(values) if goal == "maximize" else max(values)
-
-
 def run_target(cfg: dict, run: dict, worst: float | None) -> float | None:
     """The value a run contributes to the model (None = pending), in the metric's own sign."""
     metric = cfg.get("metric") or {}
@@ -108,24 +99,104 @@ def run_target(cfg: dict, run: dict, worst: float | None) -> float | None:
     return None
 
 
+@dataclass
+class _Encoded:
+    """What one run contributes, kept while the run is unchanged (see ``_encoded``)."""
+
+    run: dict  # held, so that its id() is not reused while the entry lives
+    mark: tuple
+    x: np.ndarray | None  # None: a run from an older version of the space
+    key: tuple | None
+    target: float | None  # run_target with worst=None (None: pending or imputed as worst)
+    imputes_worst: bool  # the target is the sweep's worst value (known only with every run)
+    worst: float | None  # the worst value this run logged
+
+
+#: space signature -> id(run) -> _Encoded; a few spaces (sweeps) at a time
+_ENCODED: dict[str, dict[int, _Encoded]] = {}
+_ENCODED_SPACES = 8
+
+
+def _mark(run: dict, metric: str) -> tuple:
+    """Changes whenever what a run contributes may have changed: the store's runs carry a
+    version bumped by every write; dicts built in memory change state, history or summary."""
+    history = run.get("history")
+    summary = run.get("summary") or {}
+    return (
+        run.get("state"),
+        run.get("version"),
+        len(history) if history is not None else -1,
+        id(summary),
+        repr(summary.get(metric)),
+        id(run.get("config")),
+    )
+
+
+def _encode_run(cfg: dict, space: Space, run: dict, x, ok: bool) -> _Encoded:
+    name, goal = Metric.of(cfg)[:2]
+    flipped = "minimize" if goal == "maximize" else "maximize"
+    worst = best_value(run, name, flipped)
+    if not ok:
+        return _Encoded(run, _mark(run, name), None, None, None, False, worst)
+    target = run_target(cfg, run, None)
+    state = run.get("state", "finished")
+    imputes = target is None and (
+        state in ("finished", "stopped", "killed", *TERMINAL_IMPUTED)
+        or str((cfg.get("metric") or {}).get("impute_while_running", "false")).lower() != "false"
+    )
+    key = space.key_of_config(run.get("config") or {})
+    return _Encoded(run, _mark(run, name), x, key, target, imputes, worst)
+
+
+def _encoded(cfg: dict, space: Space, runs: list[dict]) -> list[_Encoded]:
+    """Every run encoded, re-encoding only the runs that changed since the last call.
+
+    A sweep asks for configs again and again with mostly the same runs (agents hand the
+    store's cached dicts): at 10,000 runs encoding them all anew cost more than the model.
+    """
+    signature = repr((cfg.get("metric"), cfg.get("parameters")))
+    cache = _ENCODED.pop(signature, None)
+    if cache is None or len(cache) > 4 * len(runs) + 1000:  # old runs gone: start again
+        cache = {}
+    _ENCODED[signature] = cache  # most recently used last
+    while len(_ENCODED) > _ENCODED_SPACES:
+        _ENCODED.pop(next(iter(_ENCODED)))
+    metric = Metric.of(cfg).name
+    out: list[_Encoded | None] = []
+    todo = []
+    for i, run in enumerate(runs):
+        entry = cache.get(id(run))
+        if entry is not None and entry.run is run and entry.mark == _mark(run, metric):
+            out.append(entry)
+        else:
+            out.append(None)
+            todo.append(i)
+    if todo:
+        X, ok = space.encode_many([runs[i].get("config") or {} for i in todo])
+        for row, i in enumerate(todo):
+            entry = _encode_run(cfg, space, runs[i], X[row], bool(ok[row]))
+            cache[id(runs[i])] = out[i] = entry
+    return out  # type: ignore[return-value]
+
+
 def observe(cfg: dict, space: Space, runs: list[dict]) -> Observations:
     """Encode every run: observed (x, y to minimise), pending x, and the set of tried configs."""
-    name, goal = Metric.of(cfg)[:2]
-    worst = _worst_value(runs, name, goal)
+    goal = Metric.of(cfg)[1]
     sign = -1.0 if goal == "maximize" else 1.0
+    entries = _encoded(cfg, space, runs)
+    logged = [e.worst for e in entries if e.worst is not None]
+    worst = (min(logged) if goal == "maximize" else max(logged)) if logged else None
     X, y, pending, seen = [], [], [], set()
-    configs = [run.get("config") or {} for run in runs]
-    encoded, ok = space.encode_many(configs)
-    for run, config, x, good in zip(runs, configs, encoded, ok):
-        if not good:  # a run from an older version of the space: no information we can place
+    for entry in entries:
+        if entry.x is None:  # a run from an older version of the space: nowhere to place it
             continue
-        seen.add(space.key_of_config(config))
-        target = run_target(cfg, run, worst)
-        if target is None:
-            pending.append(x)
-        else:
-            X.append(x)
-            y.append(sign * target)
+        seen.add(entry.key)
+        target = worst if entry.imputes_worst else entry.target
+        if target is None:  # running (or imputed as the worst while no run logged a value)
+            pending.append(entry.x)
+            continue
+        X.append(entry.x)
+        y.append(sign * target)
     empty = np.zeros((0, space.dim))
     return Observations(
         np.array(X) if X else empty, np.array(y), np.array(pending) if pending else empty, seen
@@ -143,14 +214,6 @@ class Model:
     gp: GP
     best: float
     pending: np.ndarray
-
-    def far_from_pending(self, X: np.ndarray) -> np.ndarray:
-        """Mask of the rows of X that are not next to a pending point (in length scales)."""
-        if len(self.pending) == 0:
-            return np.ones(len(X), dtype=bool)
-        ls = self.gp.h.lengthscales
-        diff = (X[:, None, :] - self.pending[None, :, :]) / ls
-        return np.min(np.sum(diff * diff, axis=-1), axis=1) > MIN_PENDING_DISTANCE**2
 
 
 @np.errstate(over="ignore", invalid="ignore")  # values near the float limits: handled below
@@ -200,17 +263,27 @@ def _yeo_johnson(z: np.ndarray) -> np.ndarray:
     return psi[int(np.nanargmax(loglik))]
 
 
+def best_and_spread(y: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of at most ``size`` of the targets: the best half of them, the rest at random
+    (the model keeps the region that matters and a coarse picture of everywhere else)."""
+    if len(y) <= size:
+        return np.arange(len(y))
+    order = np.argsort(y)
+    keep = size // 2
+    rest = rng.choice(order[keep:], size=size - keep, replace=False)
+    return np.r_[order[:keep], rest]
+
+
 def fit(obs: Observations, rng: np.random.Generator) -> Model:
-    """Fit the GP to the observed runs, then add running runs as kriging-believer fantasies."""
+    """Fit the GP to the observed runs (at most MAX_MODEL_POINTS of them), then add running
+    runs as kriging-believer fantasies."""
     y = standardise(obs.y)
-    idx = np.arange(len(y))
-    if len(idx) > MAX_FIT_POINTS:  # the best half of the budget, the rest at random
-        order = np.argsort(y)
-        keep = MAX_FIT_POINTS // 2
-        rest = rng.choice(order[keep:], size=MAX_FIT_POINTS - keep, replace=False)
-        idx = np.r_[order[:keep], rest]
-    hypers: Hypers = fit_hypers(obs.X[idx], y[idx])
-    gp = GP(obs.X, y, hypers)
+    fit_idx = best_and_spread(y, MAX_FIT_POINTS, rng)
+    hypers: Hypers = fit_hypers(obs.X[fit_idx], y[fit_idx])
+    # past MAX_MODEL_POINTS runs the GP is conditioned on a subset: its cost is cubic in the
+    # points, and at 1,000 runs the full GP took 4/5 of a suggestion (issue 22)
+    idx = best_and_spread(y, MAX_MODEL_POINTS, rng)
+    gp = GP(obs.X[idx], y[idx], hypers)
     model = Model(gp, float(np.min(y)), np.zeros((0, obs.X.shape[1])))
     for x in obs.pending:
         model = believe(model, x)
@@ -322,9 +395,10 @@ def propose(space: Space, obs: Observations, model: Model, seen: set, rng) -> np
     refined = space.snap(_refine(space, model, starts, REFINE_ITERATIONS[big]))
     cand = np.vstack([refined, cand])
     score = np.r_[acquisition(model, refined), score]
-    # a candidate next to a running one is what a parallel agent is already doing
-    apart = model.far_from_pending(cand)
-    for i in np.argsort(-np.where(apart, score, score - 1e6), kind="stable"):
+    # no exclusion zone around running points: the fantasies already make EI small there,
+    # and a zone of even 0.02 length scales kept 8 agents from refining an optimum (issue 22:
+    # mixed, q=8, best after 50 runs 1e-5 with it, 5e-8 without)
+    for i in np.argsort(-score, kind="stable"):
         if space.key(cand[i]) not in seen:
             return cand[i]
     unseen = _unseen(space, seen)
