@@ -49,6 +49,7 @@ _O = "sweepnb.compat.offline"
 _MEDIA = "sweepnb.compat.media"
 _ART = "sweepnb.compat.artifacts"
 _RUN = "sweepnb.runtime.run"
+_TORCH = "sweepnb.compat.integrations.torch"  # issue 24
 
 # W&B client 0.31.0's `wandb.__all__` (shared/reference/wandb-api.md)
 WANDB_ALL = [
@@ -169,7 +170,8 @@ NAMES: dict[str, Name] = {
     ),
     "integration": Name(
         "full",
-        "`integration.keras`, `.xgboost`, `.lightgbm`, `.sklearn`",
+        "`integration.keras`, `.xgboost`, `.lightgbm`, `.sklearn`; Transformers and Lightning "
+        "run unchanged (README: frameworks)",
         "sweepnb.compat.integrations",
     ),
     # -- no offline meaning
@@ -177,9 +179,16 @@ NAMES: dict[str, Name] = {
     "setup": Name("no-op", "no service process to start", f"{_O}:"),
     "require": Name("no-op", "no optional W&B features to turn on", f"{_O}:"),
     "Settings": Name("no-op", "accepts any settings and keeps them, unused", f"{_O}:"),
-    "watch": Name("no-op", "gradients and parameters are not logged (noticed once)", f"{_O}:"),
-    "unwatch": Name("no-op", "nothing is watched", f"{_O}:"),
-    "save": Name("no-op", "files are not uploaded: keep them yourself (noticed once)", f"{_O}:"),
+    # issue 24: watch records histograms, save copies the files into the run's folder
+    "watch": Name(
+        "offline",
+        "PyTorch gradients/parameters as histograms every `log_freq` batches (no graph)",
+        f"{_TORCH}:",
+    ),
+    "unwatch": Name("offline", "removes `watch`'s hooks", f"{_TORCH}:"),
+    "save": Name("offline", "copies the files into the run's folder (`run.dir`)", f"{_O}:"),
+    "termwarn": Name("offline", "printed on stderr", f"{_O}:"),
+    "termerror": Name("offline", "printed on stderr", f"{_O}:"),
     "restore": Name("refused", "no cloud copy to restore files from"),
     "controller": Name("refused", "no controller: agents decide under the store's lock"),
     "alert": Name("offline", "printed on stderr", f"{_O}:"),

@@ -3,16 +3,18 @@
 >>> import sweepnb.compat.offline as w
 >>> w.login(key="not-needed")
 True
->>> w.watch(object())        # doctest: +SKIP
-sweepnb: wandb.watch(): gradients and parameters are not logged offline (said once)
+>>> w.termwarn("careful")   # doctest: +SKIP
+wandb: WARNING careful
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 from sweepnb.compat.names import notice_once
+from sweepnb.errors import SweepnbError
 
 
 def login(*args: Any, **kwargs: Any) -> bool:
@@ -30,27 +32,57 @@ def require(*args: Any, **kwargs: Any) -> None:
     return
 
 
-def watch(models: Any = None, *args: Any, **kwargs: Any) -> None:
-    """``wandb.watch(model)``: gradients and parameters are not logged (said once)."""
-    notice_once(
-        "watch",
-        "wandb.watch(): gradients and parameters are not logged offline "
-        "(log what you need with wandb.log) — said once",
-    )
+def save(
+    glob_str: Any = None, base_path: Any = None, policy: str = "live", *, run: Any = None
+) -> list[str]:
+    """``wandb.save(path_or_glob)``: the matching files are copied into the run's folder
+    (``run.dir``, beside the store), keeping their paths below ``base_path`` (default: the
+    glob's folder), as W&B keeps them in the run's files. Returns the copies' paths.
+
+    W&B re-uploads a ``policy="live"`` file when it changes; offline the copy is made at the
+    call (call ``save`` again after a change). Without an active run nothing is copied (W&B
+    raises then too).
+    """
+    import glob
+    import shutil
+    from pathlib import Path
+
+    if policy not in ("live", "end", "now"):
+        raise ValueError(f"save(policy={policy!r}): expected 'live', 'end' or 'now'")
+    if glob_str is None:
+        return []
+    if run is None:
+        from sweepnb.runtime.run import current
+
+        run = current()
+    if run is None:
+        raise SweepnbError("wandb.save(): no active run; call wandb.init() first")
+    pattern = str(Path(os.fspath(glob_str)).expanduser())
+    base = Path(os.fspath(base_path)) if base_path is not None else _glob_root(pattern)
+    copies = []
+    for match in sorted(glob.glob(pattern, recursive=True)):
+        source = Path(match)
+        if not source.is_file():
+            continue
+        try:
+            relative = source.resolve().relative_to(base.resolve())
+        except ValueError:
+            relative = Path(source.name)
+        target = Path(run.dir) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        copies.append(str(target))
+    return copies
 
 
-def unwatch(*args: Any, **kwargs: Any) -> None:
-    """``wandb.unwatch()``: nothing is watched."""
-    return
+def _glob_root(pattern: str) -> Any:
+    """The folder of a glob's first part with a wildcard (W&B's default ``base_path``)."""
+    from pathlib import Path
 
-
-def save(glob_str: Any = None, *args: Any, **kwargs: Any) -> None:
-    """``wandb.save(path)``: files are not uploaded; they stay where they are (said once)."""
-    notice_once(
-        "save",
-        f"wandb.save({glob_str!r}): files are not uploaded offline; the file stays where it is "
-        "(use an Artifact to keep a copy with the run) — said once",
-    )
+    parts = Path(pattern).parts
+    fixed = [p for p in iter(parts) if not any(c in p for c in "*?[")]
+    root = Path(*parts[: len(fixed)]) if fixed else Path(".")
+    return root.parent if len(fixed) == len(parts) else root
 
 
 def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
@@ -61,6 +93,16 @@ def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -
     """
     name = getattr(level, "name", level) or "INFO"
     print(f"wandb.alert [{name}] {title}: {text}", file=sys.stderr, flush=True)
+
+
+def termwarn(string: str = "", newline: bool = True, repeat: bool = True) -> None:
+    """``wandb.termwarn(text)``: printed on stderr with W&B's ``wandb: WARNING`` prefix."""
+    termlog(f"WARNING {string}", newline=newline)
+
+
+def termerror(string: str = "", newline: bool = True, repeat: bool = True) -> None:
+    """``wandb.termerror(text)``: printed on stderr with W&B's ``wandb: ERROR`` prefix."""
+    termlog(f"ERROR {string}", newline=newline)
 
 
 def termlog(string: str = "", newline: bool = True, repeat: bool = True, prefix: bool = True):

@@ -388,8 +388,10 @@ class _Agent:
     # -- function runs -------------------------------------------------------------------------
 
     def _call_function(self, record: dict, sweep: dict) -> str:
+        from sweepnb.runtime.run_start import AgentFunctionRun, calling_function_for
+
         cfg = sweep["config"]
-        run = runmod.Run(
+        run = AgentFunctionRun(  # issue 24: finish() then init() in the function: the same run
             store=self.store,
             run_id=record["id"],
             sweep_id=self.sweep_id,
@@ -400,6 +402,7 @@ class _Agent:
         )
         self.monitor.watch(run)  # early termination (sweepnb.runtime.termination); no-op without it
         runmod.activate(run)
+        calling_function_for(run)
         run.attach_heartbeat(self.beat)
         try:
             _call(self.function, run.config)
@@ -418,6 +421,7 @@ class _Agent:
             # no-op when already ended
             run.end(runmod.stopped_state(run.stop_reason) if run.should_stop else "finished")
             runmod.deactivate()
+            calling_function_for(None)
         return run.state
 
     # -- program runs --------------------------------------------------------------------------

@@ -99,6 +99,13 @@ class Config(dict):
             else:
                 self[key] = value
 
+    @property
+    def __dict__(self) -> dict:  # type: ignore[override]
+        """``vars(config)``: W&B's config keeps its values in ``_items``, and Hugging Face's
+        ``hyperparameter_search(backend="wandb")`` reads ``vars(wandb.config)["_items"]``
+        (issue 24). Attribute writes still go to the instance (``object.__setattr__``)."""
+        return {"_items": self}
+
     def as_dict(self) -> dict:
         """A plain nested ``dict`` copy (JSON-able if the values are)."""
         return {
@@ -167,6 +174,14 @@ class RunProxy:
         if run is None:
             raise SweepnbError(f"sweepnb.{self._attr}: no run yet; call sweepnb.init() first")
         return getattr(run, self._attr)
+
+    @property
+    def __dict__(self) -> dict:  # type: ignore[override]
+        """``vars(wandb.config)``: the config's (``{"_items": config}``, as W&B's; issue 24)."""
+        try:
+            return vars(self._target())
+        except SweepnbError:
+            return {"_items": {}}
 
     def __getattr__(self, name: str) -> Any:
         try:

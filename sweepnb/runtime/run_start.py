@@ -13,6 +13,33 @@ from sweepnb.runtime.run import Run
 from sweepnb.runtime.run_config import Config, as_mapping
 
 _joined = threading.local()  # .run_id: the agent's run this thread's program already joined
+_function_run = threading.local()  # .run: the run an agent is calling this thread's function for
+
+
+class AgentFunctionRun(Run):
+    """The run an agent calls the user's function for (issue 24).
+
+    W&B's agent gives the function's process the run's id (``WANDB_RUN_ID``), so a function
+    that calls ``wandb.finish()`` and then ``wandb.init()`` again logs into the same run: Hugging
+    Face's ``hyperparameter_search(backend="wandb")`` does exactly that (its callback finishes the
+    run the objective started, then starts it again with the trial's name). Here ``finish()``
+    inside the function writes what is buffered and leaves ``wandb.run`` None; the next
+    ``init()`` joins the same run again; the agent records the final state when the function
+    returns. ``finish(exit_code=1)`` ends the run ``failed`` at once."""
+
+    def finish(self, exit_code: int | None = None, state: str | None = None) -> None:
+        if exit_code or state not in (None, "finished") or self.state != "running":
+            super().finish(exit_code=exit_code, state=state)
+            return
+        self.flush()
+        from sweepnb.runtime.run import deactivate
+
+        deactivate()
+
+
+def calling_function_for(run: Run | None) -> None:
+    """The agent is calling this thread's function for ``run`` (None: the call is over)."""
+    _function_run.run = run
 
 
 def resumes_agent_run(kwargs: dict) -> bool:
@@ -28,6 +55,9 @@ def run_from_env(*, resume: bool = False) -> Run | None:
     The agent also sets W&B's ``WANDB_RUN_ID``: a process that removed it (W&B's
     cross-validation example does, to make one run per fold) starts a run of its own.
     A second ``init()`` in the program makes a standalone run unless it ``resume``s this one."""
+    rejoin = getattr(_function_run, "run", None)  # issue 24: init() after finish() in a function
+    if rejoin is not None and rejoin.state == "running":
+        return rejoin
     run_id = os.environ.get("SWEEPNB_RUN_ID")
     if not run_id or (getattr(_joined, "run_id", None) == run_id and not resume):
         return None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sweepnb.errors import SweepnbError
+from sweepnb.runtime.run_frameworks import FrameworkRunNames  # issue 24
 
 INFO_KEYS = ("name", "tags", "notes", "group", "job_type")
 SUMMARIES = ("min", "max", "mean", "last", "best", "copy", "none")
@@ -132,7 +133,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-class WandbRun:
+class WandbRun(FrameworkRunNames):  # issue 24: + the names frameworks touch
     """The W&B attributes and methods of ``sweepnb.Run`` (its lifecycle is in ``run.py``):
     ``name``, ``tags``, ``notes``, ``group``, ``job_type`` (recorded with the run at its next
     write), ``define_metric``, ``log_artifact`` and ``use_artifact``."""

@@ -37,7 +37,13 @@ CHOICE_ENV = "SWEEPNB_WANDB"
 CHOICES = ("sweepnb", "real")
 SHIM_DIR = str(Path(__file__).resolve().parent)
 # the shim's submodules: `wandb.keras` etc. are attributes of `wandb` once imported, like W&B's
-SUBMODULES = ("keras", "integration", "sklearn", "plot", "errors", "util", "apis", "data_types")
+SUBMODULES = (
+    "keras", "integration", "sklearn", "plot", "errors", "util", "apis", "data_types",
+    "sdk", "env", "wandb_run",  # issue 24: what Transformers' and Lightning's integrations import
+)  # fmt: skip
+# issue 24: the shim's package metadata, so `importlib.metadata.version("wandb")` answers (as
+# Lightning's `RequirementCache("wandb>=0.12.10")` asks): the W&B API version it follows
+DIST_INFO = next(Path(__file__).resolve().parent.glob("wandb-*.dist-info"), None)
 
 _local = threading.local()  # .choice: the `wandb=` of the agent running in this thread
 
@@ -165,6 +171,16 @@ class WandbFinder(importlib.abc.MetaPathFinder):
         if fullname != "wandb":
             return None
         return importlib.machinery.PathFinder.find_spec("wandb", [SHIM_DIR])
+
+    def find_distributions(self, context: Any = None) -> list:
+        """The shim's ``wandb`` metadata (issue 24), unless the folder is on ``sys.path``
+        already (the path finder gives it then)."""
+        name = getattr(context, "name", None)
+        if DIST_INFO is None or name not in (None, "wandb") or any(map(_is_shim_dir, sys.path)):
+            return []
+        import importlib.metadata
+
+        return [importlib.metadata.PathDistribution(DIST_INFO)]
 
 
 def is_shim(module: Any) -> bool:

@@ -1,0 +1,5 @@
+"""`wandb.sdk.lib`, served by `sweepnb.compat.sdk` (sweepnb's offline W&B)."""
+
+from sweepnb.compat.shim import forward
+
+forward(globals(), "sweepnb.compat.sdk")

@@ -1,0 +1,145 @@
+"""The W&B ``Run`` attributes framework integrations touch (issue 24), mixed into ``Run``.
+
+Hugging Face's ``WandbCallback`` calls ``run._label(code="transformers_trainer")`` and reads
+``run.url``; Lightning's ``WandbLogger.watch`` calls ``run.watch``; W&B code calls
+``run.log_code()``, reads ``run.dir`` and ``run.step``. Each does here what W&B documents, offline.
+The W&B parts are imported inside the methods (``sweepnb.compat``), as ``run_wandb.py`` does.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# folders `log_code` never walks into: version control, caches, virtual environments, stores
+_SKIPPED_DIRS = {"__pycache__", "node_modules", "site-packages", "wandb"}
+
+
+class FrameworkRunNames:
+    """``_label``, ``url``, ``dir``, ``step``, ``settings``, ``watch``/``unwatch``, ``log_code``."""
+
+    id: str | None
+    store: Any
+    project: str | None
+    _step: int
+
+    def _label(self, code: str | None = None, repo: str | None = None, **labels: Any) -> None:
+        """W&B's telemetry label of the integration that made the run: nothing to record."""
+        return
+
+    @property
+    def url(self) -> None:
+        """W&B's run page: ``None`` offline, as ``get_url()`` (there is no server)."""
+        return
+
+    @property
+    def step(self) -> int:
+        """The step the next ``log()`` gets by default (W&B's ``run.step``)."""
+        return self._step
+
+    @property
+    def dir(self) -> str:
+        """The run's own folder of files (W&B's ``run.dir``): ``<store files>/<run id>/files``,
+        made on first use; a run with no store (``mode="disabled"``) gets a temporary folder."""
+        folder = getattr(self, "_files_folder", None)
+        if folder is None:
+            if self.store is not None and self.id is not None:
+                from sweepnb.store.files import files_dir
+
+                path = files_dir(self.store, create=True) / str(self.id) / "files"
+                path.mkdir(parents=True, exist_ok=True)
+                folder = str(path)
+            else:
+                folder = tempfile.mkdtemp(prefix="sweepnb-run-")
+            self._files_folder = folder
+        return folder
+
+    @property
+    def settings(self) -> Any:
+        """W&B's run settings, offline: ``mode``, ``run_id``, ``project``, ``files_dir``..."""
+        from sweepnb.compat.offline import Settings
+
+        return Settings(
+            mode="offline",
+            run_id=self.id,
+            project=self.project,
+            sweep_id=getattr(self, "sweep_id", None),
+            files_dir=self.dir,
+            run_name=getattr(self, "name", None),
+        )
+
+    def watch(self, models: Any, *args: Any, **kwargs: Any) -> Any:
+        """``wandb.watch`` for this run (see :func:`sweepnb.compat.integrations.torch.watch`)."""
+        from sweepnb.compat.integrations.torch import watch
+
+        return watch(models, *args, run=self, **kwargs)
+
+    def unwatch(self, models: Any = None) -> None:
+        """``wandb.unwatch``: remove the hooks ``watch`` put on ``models`` (None: all)."""
+        from sweepnb.compat.integrations.torch import unwatch
+
+        unwatch(models)
+
+    def log_code(
+        self,
+        root: str | os.PathLike | None = ".",
+        name: str | None = None,
+        include_fn: Any = None,
+        exclude_fn: Any = None,
+    ) -> Any:
+        """Log the code under ``root`` as an artifact of type ``code`` (W&B's ``run.log_code``).
+
+        By default every ``.py`` file under ``root`` (hidden folders, caches and virtual
+        environments skipped); ``include_fn(path, root)`` / ``exclude_fn(path, root)`` choose
+        others. The artifact is named ``name`` or ``source-<project>-<script>``. Returns the
+        logged artifact, or None when no file was chosen (as W&B).
+        """
+        from sweepnb.compat.artifacts import Artifact
+
+        base = Path(os.fspath(root if root is not None else ".")).resolve()
+        include = _two_args(include_fn) if include_fn else (lambda p, r: p.endswith(".py"))
+        exclude = _two_args(exclude_fn) if exclude_fn else (lambda p, r: False)
+        files = []
+        for folder, dirs, names in os.walk(base):
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".")
+                and d not in _SKIPPED_DIRS
+                and not _is_venv(Path(folder, d))
+            )
+            for file in sorted(names):
+                path = str(Path(folder, file))
+                if include(path, str(base)) and not exclude(path, str(base)):
+                    files.append(Path(path))
+        if not files:
+            return None
+        artifact = Artifact(name or _code_name(self.project), type="code")
+        for file in files:
+            artifact.add_file(str(file), name=file.relative_to(base).as_posix())
+        return self.log_artifact(artifact)  # type: ignore[attr-defined]
+
+
+def _two_args(fn: Any) -> Any:
+    """W&B calls ``include_fn(path, root)``; older code passes ``include_fn(path)``."""
+    try:
+        count = len(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        count = 2
+    return fn if count >= 2 else (lambda path, root: fn(path))
+
+
+def _is_venv(folder: Path) -> bool:
+    return (folder / "pyvenv.cfg").is_file()
+
+
+def _code_name(project: str | None) -> str:
+    import sys
+
+    script = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "notebook"
+    text = f"source-{project or 'sweepnb'}-{script}"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
