@@ -224,7 +224,9 @@ def resolve(name: str, prefix: str = "wandb") -> Any:
     if name == "run":
         from sweepnb.runtime.run import current
 
-        return current()
+        run = current()
+        # issue 24: in an agent's function, W&B's `wandb.run` is None until the function's init()
+        return None if getattr(run, "initialized", True) is False else run
     import sweepnb
 
     registered = sweepnb._LAZY.get(name)  # a name sweepnb itself exports: the very same object

@@ -25,7 +25,17 @@ class AgentFunctionRun(Run):
     run the objective started, then starts it again with the trial's name). Here ``finish()``
     inside the function writes what is buffered and leaves ``wandb.run`` None; the next
     ``init()`` joins the same run again; the agent records the final state when the function
-    returns. ``finish(exit_code=1)`` ends the run ``failed`` at once."""
+    returns. ``finish(exit_code=1)`` ends the run ``failed`` at once.
+
+    ``initialized`` turns true at the function's first ``init()``: W&B's ``wandb.run`` is None
+    until then (the W&B surface reads it), so Lightning's ``WandbLogger`` and Hugging Face's
+    callback call ``wandb.init(name=...)`` themselves, as they do under W&B's agent."""
+
+    initialized = False
+
+    def _apply_defaults(self, defaults: Any) -> None:
+        self.initialized = True  # init() calls this every time (sweepnb.runtime.run.init)
+        super()._apply_defaults(defaults)
 
     def finish(self, exit_code: int | None = None, state: str | None = None) -> None:
         if exit_code or state not in (None, "finished") or self.state != "running":

@@ -8,8 +8,9 @@
 - ``WandbCallback(monitor="val_loss", ...)`` (W&B's older callback): per epoch the logs plus
   ``epoch``; the summary keeps ``best_<monitor>`` and ``best_epoch``; with ``save_model`` the best
   model is saved beside the store (``<files>/<run id>/model-best.keras``).
-- ``WandbModelCheckpoint(filepath, ...)``: Keras' ``ModelCheckpoint`` (files at ``filepath``);
-  they are not uploaded as artifacts offline (said once).
+- ``WandbModelCheckpoint(filepath, ...)``: Keras' ``ModelCheckpoint`` (files at ``filepath``),
+  each saved file also logged as an artifact ``run_<run id>_model`` (aliases ``latest``,
+  ``epoch_<n>``), as W&B's.
 
 The classes implement ``keras.callbacks.Callback``. Keras is imported when a class is first used;
 without Keras they still work on the same interface (``on_epoch_end(epoch, logs)``...), so code
@@ -102,6 +103,12 @@ def _make_classes() -> dict[str, type]:
             self.global_batch = 0
             self.global_step = initial_global_step
             self.run = active_run("WandbMetricsLogger")
+            # W&B's step metrics for the two families of keys (issue 24)
+            if log_freq != "epoch":
+                self.run.define_metric("batch/batch_step")
+                self.run.define_metric("batch/*", step_metric="batch/batch_step")
+            self.run.define_metric("epoch/epoch")
+            self.run.define_metric("epoch/*", step_metric="epoch/epoch")
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             row = numbers(logs or {}, "epoch/")
@@ -117,6 +124,9 @@ def _make_classes() -> dict[str, type]:
                 return
             row = numbers(logs or {}, "batch/")
             row["batch/batch_step"] = self.global_batch
+            rate = _learning_rate(self.model)
+            if rate is not None:
+                row["batch/learning_rate"] = rate
             self.global_batch += self.log_freq
             self.run.log(row)
 
@@ -188,15 +198,53 @@ def _make_classes() -> dict[str, type]:
     if keras is not None:
 
         class WandbModelCheckpoint(keras.callbacks.ModelCheckpoint):
-            """Keras' ``ModelCheckpoint`` (files at ``filepath``); no artifact upload offline."""
+            """Keras' ``ModelCheckpoint`` whose saved files are also logged as artifacts of the
+            run (W&B's behaviour, issue 24): ``run_<run id>_model`` of type ``model``, aliases
+            ``latest`` and ``epoch_<n>`` (``latest`` alone for a save every N batches). A file
+            Keras did not rewrite (``save_best_only`` without a better value) is not logged
+            again."""
 
             def __init__(self, filepath: Any, *args: Any, **kwargs: Any):
                 super().__init__(filepath, *args, **kwargs)
-                notice_once(
-                    "keras-WandbModelCheckpoint",
-                    f"WandbModelCheckpoint: checkpoints are written to {filepath} but not logged "
-                    "as artifacts offline — said once",
-                )
+                self.run = active_run("WandbModelCheckpoint")
+                self._logged: dict[str, int] = {}  # path -> mtime_ns of its last logged version
+
+            def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+                super().on_train_batch_end(batch, logs)
+                if self.save_freq != "epoch":
+                    self._log_checkpoint(self._path(None, batch, logs), ["latest"])
+
+            def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+                super().on_epoch_end(epoch, logs)
+                if self.save_freq == "epoch":
+                    self._log_checkpoint(
+                        self._path(epoch, None, logs), ["latest", f"epoch_{epoch}"]
+                    )
+
+            def _path(self, epoch: Any, batch: Any, logs: Any) -> str:
+                try:  # Keras 3 formats `filepath` ("model-{epoch:02d}.keras") with this
+                    return str(self._get_file_path(epoch, batch, logs))
+                except Exception:  # noqa: BLE001 (another Keras: the plain path)
+                    return str(self.filepath)
+
+            def _log_checkpoint(self, path: str, aliases: list[str]) -> None:
+                from pathlib import Path
+
+                from sweepnb.compat.artifacts import Artifact
+
+                file = Path(path)
+                if not file.exists() or self.run.state != "running":
+                    return
+                stamp = file.stat().st_mtime_ns
+                if self._logged.get(path) == stamp:
+                    return
+                self._logged[path] = stamp
+                artifact = Artifact(f"run_{self.run.id}_model", type="model")
+                if file.is_dir():
+                    artifact.add_dir(str(file))
+                else:
+                    artifact.add_file(str(file))
+                self.run.log_artifact(artifact, aliases=aliases)
 
     else:
 
