@@ -73,27 +73,38 @@ def watch(
 
 
 def _hook(model: Any, run: Any, log: str | None, log_freq: int, prefix: str) -> None:
+    """Parameters are counted by the model's forward passes, as W&B's; a model whose own
+    ``forward`` is never called (a LightningModule whose ``training_step`` calls its layers)
+    is counted by its backward passes instead, so its parameters are logged all the same."""
     unwatch(model)
     handles: list[Any] = []
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    state = {"forwards": 0, "backwards": 0}
+
+    def log_parameters() -> None:
+        _add(run, {
+            f"parameters/{prefix}{name}": p.detach() for name, p in model.named_parameters()
+        })  # fmt: skip
+
     if log in ("parameters", "all"):
-        calls = [0]
 
-        def log_parameters(module: Any, inputs: Any, output: Any) -> None:
-            calls[0] += 1
-            if calls[0] % log_freq:
-                return
-            _add(run, {
-                f"parameters/{prefix}{name}": p.detach()
-                for name, p in module.named_parameters()
-            })  # fmt: skip
+        def on_forward(module: Any, inputs: Any, output: Any) -> None:
+            state["forwards"] += 1
+            if state["forwards"] % log_freq == 0:
+                log_parameters()
 
-        handles.append(model.register_forward_hook(log_parameters))
+        handles.append(model.register_forward_hook(on_forward))
+        if trainable:
+
+            def on_backward(grad: Any) -> None:
+                state["backwards"] += 1
+                if not state["forwards"] and state["backwards"] % log_freq == 0:
+                    log_parameters()
+
+            handles.append(trainable[0][1].register_hook(on_backward))
     if log in ("gradients", "all"):
-        for name, parameter in model.named_parameters():
-            if parameter.requires_grad:
-                handles.append(
-                    parameter.register_hook(_gradient_hook(run, prefix + name, log_freq))
-                )
+        for name, parameter in trainable:
+            handles.append(parameter.register_hook(_gradient_hook(run, prefix + name, log_freq)))
     with _lock:
         _watched[id(model)] = handles
 
