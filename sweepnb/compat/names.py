@@ -165,7 +165,7 @@ NAMES: dict[str, Name] = {
     # -- integrations
     "keras": Name(
         "full",
-        "`WandbCallback`, `WandbMetricsLogger`, `WandbModelCheckpoint` (metrics; no gradients)",
+        "`WandbCallback`, `WandbMetricsLogger`, `WandbModelCheckpoint` (checkpoints as artifacts)",
         "sweepnb.compat.integrations.keras",
     ),
     "integration": Name(
