@@ -148,6 +148,15 @@ def test_trainer_in_a_sweep_trains_each_learning_rate_and_sweepnb_runs_shows_the
     assert "eval/loss" in text and "learning_rate" in text
 
 
+def test_trainer_logs_each_checkpoint_as_an_artifact_with_wandb_log_model_checkpoint(hf):
+    _, api, _ = hf
+    for name in ("lr-0.0001", "lr-0.001"):  # HF names it model-<run name>
+        artifact = api.artifact(f"model-{name}:checkpoint_global_step_2")  # HF's alias
+        assert "epoch_1.0" in artifact.aliases and artifact.type == "model"
+        assert "model.safetensors" in artifact.manifest  # the checkpoint-2 folder's files
+        assert "trainer_state.json" in artifact.manifest
+
+
 def test_trainer_watch_from_wandb_watch_all_hooks_the_model_without_error(hf):
     out, api, _ = hf
     # WANDB_WATCH=all: HF calls wandb.watch(model, log="all", log_freq=max(100, logging_steps));
@@ -215,6 +224,16 @@ def test_wandb_logger_standalone_run_has_its_name_and_project(lightning):
     run = api.run(out["standalone"])
     assert Store(str(db)).get_run(run.id)["info"]["name"] == "solo-fit"
     assert run.project == "lightning-solo" and run.config["lr"] == 0.05
+
+
+def test_wandb_logger_log_table_and_log_image_are_media_of_the_run(lightning):
+    out, api, _ = lightning
+    run = api.run(out["standalone"])
+    assert run.summary["samples"]["_type"] == "table-file"
+    assert run.summary["samples"]["columns"] == ["x", "y"]
+    (image,) = run.summary["inputs"]["items"]  # log_image logs a list of wandb.Image
+    assert image["_type"] == "image-file" and image["caption"] == "random"
+    assert (image["width"], image["height"]) == (4, 4)  # a CxHxW tensor, as W&B reads it
 
 
 # -- Keras 3 (torch backend) ------------------------------------------------------------------

@@ -43,3 +43,18 @@ def test_sweepnb_imports_no_notebook_server():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_test_extra_brings_the_frameworks_with_a_pinned_cpu_torch():
+    # issue 24: a looser torch lets pip pick a newer release, a CUDA build of several GB
+    extras = project()["optional-dependencies"]
+    assert "sweepnb[frameworks]" in extras["test"]
+    assert {"torch", "transformers", "lightning", "keras"} <= names(extras["frameworks"])
+    assert [r for r in extras["frameworks"] if names([r]) == {"torch"}] == ["torch==2.13.0"]
+
+
+def test_the_offline_wandb_package_metadata_ships_with_the_package():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "compat/shim/*.dist-info/*" in data["package-data"]["sweepnb"]
+    (metadata,) = (ROOT / "sweepnb" / "compat" / "shim").glob("wandb-*.dist-info/METADATA")
+    assert "Name: wandb" in metadata.read_text()

@@ -179,10 +179,16 @@ def _is_figure(value: Any) -> bool:
 def _image_array(data: Any, who: str, arg: str):
     import numpy as np
 
+    # issue 24: W&B reads a torch tensor as channels first (CxHxW) whatever its last dimension
+    channels_first = hasattr(data, "detach") and getattr(data, "ndim", 0) == 3
     array = _as_array(data, who, arg)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise TypeError(f"{who}: {arg} has dtype {array.dtype}, expected numbers")
-    if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] not in (1, 3, 4):
+    if (
+        array.ndim == 3
+        and array.shape[0] in (1, 3, 4)
+        and (channels_first or array.shape[-1] not in (1, 3, 4))
+    ):
         array = np.transpose(array, (1, 2, 0))  # channels first (torch) to channels last
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]

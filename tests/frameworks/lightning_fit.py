@@ -71,6 +71,8 @@ wandb.agent(out["sweep"], function=train, count=2)
 
 logger = WandbLogger(project="lightning-solo", name="solo-fit", log_model=True)
 fit(logger, 0.05, 4, "ckpt-solo")
+logger.log_table(key="samples", columns=["x", "y"], data=[[1.0, 2.0], [3.0, 4.0]])
+logger.log_image(key="inputs", images=[torch.rand(3, 4, 4)], caption=["random"])
 out["standalone"] = logger.experiment.id
 wandb.finish()
 print("RESULT " + json.dumps(out))

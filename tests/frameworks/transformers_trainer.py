@@ -37,11 +37,12 @@ def tiny_bert():
     return BertForSequenceClassification(config)
 
 
-def arguments(run_name, learning_rate=5e-5):
+def arguments(run_name, learning_rate=5e-5, save_strategy="no"):
     return TrainingArguments(
         output_dir="out", report_to="wandb", run_name=run_name, logging_steps=1, max_steps=2,
         learning_rate=learning_rate, per_device_train_batch_size=4, eval_strategy="steps",
-        eval_steps=2, save_strategy="no", use_cpu=True, disable_tqdm=True, seed=0,
+        eval_steps=2, save_strategy=save_strategy, save_steps=2, use_cpu=True,
+        disable_tqdm=True, seed=0,
     )  # fmt: skip
 
 
@@ -57,11 +58,15 @@ out["standalone"] = wandb.run.id
 wandb.finish()
 
 
-# 2. a sweep over the learning rate, the W&B way: init, read wandb.config, train
+# 2. a sweep over the learning rate, the W&B way: init, read wandb.config, train; each saved
+# checkpoint logged as an artifact (WANDB_LOG_MODEL=checkpoint, read when the Trainer is made)
 def train():
     with wandb.init() as run:
         run.name = f"lr-{wandb.config.learning_rate}"
-        trainer(arguments("ignored-in-a-sweep", wandb.config.learning_rate)).train()
+        os.environ["WANDB_LOG_MODEL"] = "checkpoint"
+        args = arguments("ignored-in-a-sweep", wandb.config.learning_rate, save_strategy="steps")
+        trainer(args).train()
+        os.environ["WANDB_LOG_MODEL"] = "end"
 
 
 sweep = {
