@@ -185,3 +185,27 @@ def test_the_shim_has_the_sdk_modules_lightning_and_transformers_import(tmp_path
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0.31.0+sweepnb", "ConfigChangeError", "WANDB_PROJECT"]
+
+
+def test_enable_gives_the_package_metadata_too(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sweepnb.compat.enable, importlib.metadata as m, wandb;"
+        "print(m.version('wandb'), len([d for d in m.distributions() if d.name == 'wandb']))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SWEEPNB_"))}
+    env["PYTHONPATH"] = str(root)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0.31.0+sweepnb", "1"]
