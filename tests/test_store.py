@@ -159,7 +159,7 @@ def test_unknown_schema_version_is_a_clear_error(store_url):
         Store(store_url).list_sweeps()
     message = str(info.value)
     assert "schema version 99" in message
-    assert f"reads version {SCHEMA_VERSION}" in message
+    assert f"newer than version {SCHEMA_VERSION}" in message
 
 
 def test_foreign_database_without_version_is_refused(tmp_path):
