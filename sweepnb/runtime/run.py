@@ -150,8 +150,9 @@ class Run(WandbRun):
     def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
         """Append one history row; raise ``RunStopped`` if the sweep asked this run to end.
 
-        ``step`` defaults to one more than the previous row's. ``commit=False`` keeps the values
-        for the next committed row (like W&B). Writes are batched: at most one per
+        ``step`` defaults to one more than the previous row's; a row at a step the run has
+        already logged merges into it (the store keeps one row per step, as W&B does).
+        ``commit=False`` keeps the values for the next committed row (like W&B). Writes are batched: at most one per
         ``FLUSH_INTERVAL`` seconds, plus one at ``finish``; a row not written at once is written
         by the flush timer within ``FLUSH_DELAY`` seconds, whether or not ``log()`` is called
         again.
@@ -171,7 +172,7 @@ class Run(WandbRun):
             if step < self._step - 1:
                 warnings.warn(
                     f"log(step={step}) is below the run's current step {self._step - 1}; "
-                    "the row is kept with that step",
+                    "the row is kept at that step (merged into its row if it has one)",
                     SweepnbWarning,
                     stacklevel=2,
                 )
