@@ -11,8 +11,10 @@ import textwrap
 import pytest
 
 import sweepnb
+from sweepnb.compat.names import NotSupported
 from sweepnb.errors import SweepnbWarning
 from sweepnb.runtime.run_config import ConfigChangeError
+from sweepnb.runtime.run_wandb import WANDB_RUN_ONLY
 from sweepnb.store import Store
 
 
@@ -259,3 +261,55 @@ def test_a_program_that_finishes_its_run_and_resumes_it_by_id_logs_into_it(store
     (run,) = store.get_runs(sweep_id)
     assert run["state"] == "finished"
     assert [row["val_accuracy"] for row in run["history"]] == [0.75]
+
+
+# -- W&B Run attributes sweepnb lacks (issue 23.5) -----------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(WANDB_RUN_ONLY))
+def test_a_wandb_run_attribute_sweepnb_lacks_is_refused_naming_sweepnb_and_it(store, name):
+    with sweepnb.init(store=store) as run:
+        with pytest.raises(
+            NotSupported, match=rf"^wandb\.Run\.{name}: sweepnb does not support it \("
+        ):
+            getattr(run, name)
+        assert not hasattr(run, name)  # NotSupported is an AttributeError, as at top level
+
+
+def test_link_model_on_wandb_run_says_what_to_use_instead(store):
+    import sweepnb as wandb
+
+    message = r"wandb\.Run\.link_model: .*no model registry"
+    with wandb.init(store=store), pytest.raises(NotSupported, match=message):
+        wandb.run.link_model("model.pt", "registry/model")
+
+
+def test_a_name_wandbs_run_lacks_too_stays_a_plain_attribute_error(store):
+    with sweepnb.init(store=store) as run:
+        with pytest.raises(AttributeError) as info:
+            run.log_metrics  # noqa: B018 - a typo for log: not W&B's either
+        assert type(info.value) is AttributeError
+        assert "'Run' object has no attribute 'log_metrics'" in str(info.value)
+        assert getattr(run, "__wrapped__", "absent") == "absent"  # probes stay quiet
+
+
+def test_wandb_run_attributes_sweepnb_has_read_as_in_wandbs_offline_mode(store):
+    with sweepnb.init(store=store, project="proj") as run:
+        sweepnb.log({"loss": 1.0})
+        sweepnb.log({"loss": 0.5})
+        assert run.step == 2
+        assert run.path == f"/proj/{run.id}"
+        assert run.url is run.project_url is run.sweep_url is None
+        assert run.start_time <= __import__("time").time()
+        folder = __import__("pathlib").Path(run.dir)
+        (folder / "model.pt").write_bytes(b"weights")  # W&B code saves checkpoints there
+        assert folder.parent.name == run.id and folder.is_dir()
+    with sweepnb.init(store=store) as run:
+        run.join()
+    assert store.get_run(run.id)["state"] == "finished"
+
+
+def test_every_refused_run_attribute_is_one_sweepnbs_run_really_lacks():
+    from sweepnb.runtime.run import Run
+
+    assert not [name for name in WANDB_RUN_ONLY if name in dir(Run)]

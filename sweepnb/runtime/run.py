@@ -102,6 +102,7 @@ class Run(WandbRun):
         self._pending: dict[str, Any] = {}  # log(commit=False) values waiting for their row
         self._step = 0
         self._started = time.time()
+        self._dir: str | None = None  # run.dir, made on first use
         self._last_flush = 0.0
         self._armed = False  # the flush timer will write the buffer (flusher.arm)
         self._oldest = 0.0  # monotonic time the oldest buffered row was logged
