@@ -4,10 +4,16 @@ the summary, and a process that clears W&B's variables starts a run of its own."
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sweepnb
@@ -313,3 +319,73 @@ def test_every_refused_run_attribute_is_one_sweepnbs_run_really_lacks():
     from sweepnb.runtime.run import Run
 
     assert not [name for name in WANDB_RUN_ONLY if name in dir(Run)]
+
+
+# -- config values are checked when set (issue 23.6) ---------------------------------------------
+
+
+class Colour(enum.Enum):
+    RED = 1
+
+
+@dataclasses.dataclass
+class Optimiser:
+    name: str
+    lr: float
+
+
+def test_config_values_w_and_b_accepts_are_stored_in_their_json_forms(store):
+    when = datetime.datetime(2026, 12, 7, 1, 30, tzinfo=datetime.timezone.utc)
+    with sweepnb.init(store=store, config={"root": Path("/data/train")}) as run:
+        run.config.colour = Colour.RED
+        run.config["lr"] = np.float32(0.5)
+        run.config.update({"layers": np.arange(3), "started": when, "splits": ("a", "b")})
+        run.config.opt = Optimiser("adam", 1e-3)
+        run.config.tags = {"b", "a"}
+        sweepnb.log({"loss": 1.0})
+        assert run.config.root == "/data/train"  # the run reads what the store keeps
+    assert store.get_run(run.id)["config"] == {
+        "root": "/data/train",
+        "colour": "RED",
+        "lr": 0.5,
+        "layers": [0, 1, 2],
+        "started": "2026-12-07T01:30:00+00:00",
+        "splits": ["a", "b"],
+        "opt": {"name": "adam", "lr": 1e-3},
+        "tags": ["a", "b"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("assign", "message"),
+    [
+        (lambda c: setattr(c, "model", object()), r"^config\.model: a value of type object"),
+        (lambda c: c.__setitem__("z", 1 + 2j), r"^config\.z: a value of type complex"),
+        (lambda c: c.update({"opt": {"decay": Decimal("0.1")}}), r"^config\.opt\.decay: "),
+        (lambda c: setattr(c.opt, "beta", object()), r"^config\.opt\.beta: "),
+        (lambda c: c.update({"fold": [1, object()]}), r"^config\.fold\[1\]: "),
+        (lambda c: setattr(c, "seed", 10**400), r"'seed' is an integer of about 401 digits"),
+    ],
+)
+def test_a_config_value_the_store_cannot_keep_is_refused_when_set_naming_its_key(
+    store, assign, message
+):
+    with sweepnb.init(store=store, config={"opt": {"lr": 0.1}}) as run:
+        with pytest.raises((TypeError, ValueError), match=message):
+            assign(run.config)
+        sweepnb.log({"loss": 1.0})  # the run goes on: nothing bad waits for its next write
+    record = store.get_run(run.id)
+    assert record["state"] == "finished"
+    assert record["config"] == {"opt": {"lr": 0.1}}
+
+
+def test_init_refuses_a_default_the_store_cannot_keep_naming_it(store):
+    with pytest.raises(TypeError, match=r"^config\.callback: a value of type object"):
+        sweepnb.init(store=store, config={"callback": object()})
+
+
+def test_updating_a_path_to_the_same_path_is_no_change(store):
+    with sweepnb.init(store=store, config={"root": Path("/data")}) as run:
+        run.config.update({"root": Path("/data")})  # "/data" == "/data": no ConfigChangeError
+        with pytest.raises(ConfigChangeError, match="config.root"):
+            run.config.update({"root": Path("/other")})
