@@ -276,3 +276,31 @@ def test_a_schema_version_no_sweepnb_wrote_is_refused(store_url, text):
     engine.dispose()
     with pytest.raises(StoreError, match=r"schema version .*which no sweepnb wrote"):
         Store(store_url).list_sweeps()
+
+
+OPEN_AND_READ = """
+import json, sys
+from sweepnb.store import Store
+
+runs = Store(sys.argv[1]).get_runs(sys.argv[2])
+print(json.dumps([len(r["history"]) for r in runs]))
+"""
+
+
+def test_agents_opening_an_old_store_at_once_upgrade_it_once(old_sweepnb, store_url):
+    written = write_old_store(old_sweepnb(BEFORE_RUN_VERSIONS), store_url)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AND_READ, store_url, written["sweep"]],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=300) for p in openers]
+    assert [p.returncode for p in openers] == [0] * 4, [err[-1000:] for _, err in outputs]
+    assert [json.loads(out) for out, _ in outputs] == [[3, 3]] * 4
+    assert stored_version(store_url) == str(tables.SCHEMA_VERSION)

@@ -109,6 +109,8 @@ def _to_2(conn: Connection) -> None:
     columns = {c["name"] for c in sa.inspect(conn).get_columns("runs")}
     if "version" not in columns:
         conn.execute(sa.text("ALTER TABLE runs ADD COLUMN version INTEGER NOT NULL DEFAULT 0"))
+    # the tables as tables.py defines them now, which is their version-2 form; a later version
+    # that changes them must first freeze that form here (the upgrade tests would fail)
     artifact_tables = [t for name, t in metadata.tables.items() if name.startswith("artifact_")]
     metadata.create_all(conn, tables=artifact_tables, checkfirst=True)
 
@@ -124,7 +126,7 @@ def _to_3(conn: Connection) -> None:
     ).all()
     for run_id, step in groups:
         _merge_step(conn, run_id, step)
-    index = next(i for i in history_table.indexes if i.name == "uq_history_run_step")
+    index = next(i for i in history_table.indexes if i.name == "uq_history_run_step")  # as above
     index.create(conn)
 
 
