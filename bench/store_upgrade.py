@@ -29,6 +29,7 @@ def schema_1(url: str) -> sa.Engine:
     engine = sa.create_engine(Store(url).engine_url)
     with engine.begin() as conn:
         conn.execute(sa.text("DROP INDEX uq_history_run_step"))
+        conn.execute(sa.text("CREATE INDEX ix_history_run_id ON history (run_id)"))
         for table in ("artifact_usage", "artifact_aliases", "artifact_versions"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
         conn.execute(sa.text("ALTER TABLE runs DROP COLUMN version"))

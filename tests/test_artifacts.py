@@ -218,6 +218,7 @@ def test_a_store_made_before_artifacts_gains_their_tables_on_upgrade(tmp_path):
     for table in ("artifact_versions", "artifact_aliases", "artifact_usage"):
         db.execute(f"DROP TABLE {table}")
     db.execute("DROP INDEX uq_history_run_step")
+    db.execute("CREATE INDEX ix_history_run_id ON history (run_id)")
     db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     db.commit()
     db.close()

@@ -118,7 +118,7 @@ def _to_2(conn: Connection) -> None:
 def _to_3(conn: Connection) -> None:
     """One history row per ``(run_id, step)``: rows a run logged twice at one step (or that a
     retried write duplicated) merge into the first, later keys winning; then the unique index
-    ``uq_history_run_step`` makes a duplicate impossible."""
+    ``uq_history_run_step`` makes a duplicate impossible, and replaces ``ix_history_run_id``."""
     groups = conn.execute(
         sa.select(history_table.c.run_id, history_table.c.step)
         .group_by(history_table.c.run_id, history_table.c.step)
@@ -128,6 +128,8 @@ def _to_3(conn: Connection) -> None:
         _merge_step(conn, run_id, step)
     index = next(i for i in history_table.indexes if i.name == "uq_history_run_step")  # as above
     index.create(conn)
+    # the unique index leads with run_id: it serves every lookup by run the old index did
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_history_run_id"))
 
 
 def _merge_step(conn: Connection, run_id: str, step: int) -> None:
