@@ -42,11 +42,13 @@ def main() -> None:
                     return fn(conn)
 
         timings = {}
-        for name in ("wrapped", "direct", "wrapped", "direct"):  # interleaved, best of two
+        paths = ("wrapped", "direct", "wrapped", "direct")  # interleaved, best of two
+        for round_, name in enumerate(paths):
             store._write = (lambda fn: unwrapped(store, fn)) if name == "wrapped" else direct
             start = time.perf_counter()
             for i in range(args.writes):
-                write(run["id"], [{"loss": float(i), "_step": i}], {"loss": float(i)})
+                step = round_ * args.writes + i  # new rows each round (a step is written once)
+                write(run["id"], [{"loss": float(i), "_step": step}], {"loss": float(i)})
             per = (time.perf_counter() - start) / args.writes
             timings[name] = min(timings.get(name, per), per)
         print(f"sweepnb {sweepnb.__version__}: {args.writes} writes per path, SQLite")

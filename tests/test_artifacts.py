@@ -208,14 +208,19 @@ def test_the_database_holds_json_manifests_not_pickles(store, tmp_path):
     db.close()
 
 
-def test_a_store_made_before_artifacts_gains_their_tables_and_keeps_its_schema_version(tmp_path):
+def test_a_store_made_before_artifacts_gains_their_tables_on_upgrade(tmp_path):
     from sweepnb.store import SCHEMA_VERSION, Store
 
     path = tmp_path / "old.db"
     with sweepnb.init(store=Store(path)) as old_run:
         sweepnb.log({"loss": 1.0})
-    db = sqlite3.connect(path)
-    assert "artifact_versions" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    db = sqlite3.connect(path)  # as a schema-1 store without artifacts was
+    for table in ("artifact_versions", "artifact_aliases", "artifact_usage"):
+        db.execute(f"DROP TABLE {table}")
+    db.execute("DROP INDEX uq_history_run_step")
+    db.execute("CREATE INDEX ix_history_run_id ON history (run_id)")
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db.commit()
     db.close()
     art = log_model(Store(path), tmp_path, b"new")
     assert art.version == "v0"

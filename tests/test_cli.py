@@ -190,6 +190,25 @@ def test_show_lists_runs_best_first_with_the_error_of_the_failed_one(capsys, fin
     assert "failed" in lines[3] and "ValueError: x=1 diverged" in lines[3]
 
 
+def test_show_gives_a_runs_name_where_it_has_one_and_a_blank_elsewhere(capsys, tmp_path):
+    db = str(tmp_path / "named.db")
+    cfg = {"method": "grid", "metric": {"name": "loss"}, "parameters": {"x": {"values": [1, 2]}}}
+    sweep_id = sweepnb.sweep(cfg, store=db)
+
+    def train():
+        sweepnb.init(name="first-x" if sweepnb.config.x == 1 else None)
+        sweepnb.log({"loss": float(sweepnb.config.x)})
+
+    sweepnb.agent(sweep_id, train, store=db, quiet=True)
+    code, out, _ = main(capsys, "show", sweep_id, "--store", db)
+    assert code == 0
+    header, first, second = out.splitlines()[1:4]
+    assert header.split()[:3] == ["id", "state", "name"]
+    assert first.split()[1:3] == ["finished", "first-x"]
+    assert second.split()[1:3] == ["finished", "2"]  # no name: blank, then x
+    assert "NaN" not in out
+
+
 def test_export_csv_and_json(capsys, finished, tmp_path):
     db, sweep_id = finished
     code, out, _ = main(capsys, "export", sweep_id, "--store", db, "--format", "csv")

@@ -267,8 +267,11 @@ def test_two_logs_at_one_step_keep_both_files_and_keys_are_safe_folders(store):
     with sweepnb.init(store=store.url) as run:
         run.log({"val/../x y": Image(np.zeros((2, 2)))}, step=4)
         run.log({"val/../x y": Image(np.ones((2, 2)))}, step=4)
+    # one row per step: the later image is the step's value, as in W&B; both files are kept
     paths = [row["val/../x y"]["path"] for row in store.get_run(run.id)["history"]]
-    assert paths == [f"{run.id}/media/val/x_y/4-0.png", f"{run.id}/media/val/x_y/4-1.png"]
+    assert paths == [f"{run.id}/media/val/x_y/4-1.png"]
+    folder = files_dir(store) / run.id / "media" / "val" / "x_y"
+    assert sorted(p.name for p in folder.iterdir()) == ["4-0.png", "4-1.png"]
 
 
 def test_unknown_objects_raise_naming_the_key_and_strings_stay_strings(store):

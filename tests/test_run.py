@@ -309,3 +309,72 @@ def test_start_heartbeat_beats_with_a_thread_of_its_own_that_ends_with_the_run(s
 def test_the_run_module_no_longer_answers_for_the_active_run():
     with pytest.raises(AttributeError):
         runmod.id  # noqa: B018
+
+
+# -- the flush timer (issue 23.1): nothing logged waits for the next log() ----------------------
+
+_LOG_THEN_SLEEP = """
+import sys, time
+import sweepnb
+
+run = sweepnb.init(store=sys.argv[1])
+sweepnb.log({"acc": 0.1})  # written at once: the run's first write
+sweepnb.log({"acc": 0.5})  # within FLUSH_INTERVAL of that write: buffered
+print(run.id, flush=True)
+time.sleep(600)  # one long epoch: no other log() call comes
+"""
+
+
+def test_a_buffered_row_reaches_the_store_without_another_log_and_survives_sigkill(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from helpers import checkout_pythonpath
+
+    from sweepnb.store import Store
+
+    url = f"sqlite:///{tmp_path / 'sweeps.db'}"
+    env = {**__import__("os").environ, "PYTHONPATH": checkout_pythonpath()}
+    process = subprocess.Popen(
+        [sys.executable, "-c", _LOG_THEN_SLEEP, url], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        run_id = process.stdout.readline().strip()
+        assert run_id, "the subprocess printed no run id"
+        time.sleep(2.0)  # the timer writes within FLUSH_DELAY (0.5 s) of the log() call
+        history = Store(url).get_run(run_id)["history"]
+        assert [row["acc"] for row in history] == [0.1, 0.5]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        record = Store(url).get_run(run_id)
+        assert [row["acc"] for row in record["history"]] == [0.1, 0.5]
+        assert record["summary"]["acc"] == 0.5
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+
+
+def test_the_flush_timer_writes_the_rows_but_leaves_on_flush_to_the_runs_thread(store):
+    import threading
+
+    flushed_on = []
+    run = runmod.Run(store=store, run_id=store.add_run(None, {}))
+    run.on_flush = lambda r: flushed_on.append(threading.current_thread().name)
+    run.log({"loss": 1.0})  # the first write: flush() on this thread
+    run.log({"loss": 0.5})  # buffered: the timer's
+    deadline = time.monotonic() + 60
+    while len(store.get_run(run.id)["history"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [row["loss"] for row in store.get_run(run.id)["history"]] == [1.0, 0.5]
+    assert flushed_on == [threading.current_thread().name]
+    run.end("finished")
+
+
+def test_the_flush_timer_does_nothing_for_a_run_that_has_ended(store):
+    run = runmod.Run(store=store, run_id=store.add_run(None, {}))
+    run.log({"loss": 1.0})
+    run.log({"loss": 0.5})
+    run.end("finished")  # writes the buffer itself
+    run.timer_flush()  # the timer firing late: no second write, no error
+    assert [row["loss"] for row in store.get_run(run.id)["history"]] == [1.0, 0.5]

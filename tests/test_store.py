@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import sweepnb
 from sweepnb.errors import StoreError, SweepNotFound
-from sweepnb.store import MAX_ERROR_CHARS, SCHEMA_VERSION, Store, meta_table
+from sweepnb.store import MAX_ERROR_CHARS, SCHEMA_VERSION, Store, history_table, meta_table
 
 GRID = {"method": "grid", "metric": {"name": "loss"}, "parameters": {"x": {"values": [1, 2, 3]}}}
 
@@ -159,7 +160,7 @@ def test_unknown_schema_version_is_a_clear_error(store_url):
         Store(store_url).list_sweeps()
     message = str(info.value)
     assert "schema version 99" in message
-    assert f"reads version {SCHEMA_VERSION}" in message
+    assert f"newer than version {SCHEMA_VERSION}" in message
 
 
 def test_foreign_database_without_version_is_refused(tmp_path):
@@ -612,3 +613,39 @@ def test_callers_cannot_change_what_the_store_read(store):
     (again,) = store.get_runs(sweep_id)
     assert (again["state"], again["config"], again["summary"]) == ("running", {"x": 1}, {"a": 1})
     assert again["history"] == [{"_step": 0}]
+
+
+# -- one history row per step (issue 23.3) -----------------------------------------------------
+
+
+def test_the_same_write_twice_keeps_each_history_row_once(any_store):
+    run_id = any_store.add_run(None, {})
+    rows = [{"loss": 0.5, "_step": 0}, {"loss": 0.25, "_step": 1}]
+    any_store.log(run_id, rows)
+    any_store.log(run_id, rows)  # what a retry after a lost COMMIT reply sends
+    history = any_store.get_run(run_id)["history"]
+    assert history == rows
+
+
+def test_a_step_logged_again_merges_into_its_row_as_in_wandb(any_store):
+    with sweepnb.init(store=any_store) as run:
+        sweepnb.log({"loss": 0.5}, step=3)
+        run.flush()
+        sweepnb.log({"acc": 0.9}, step=3)  # the same step, in a later write
+        sweepnb.log({"loss": 0.4}, step=4)
+        sweepnb.log({"loss": 0.3}, step=4)  # the same step, in the same write
+    history = any_store.get_run(run.id)["history"]
+    assert history == [
+        {"loss": 0.5, "acc": 0.9, "_step": 3},
+        {"loss": 0.3, "_step": 4},
+    ]
+
+
+def test_the_database_refuses_a_second_row_at_a_step(any_store):
+    run_id = any_store.add_run(None, {}, history=[{"loss": 1.0}])
+
+    def duplicate(conn):
+        conn.execute(sa.insert(history_table).values(run_id=run_id, step=0, values='{"_step": 0}'))
+
+    with pytest.raises(StoreError):
+        any_store._write(duplicate)

@@ -193,14 +193,29 @@ def test_unknown_sweeps_runs_and_projects_are_named(swept):
         (lambda api: api.sweep(""), ValueError, "path: expected a non-empty string"),
         (lambda api: api.run(None), ValueError, "path: expected a non-empty string"),
         (
-            lambda api: api.runs("ent/proj", filters={"config.x": 1}),
+            lambda api: api.runs("ent/proj", filters={"config.x": {"$near": 1}}),
             SweepnbError,
-            r"filters: 'config.x' is not supported offline",
+            r"filters.config.x: operator '\$near' is not supported",
         ),
         (
-            lambda api: api.runs("ent/proj", filters={"state": {"$ne": "x"}}),
+            lambda api: api.runs("ent/proj", filters={"$where": "x > 1"}),
             SweepnbError,
-            "filters: 'state' must be",
+            r"filters: operator '\$where' is not supported",
+        ),
+        (
+            lambda api: api.runs("ent/proj", filters={"colour": "red"}),
+            SweepnbError,
+            r"filters: field 'colour' is not one sweepnb filters on",
+        ),
+        (
+            lambda api: api.runs("ent/proj", filters={"$or": {"state": "x"}}),
+            SweepnbError,
+            r"filters.\$or: expected a non-empty list",
+        ),
+        (
+            lambda api: api.runs("ent/proj", filters={"state": {"$in": "finished"}}),
+            SweepnbError,
+            r"filters.state.\$in: expected a list",
         ),
         (lambda api: api.runs("ent/proj", per_page=0), ValueError, "per_page"),
         (lambda api: api.sweep(api._sid).runs[0].history(samples=0), ValueError, "samples"),
@@ -244,3 +259,109 @@ def test_the_default_project_of_overrides_scopes_runs(swept):
         sweepnb.log({"loss": 1})
     assert len(sweepnb.Api({"project": "other"}, store=store).runs()) == 1
     assert len(sweepnb.Api(store=store).runs()) == 4
+
+
+# -- what W&B's public Run reads back (issue 23.4) ---------------------------------------------
+
+
+def named_train():
+    """x=1 is named, tagged and grouped; x=2 gets nothing (its name is its id); x=3 a name."""
+    x = sweepnb.config.x
+    attrs = {
+        1: {"name": "small-x", "tags": ["baseline", "cpu"], "notes": "first", "group": "g1"},
+        3: {"name": "big-x", "job_type": "train"},
+    }.get(x, {})
+    run = sweepnb.init(**attrs)
+    for epoch in range(3):
+        sweepnb.log({"acc": x / 10 + epoch / 100, "epoch": epoch})
+    run.finish()
+
+
+@pytest.fixture
+def named(store):
+    sid = sweepnb.sweep(
+        {"method": "grid", "metric": {"name": "acc", "goal": "maximize"},
+         "parameters": {"x": {"values": [1, 2, 3]}, "lr": {"value": 0.05}}},
+        project="proj", store=store,
+    )  # fmt: skip
+    sweepnb.agent(sid, named_train, store=store, quiet=True)
+    return sweepnb.Api(store=store), sid
+
+
+def test_a_public_run_reads_back_the_name_tags_notes_group_and_job_type_it_was_given(named):
+    api, sid = named
+    by_x = {r.config["x"]: r for r in api.runs(f"proj/sweeps/{sid}")}
+    small = api.run(f"ent/proj/{by_x[1].id}")
+    assert small.name == small.display_name == "small-x"
+    assert small.id != small.name and len(small.id) == 8
+    assert small.tags == ["baseline", "cpu"]
+    assert small.notes == "first"
+    assert small.group == "g1"
+    assert small.job_type is None
+    assert small.url is None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", small.created_at)
+    assert small.config == {"x": 1, "lr": 0.05}
+    assert small.summary["acc"] == pytest.approx(0.12)
+    assert api.run(by_x[3].id).job_type == "train"
+    unnamed = api.run(by_x[2].id)
+    assert unnamed.name == unnamed.id  # W&B would have made a name up; sweepnb shows the id
+    assert unnamed.tags == [] and unnamed.notes is None and unnamed.group is None
+
+
+def test_history_and_scan_history_read_the_logged_rows_as_wandb_gives_them(named):
+    api, _ = named
+    run = next(r for r in api.runs(filters={"display_name": "big-x"}))
+    frame = run.history(keys=["acc"], samples=2)
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.columns.tolist() == ["_step", "acc"]
+    assert frame["_step"].tolist() == [0, 2]
+    assert [row["epoch"] for row in run.scan_history()] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("filters", "xs"),
+    [
+        ({"state": "finished"}, [1, 2, 3]),
+        ({"config.x": {"$gt": 1}}, [2, 3]),
+        ({"config.x.value": {"$gte": 2}}, [2, 3]),  # W&B's own spelling of a config value
+        ({"config.x": {"$lt": 2}}, [1]),
+        ({"config.x": {"$lte": 2, "$ne": 1}}, [2]),
+        ({"config.x": {"$in": [1, 3]}}, [1, 3]),
+        ({"config.x": {"$nin": [1, 3]}}, [2]),
+        ({"config.x": 2}, [2]),
+        ({"config.lr": {"$gt": 0.01}}, [1, 2, 3]),
+        ({"summary_metrics.acc": {"$gte": 0.2}}, [2, 3]),
+        ({"$and": [{"config.x": {"$gt": 1}}, {"display_name": {"$ne": "big-x"}}]}, [2]),
+        ({"$or": [{"config.x": 1}, {"jobType": "train"}]}, [1, 3]),
+        ({"$nor": [{"config.x": 1}, {"config.x": 3}]}, [2]),
+        ({"tags": "cpu"}, [1]),
+        ({"tags": {"$in": ["gpu", "baseline"]}}, [1]),
+        ({"group": {"$exists": True}}, [1]),
+        ({"display_name": {"$regex": "^b"}}, [3]),
+        ({"config.x": {"$not": {"$gt": 1}}}, [1]),
+        ({"config.missing": {"$gt": 0}}, []),
+        ({"state": {"$in": ["failed", "crashed"]}}, []),
+        ({"config.x": {"$gt": "1"}}, []),  # a string never compares with a number
+    ],
+)
+def test_runs_filters_answer_wandbs_mongodb_style_queries(named, filters, xs):
+    api, sid = named
+    found = api.runs(f"proj/sweeps/{sid}", filters=filters)
+    assert sorted(r.config["x"] for r in found) == xs
+
+
+def test_runs_filters_on_the_sweep_and_name_fields(named):
+    api, sid = named
+    assert len(api.runs("proj", filters={"sweep": sid, "config.x": {"$gte": 2}})) == 2
+    run_id = api.runs("proj", filters={"display_name": "small-x"})[0].id
+    assert [r.id for r in api.runs("proj", filters={"name": run_id})] == [run_id]  # W&B: id
+
+
+def test_runs_order_by_a_summary_metric_descending_and_the_best_run_by_order(named):
+    api, sid = named
+    ranked = api.runs(f"ent/proj/sweeps/{sid}", order="-summary_metrics.acc")
+    assert [r.config["x"] for r in ranked] == [3, 2, 1]
+    assert [r.config["x"] for r in api.runs("proj", order="+config.x")] == [1, 2, 3]
+    sweep = api.sweep(sid)
+    assert sweep.best_run().name == "big-x"
+    assert sweep.best_run(order="+summary_metrics.acc").name == "small-x"

@@ -4,15 +4,23 @@ the summary, and a process that clears W&B's variables starts a run of its own."
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sweepnb
+from sweepnb.compat.names import NotSupported
 from sweepnb.errors import SweepnbWarning
 from sweepnb.runtime.run_config import ConfigChangeError
+from sweepnb.runtime.run_wandb import WANDB_RUN_ONLY
 from sweepnb.store import Store
 
 
@@ -259,3 +267,125 @@ def test_a_program_that_finishes_its_run_and_resumes_it_by_id_logs_into_it(store
     (run,) = store.get_runs(sweep_id)
     assert run["state"] == "finished"
     assert [row["val_accuracy"] for row in run["history"]] == [0.75]
+
+
+# -- W&B Run attributes sweepnb lacks (issue 23.5) -----------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(WANDB_RUN_ONLY))
+def test_a_wandb_run_attribute_sweepnb_lacks_is_refused_naming_sweepnb_and_it(store, name):
+    with sweepnb.init(store=store) as run:
+        with pytest.raises(
+            NotSupported, match=rf"^wandb\.Run\.{name}: sweepnb does not support it \("
+        ):
+            getattr(run, name)
+        assert not hasattr(run, name)  # NotSupported is an AttributeError, as at top level
+
+
+def test_link_model_on_wandb_run_says_what_to_use_instead(store):
+    import sweepnb as wandb
+
+    message = r"wandb\.Run\.link_model: .*no model registry"
+    with wandb.init(store=store), pytest.raises(NotSupported, match=message):
+        wandb.run.link_model("model.pt", "registry/model")
+
+
+def test_a_name_wandbs_run_lacks_too_stays_a_plain_attribute_error(store):
+    with sweepnb.init(store=store) as run:
+        with pytest.raises(AttributeError) as info:
+            run.log_metrics  # noqa: B018 - a typo for log: not W&B's either
+        assert type(info.value) is AttributeError
+        assert "'Run' object has no attribute 'log_metrics'" in str(info.value)
+        assert getattr(run, "__wrapped__", "absent") == "absent"  # probes stay quiet
+
+
+def test_wandb_run_attributes_sweepnb_has_read_as_in_wandbs_offline_mode(store):
+    with sweepnb.init(store=store, project="proj") as run:
+        sweepnb.log({"loss": 1.0})
+        sweepnb.log({"loss": 0.5})
+        assert run.step == 2
+        assert run.path == f"/proj/{run.id}"
+        assert run.url is run.project_url is run.sweep_url is None
+        assert run.start_time <= __import__("time").time()
+        folder = __import__("pathlib").Path(run.dir)
+        (folder / "model.pt").write_bytes(b"weights")  # W&B code saves checkpoints there
+        assert folder.parent.name == run.id and folder.is_dir()
+    with sweepnb.init(store=store) as run:
+        run.join()
+    assert store.get_run(run.id)["state"] == "finished"
+
+
+def test_every_refused_run_attribute_is_one_sweepnbs_run_really_lacks():
+    from sweepnb.runtime.run import Run
+
+    assert not [name for name in WANDB_RUN_ONLY if name in dir(Run)]
+
+
+# -- config values are checked when set (issue 23.6) ---------------------------------------------
+
+
+class Colour(enum.Enum):
+    RED = 1
+
+
+@dataclasses.dataclass
+class Optimiser:
+    name: str
+    lr: float
+
+
+def test_config_values_w_and_b_accepts_are_stored_in_their_json_forms(store):
+    when = datetime.datetime(2026, 12, 7, 1, 30, tzinfo=datetime.timezone.utc)
+    with sweepnb.init(store=store, config={"root": Path("/data/train")}) as run:
+        run.config.colour = Colour.RED
+        run.config["lr"] = np.float32(0.5)
+        run.config.update({"layers": np.arange(3), "started": when, "splits": ("a", "b")})
+        run.config.opt = Optimiser("adam", 1e-3)
+        run.config.tags = {"b", "a"}
+        sweepnb.log({"loss": 1.0})
+        assert run.config.root == "/data/train"  # the run reads what the store keeps
+    assert store.get_run(run.id)["config"] == {
+        "root": "/data/train",
+        "colour": "RED",
+        "lr": 0.5,
+        "layers": [0, 1, 2],
+        "started": "2026-12-07T01:30:00+00:00",
+        "splits": ["a", "b"],
+        "opt": {"name": "adam", "lr": 1e-3},
+        "tags": ["a", "b"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("assign", "message"),
+    [
+        (lambda c: setattr(c, "model", object()), r"^config\.model: a value of type object"),
+        (lambda c: c.__setitem__("z", 1 + 2j), r"^config\.z: a value of type complex"),
+        (lambda c: c.update({"opt": {"decay": Decimal("0.1")}}), r"^config\.opt\.decay: "),
+        (lambda c: setattr(c.opt, "beta", object()), r"^config\.opt\.beta: "),
+        (lambda c: c.update({"fold": [1, object()]}), r"^config\.fold\[1\]: "),
+        (lambda c: setattr(c, "seed", 10**400), r"'seed' is an integer of about 401 digits"),
+    ],
+)
+def test_a_config_value_the_store_cannot_keep_is_refused_when_set_naming_its_key(
+    store, assign, message
+):
+    with sweepnb.init(store=store, config={"opt": {"lr": 0.1}}) as run:
+        with pytest.raises((TypeError, ValueError), match=message):
+            assign(run.config)
+        sweepnb.log({"loss": 1.0})  # the run goes on: nothing bad waits for its next write
+    record = store.get_run(run.id)
+    assert record["state"] == "finished"
+    assert record["config"] == {"opt": {"lr": 0.1}}
+
+
+def test_init_refuses_a_default_the_store_cannot_keep_naming_it(store):
+    with pytest.raises(TypeError, match=r"^config\.callback: a value of type object"):
+        sweepnb.init(store=store, config={"callback": object()})
+
+
+def test_updating_a_path_to_the_same_path_is_no_change(store):
+    with sweepnb.init(store=store, config={"root": Path("/data")}) as run:
+        run.config.update({"root": Path("/data")})  # "/data" == "/data": no ConfigChangeError
+        with pytest.raises(ConfigChangeError, match="config.root"):
+            run.config.update({"root": Path("/other")})

@@ -173,6 +173,15 @@ def test_records_carry_what_hover_and_the_pinned_panel_show(dash, store, sweep):
     assert dash.view.widget.status["failed"] == 1
 
 
+def test_a_named_runs_record_carries_its_name_for_the_table(dash, store, sweep):
+    run_id = store.add_run(sweep, {"lr": 0.01, "optimizer": "sgd", "model": {"depth": 2}})
+    store.log(run_id, [], info={"name": "tiny-lr"})  # what init(name=...) writes
+    dash.update(force=True)
+    records = {r["id"]: r for b in dash.view.widget.blocks for r in b.runs.values()}
+    assert records[run_id]["name"] == "tiny-lr"  # the table shows r.name || r.id
+    assert all("name" not in r for i, r in records.items() if i != run_id)
+
+
 def test_the_importance_bars_come_with_a_sentence_each(dash):
     importance = dash.view.widget.importance
     assert len(importance["sentences"]) == len(importance["names"]) == 3

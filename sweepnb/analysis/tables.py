@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from sweepnb.analysis import ranked_runs, runs_frame
+from sweepnb.analysis import INFO_COLUMNS, ranked_runs, runs_frame
 from sweepnb.engine.metric import Metric, best_run
 from sweepnb.options import parse_sweep_id
 
@@ -117,7 +117,8 @@ def counts_text(counts: dict[str, int]) -> str:
 
 def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
     """A sweep's summary line and its runs frame, best run first (runs without the metric
-    last, ties in creation order), with a ``why it ended`` column (stop reason or last error
+    last, ties in creation order), with the runs' names (tags, group...) where any has one and
+    a ``why it ended`` column (stop reason or last error
     line). ``sweep_id`` may be a W&B path (``entity/project/id``). Raises SweepNotFound naming
     the id when the store has no such sweep."""
     sweep = store.get_sweep(parse_sweep_id(sweep_id))
@@ -138,6 +139,9 @@ def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
         + why_note(cfg, runs)
     )
     frame = runs_frame(cfg, runs)
+    for column in INFO_COLUMNS:  # a run given no name (tags...) shows a blank, not NaN
+        if column in frame:
+            frame[column] = frame[column].fillna("")
     frame[WHY_COLUMN] = [why_it_ended(run) for run in runs]
     if metric and metric.name in frame:
         ranked = ranked_runs(frame, metric)

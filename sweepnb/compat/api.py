@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sweepnb.compat.api_filters import compile_filters, sweep_filter
 from sweepnb.compat.api_paths import (
     NotOffline,
     check_keys,
@@ -24,7 +25,6 @@ from sweepnb.compat.api_paths import (
     iso_utc,
     order_value,
     ordered,
-    parse_filters,
     path_id,
     project_of,
     unsupported,
@@ -113,17 +113,19 @@ class Api:
         """The runs of a project (``entity/project``, ``project``) or of a sweep
         (``entity/project/sweeps/ID``, ``entity/project/ID``), ``None`` for every run.
 
-        ``filters``: ``{"sweep": ID}`` and ``{"state": "finished"}`` (or
-        ``{"state": {"$in": [...]}}``); other keys are refused, since MongoDB-style queries on
-        config and summary have no offline meaning here. ``order``: ``[+-]created_at``,
+        ``filters``: W&B's MongoDB-style queries (``sweepnb.compat.api_filters``):
+        ``{"state": "finished"}``, ``{"config.lr": {"$gt": 0.01}}``, ``{"sweep": ID}``,
+        ``{"$or": [{...}, {...}]}``, ``{"tags": {"$in": ["baseline"]}}``... An operator or field
+        it does not know is an error naming it. ``order``: ``[+-]created_at``,
         ``[+-]summary_metrics.NAME`` or ``[+-]config.NAME``.
+
+        >>> Api(store="runs.db").runs("me/demo", filters={"summary_metrics.acc": {"$gte": 0.9}},
+        ...                           order="-summary_metrics.acc")    # doctest: +SKIP
         """
         if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
             raise ValueError(f"per_page: expected a positive integer, got {per_page!r}")
-        sweep_id, states = parse_filters(filters)
-        records = self._select(path, sweep_id)
-        if states is not None:
-            records = [r for r in records if r["state"] in states]
+        query = compile_filters(filters)
+        records = [r for r in self._select(path, sweep_filter(filters)) if query(r)]
         return Runs(self, ordered(records, order))
 
     def _select(self, path: str | None, sweep_id: str | None) -> list[dict]:
@@ -245,13 +247,18 @@ class PublicRun:
         self.entity: str | None = api.default_entity
         self.sweep_name: str | None = record.get("sweep_id")
         self.url = None  # offline: there is no web page
-        for key in ("tags", "notes", "group", "job_type"):  # when the store records them
-            setattr(self, key, record.get(key) or ([] if key == "tags" else None))
+        info = record.get("info") or {}  # what the run set: init(name=, tags=...) or run.name
+        self.tags: list[str] = list(info.get("tags") or [])
+        self.notes: str | None = info.get("notes")
+        self.group: str | None = info.get("group")
+        self.job_type: str | None = info.get("job_type")
+        self._name: str | None = info.get("name")
 
     @property
     def name(self) -> str:
-        """The run's name (its id unless it was given one)."""
-        return self._record.get("name") or self.id
+        """The run's display name (``init(name=...)``, ``run.name = ...``), its id when it was
+        given none (W&B would have made one up)."""
+        return self._name or self.id
 
     display_name = name
 

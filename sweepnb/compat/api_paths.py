@@ -7,13 +7,10 @@ error for the public-API names sweepnb does not have.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from sweepnb.errors import SweepnbError
-
-FILTERS = ("sweep", "state")
 
 
 class NotOffline(SweepnbError, AttributeError):
@@ -55,34 +52,6 @@ def project_of(path: str | None) -> str | None:
         return None
     parts = path.strip("/").split("/")
     return parts[1] if len(parts) >= 2 else parts[0]
-
-
-def parse_filters(filters: Mapping | None) -> tuple[str | None, set[str] | None]:
-    if filters is None:
-        return None, None
-    if not isinstance(filters, Mapping):
-        raise TypeError(f"filters: expected a dict, got {type(filters).__name__}")
-    unknown = [key for key in filters if key not in FILTERS]
-    if unknown:
-        raise SweepnbError(
-            f"filters: {unknown[0]!r} is not supported offline (sweepnb filters on "
-            f"{' and '.join(FILTERS)}); select from the returned runs in Python instead"
-        )
-    sweep = filters.get("sweep")
-    if sweep is not None and (not isinstance(sweep, str) or not sweep):
-        raise ValueError(f"filters: 'sweep' must be a sweep id, got {sweep!r}")
-    state = filters.get("state")
-    if state is None:
-        return sweep, None
-    if isinstance(state, str):
-        return sweep, {state}
-    if isinstance(state, Mapping) and set(state) <= {"$in", "$eq"}:
-        values = state.get("$in", []) if "$in" in state else [state["$eq"]]
-        if all(isinstance(v, str) for v in values):
-            return sweep, set(values)
-    raise SweepnbError(
-        f"filters: 'state' must be a state name or {{'$in': [names]}}, got {state!r}"
-    )
 
 
 def order_key(order: str) -> tuple[str, str, bool]:

@@ -26,12 +26,16 @@ from typing import Any
 from sweepnb.engine.metric import Metric
 from sweepnb.engine.states import MAX_ERROR_CHARS
 from sweepnb.errors import RunStopped, StoreError, SweepnbError, SweepnbWarning
+from sweepnb.runtime import flusher
+from sweepnb.runtime.flusher import FLUSH_DELAY
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
 from sweepnb.runtime.run_wandb import INFO_KEYS, MetricDefinition, MetricSummaries, WandbRun
 from sweepnb.runtime.values import Summary, storable_row
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
+# a row logged within FLUSH_INTERVAL of the last write is written by the flush timer at most
+# FLUSH_DELAY s later (runtime/flusher.py), not left waiting for the next log() (issue 23.1)
 ERROR_TAIL = MAX_ERROR_CHARS  # characters of a traceback kept with a failed run (the store's bound)
 
 _local = threading.local()  # .run: the thread's active Run; .last: its last one (for the proxy)
@@ -98,7 +102,10 @@ class Run(WandbRun):
         self._pending: dict[str, Any] = {}  # log(commit=False) values waiting for their row
         self._step = 0
         self._started = time.time()
+        self._dir: str | None = None  # run.dir, made on first use
         self._last_flush = 0.0
+        self._armed = False  # the flush timer will write the buffer (flusher.arm)
+        self._oldest = 0.0  # monotonic time the oldest buffered row was logged
         self._lock = threading.RLock()
         self._heartbeat: Heartbeat | None = None
         self._own_heartbeat = False
@@ -144,9 +151,12 @@ class Run(WandbRun):
     def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
         """Append one history row; raise ``RunStopped`` if the sweep asked this run to end.
 
-        ``step`` defaults to one more than the previous row's. ``commit=False`` keeps the values
-        for the next committed row (like W&B). Writes are batched (at most one per
-        ``FLUSH_INTERVAL`` seconds, plus one at ``finish``).
+        ``step`` defaults to one more than the previous row's; a row at a step the run has
+        already logged merges into it (the store keeps one row per step, as W&B does).
+        ``commit=False`` keeps the values for the next committed row (like W&B). Writes are batched: at most one per
+        ``FLUSH_INTERVAL`` seconds, plus one at ``finish``; a row not written at once is written
+        by the flush timer within ``FLUSH_DELAY`` seconds, whether or not ``log()`` is called
+        again.
         """
         if self.state != "running":
             raise SweepnbError(f"run {self.id} is {self.state}: log() after finish()")
@@ -163,7 +173,7 @@ class Run(WandbRun):
             if step < self._step - 1:
                 warnings.warn(
                     f"log(step={step}) is below the run's current step {self._step - 1}; "
-                    "the row is kept with that step",
+                    "the row is kept at that step (merged into its row if it has one)",
                     SweepnbWarning,
                     stacklevel=2,
                 )
@@ -181,8 +191,14 @@ class Run(WandbRun):
             self._rows.append(row)
             self._step = max(self._step, row_step + 1)
             self._update_summary(row)
-            if time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
+            now = time.monotonic()
+            if len(self._rows) == 1:
+                self._oldest = now
+            if now - self._last_flush >= FLUSH_INTERVAL:
                 self.flush()
+            elif not self._armed and self.store is not None:
+                self._armed = True
+                flusher.arm(self, now + FLUSH_DELAY)
         if self.on_log is not None:
             self.on_log(self, row)
         if self.stop_reason is not None:
@@ -216,6 +232,37 @@ class Run(WandbRun):
         """Write the buffered rows and the summary now; take the store's reply (stop flag,
         sweep state) with :meth:`apply_control`, then call ``on_flush``. ``log`` calls this at
         most once per ``FLUSH_INTERVAL``; the early-termination monitor calls it at a band."""
+        self._write_buffer()
+        if self.on_flush is not None:
+            self.on_flush(self)
+
+    def timer_flush(self) -> None:
+        """The flush timer's write (``runtime/flusher.py``): the buffered rows of a running run,
+        without ``on_flush``, so the agent's early-termination checks stay on the run's own
+        thread and a seeded sweep's checks happen where its logs are. A store error is a
+        warning: the rows stay buffered for the next write."""
+        with self._lock:
+            self._armed = False
+            if self.state != "running" or not self._rows:
+                return
+            due = self._oldest + FLUSH_DELAY
+            if time.monotonic() < due:
+                # log() wrote since the timer was armed (a busy loop writes every 0.2 s): only
+                # the younger rows wait, so wait for them instead of adding a write
+                self._armed = True
+                flusher.arm(self, due)
+                return
+            try:
+                self._write_buffer()
+            except Exception as err:  # noqa: BLE001 (the timer thread must outlive an outage)
+                warnings.warn(
+                    f"sweepnb: writing run {self.id}'s logged rows failed (kept for the next "
+                    f"write): {err}",
+                    SweepnbWarning,
+                    stacklevel=1,
+                )
+
+    def _write_buffer(self) -> None:
         with self._lock:
             rows, self._rows = self._rows, []
             self._last_flush = time.monotonic()
@@ -231,8 +278,6 @@ class Run(WandbRun):
                 self._changed = self._changed or bool(changes)
                 raise
         self.apply_control(control)
-        if self.on_flush is not None:
-            self.on_flush(self)
 
     def _changes(self) -> dict[str, Any]:
         """The config and info to write with the next rows (nothing when they did not change)."""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sweepnb.errors import SweepnbError, SweepnbWarning
+from sweepnb.runtime.values import config_value
 
 # ---------------------------------------------------------------------------------------------
 # Config: a dict with attribute access, nested
@@ -26,10 +27,11 @@ class Config(dict):
     (0.1, 0.1, 'adam')
     """
 
-    def __init__(self, data: Mapping | None = None, **kw: Any):
+    def __init__(self, data: Mapping | None = None, *, _prefix: str = "", **kw: Any):
         super().__init__()
         object.__setattr__(self, "_on_change", None)
         object.__setattr__(self, "_locked", frozenset())
+        object.__setattr__(self, "_prefix", _prefix)  # "optimizer." in a nested config
         self.update(data or {}, allow_val_change=True, **kw)
 
     def watch(self, on_change: Callable[[], None] | None, locked: Mapping | None = None) -> None:
@@ -58,10 +60,12 @@ class Config(dict):
             raise AttributeError(name) from None
 
     def __setitem__(self, key: str, value: Any) -> None:
+        # checked now, naming the key, rather than refused by the store at the next write
+        value = value if isinstance(value, Config) else config_value(f"{self._prefix}{key}", value)
         if key in self._locked and key in self and dict.__getitem__(self, key) != value:
             _ignored(key, value)
             return
-        value = _wrap(value)
+        value = _wrap(value, f"{self._prefix}{key}.")
         if isinstance(value, Config) and self._on_change is not None:
             value.watch(self._on_change)
         super().__setitem__(key, value)
@@ -84,6 +88,11 @@ class Config(dict):
         warning)."""
         for key, value in {**as_mapping(data), **kw}.items():
             current = self.get(key, _MISSING)
+            if isinstance(current, Config) and isinstance(value, Mapping):
+                current.update(value, allow_val_change=allow_val_change)
+                continue
+            if not isinstance(value, Config):
+                value = config_value(f"{self._prefix}{key}", value)  # Path("a") is "a" here
             if isinstance(current, Config) and isinstance(value, Mapping):
                 current.update(value, allow_val_change=allow_val_change)
             elif (
@@ -113,7 +122,7 @@ class Config(dict):
         }
 
     def __deepcopy__(self, memo: dict) -> Config:
-        return Config(self.as_dict())
+        return Config(self.as_dict(), _prefix=self._prefix)
 
     def __reduce__(self):
         return (Config, (self.as_dict(),))
@@ -137,9 +146,9 @@ def _ignored(key: str, value: Any) -> None:
         )
 
 
-def _wrap(value: Any) -> Any:
+def _wrap(value: Any, prefix: str) -> Any:
     if isinstance(value, Mapping) and not isinstance(value, Config):
-        return Config(value)
+        return Config(value, _prefix=prefix)
     return value
 
 

@@ -1,8 +1,8 @@
 """The W&B ``Run`` attributes framework integrations touch (issue 24), mixed into ``Run``.
 
-Hugging Face's ``WandbCallback`` calls ``run._label(code="transformers_trainer")`` and reads
-``run.url``; Lightning's ``WandbLogger.watch`` calls ``run.watch``; W&B code calls
-``run.log_code()``, reads ``run.dir`` and ``run.step``. Each does here what W&B documents, offline.
+Hugging Face's ``WandbCallback`` calls ``run._label(code="transformers_trainer")``; W&B code
+calls ``run.log_code()`` and reads ``run.settings``. Each does here what W&B documents, offline
+(``run.url``, ``dir``, ``step``, ``watch`` are ``WandbRun``'s, in ``run_wandb.py``).
 The W&B parts are imported inside the methods (``sweepnb.compat``), as ``run_wandb.py`` does.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,43 +19,16 @@ _SKIPPED_DIRS = {"__pycache__", "node_modules", "site-packages", "wandb"}
 
 
 class FrameworkRunNames:
-    """``_label``, ``url``, ``dir``, ``step``, ``settings``, ``watch``/``unwatch``, ``log_code``."""
+    """``_label``, ``settings``, ``log_code``."""
 
     id: str | None
     store: Any
     project: str | None
-    _step: int
+    dir: str
 
     def _label(self, code: str | None = None, repo: str | None = None, **labels: Any) -> None:
         """W&B's telemetry label of the integration that made the run: nothing to record."""
         return
-
-    @property
-    def url(self) -> None:
-        """W&B's run page: ``None`` offline, as ``get_url()`` (there is no server)."""
-        return
-
-    @property
-    def step(self) -> int:
-        """The step the next ``log()`` gets by default (W&B's ``run.step``)."""
-        return self._step
-
-    @property
-    def dir(self) -> str:
-        """The run's own folder of files (W&B's ``run.dir``): ``<store files>/<run id>/files``,
-        made on first use; a run with no store (``mode="disabled"``) gets a temporary folder."""
-        folder = getattr(self, "_files_folder", None)
-        if folder is None:
-            if self.store is not None and self.id is not None:
-                from sweepnb.store.files import files_dir
-
-                path = files_dir(self.store, create=True) / str(self.id) / "files"
-                path.mkdir(parents=True, exist_ok=True)
-                folder = str(path)
-            else:
-                folder = tempfile.mkdtemp(prefix="sweepnb-run-")
-            self._files_folder = folder
-        return folder
 
     @property
     def settings(self) -> Any:
@@ -71,18 +43,6 @@ class FrameworkRunNames:
             files_dir=self.dir,
             run_name=getattr(self, "name", None),
         )
-
-    def watch(self, models: Any, *args: Any, **kwargs: Any) -> Any:
-        """``wandb.watch`` for this run (see :func:`sweepnb.compat.integrations.torch.watch`)."""
-        from sweepnb.compat.integrations.torch import watch
-
-        return watch(models, *args, run=self, **kwargs)
-
-    def unwatch(self, models: Any = None) -> None:
-        """``wandb.unwatch``: remove the hooks ``watch`` put on ``models`` (None: all)."""
-        from sweepnb.compat.integrations.torch import unwatch
-
-        unwatch(models)
 
     def log_code(
         self,

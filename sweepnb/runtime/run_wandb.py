@@ -17,6 +17,31 @@ from sweepnb.errors import SweepnbError
 from sweepnb.runtime.run_frameworks import FrameworkRunNames  # issue 24
 
 INFO_KEYS = ("name", "tags", "notes", "group", "job_type")
+
+# The public attributes of W&B's Run (client 0.31.0) that sweepnb's Run does not have, and why.
+# Reading one raises NotSupported naming sweepnb and the attribute, as the top-level names do
+# (sweepnb.compat.names); a name W&B's Run lacks too stays a plain AttributeError.
+WANDB_RUN_ONLY = {
+    "config_static": "use run.config",
+    "starting_step": "runs are not resumed from a step",
+    "resumed": "runs are not resumed offline",
+    "project_name": "use run.project",
+    "mode": "sweepnb has no W&B modes beyond init(mode='disabled')",
+    "offline": "sweepnb is always offline: there is no server to be online with",
+    "disabled": "init(mode='disabled') makes a run without a store; test run.store is None",
+    "display": "show the sweep with %sweep show or sweepnb.plots instead",
+    "to_html": "show the sweep with %sweep show or sweepnb.plots instead",
+    "restore": "no cloud copy to restore files from",
+    "status": "there is no sync to report",
+    "plot_table": "custom Vega charts need W&B's UI; use wandb.plot.*",
+    "link_artifact": "there is no artifact registry offline",
+    "upsert_artifact": "distributed artifacts are not supported; log one Artifact per run",
+    "finish_artifact": "distributed artifacts are not supported; log one Artifact per run",
+    "log_model": "use Artifact(name, type='model') and run.log_artifact",
+    "use_model": "use run.use_artifact('name:latest').download()",
+    "link_model": "there is no model registry offline",
+    "mark_preempting": "an agent's worker that dies is reaped as crashed",
+}
 SUMMARIES = ("min", "max", "mean", "last", "best", "copy", "none")
 GOALS = {"minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize"}
 
@@ -139,6 +164,12 @@ class WandbRun(FrameworkRunNames):  # issue 24: + the names frameworks touch
     write), ``define_metric``, ``log_artifact`` and ``use_artifact``."""
 
     id: str | None
+    store: Any
+    project: str | None
+    entity: str | None
+    _step: int
+    _started: float
+    _dir: str | None
     _info: dict[str, Any]
     _metrics: MetricSummaries
     _changed: bool
@@ -164,6 +195,75 @@ class WandbRun(FrameworkRunNames):  # issue 24: + the names frameworks touch
     job_type = property(
         lambda self: self._info.get("job_type"), lambda self, v: self._set_info("job_type", v)
     )
+
+    def __getattr__(self, name: str) -> Any:
+        # called only for names the Run does not have
+        if name in WANDB_RUN_ONLY:
+            from sweepnb.compat.names import NotSupported
+
+            raise NotSupported(
+                f"wandb.Run.{name}: sweepnb does not support it ({WANDB_RUN_ONLY[name]})"
+            )
+        raise AttributeError(f"'Run' object has no attribute {name!r}")
+
+    @property
+    def path(self) -> str:
+        """``entity/project/id``, as W&B writes a run's path (empty parts where unknown)."""
+        return "/".join(str(part or "") for part in (self.entity, self.project, self.id))
+
+    @property
+    def step(self) -> int:
+        """The step the next ``log()`` gets (W&B's counter)."""
+        return self._step
+
+    @property
+    def start_time(self) -> float:
+        """When the run started (epoch seconds)."""
+        return self._started
+
+    @property
+    def dir(self) -> str:
+        """The folder of the run's own files (W&B code saves checkpoints there): beside the
+        store, ``files_dir(store)/<run id>/files``; a temporary folder for a run without one."""
+        if self._dir is None:
+            if self.store is None or self.id is None:
+                import tempfile
+
+                self._dir = tempfile.mkdtemp(prefix="sweepnb-run-")
+            else:
+                from sweepnb.store.files import files_dir, private_dir
+
+                folder = files_dir(self.store, create=True) / str(self.id) / "files"
+                private_dir(folder)
+                self._dir = str(folder)
+        return self._dir
+
+    url = property(lambda self: None, doc="W&B's run page: None offline, as in W&B's offline mode")
+    project_url = property(lambda self: None, doc="W&B's project page: None offline")
+    sweep_url = property(lambda self: None, doc="W&B's sweep page: None offline")
+
+    def join(self, exit_code: int | None = None) -> None:
+        """W&B's old alias of ``finish``."""
+        self.finish(exit_code=exit_code)
+
+    def watch(self, models: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """``wandb.watch`` for this run: PyTorch gradients/parameters as histograms (issue 24,
+        :func:`sweepnb.compat.integrations.torch.watch`)."""
+        from sweepnb.compat.integrations.torch import watch
+
+        return watch(models, *args, run=self, **kwargs)
+
+    def unwatch(self, models: Any = None) -> None:
+        """``wandb.unwatch``: remove the hooks ``watch`` put on ``models`` (None: all)."""
+        from sweepnb.compat.integrations.torch import unwatch
+
+        unwatch(models)
+
+    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+        """``wandb.alert``: printed on stderr."""
+        from sweepnb.compat.offline import alert
+
+        alert(title, text, level, wait_duration)
 
     def get_url(self) -> None:
         """W&B's run page; ``None`` as in W&B's offline mode (there is no server)."""

@@ -22,7 +22,12 @@ reaches the store. The run is not failed by the refusal unless the caller lets i
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
 import math
+import os
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,3 +110,73 @@ class Summary(dict):
         if key not in self:
             self[key] = default
         return self[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# Config values
+# ---------------------------------------------------------------------------------------------
+
+
+def config_value(key: str, value: Any, depth: int = 0) -> Any:
+    """``value`` as a run's config keeps it, checked when it is set (``run.config.lr = ...``,
+    ``config.update``, ``init(config=...)``), not when the run is next written.
+
+    W&B's conversions first (its ``json_friendly_val``): a ``Path`` its text, an enum member its
+    name, a date or time its ISO text, ``bytes`` their UTF-8 text, a set or tuple a list, a
+    dataclass its fields, a slice ``{"slice_start", "slice_step", "slice_stop"}``, a function or
+    class ``"module.qualname"``, numpy values plain ones. Then what :func:`storable` refuses for
+    ``log()`` is refused here too, and so is any other object, which W&B would keep as its
+    ``str()``: a ``TypeError``/``ValueError`` naming ``config.KEY``.
+
+    >>> from pathlib import Path
+    >>> config_value("data", {"root": Path("/data"), "splits": ("train", "test")})
+    {'root': '/data', 'splits': ['train', 'test']}
+    """
+    value = _wandb_form(key, value)
+    if isinstance(value, Mapping):
+        if depth >= MAX_DEPTH:
+            raise ValueError(f"config.{key}: nested more than {MAX_DEPTH} levels deep")
+        return {str(k): config_value(f"{key}.{k}", v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [config_value(f"{key}[{i}]", v, depth + 1) for i, v in enumerate(value)]
+    try:
+        return storable(key, value, "config")
+    except TypeError:
+        raise TypeError(
+            f"config.{key}: a value of type {type(value).__name__} cannot be stored; set a number, "
+            "a string, a bool, None, or a list or dict of them (Paths, enums, dates and numpy "
+            "values are converted as W&B does)"
+        ) from None
+
+
+def _wandb_form(key: str, value: Any) -> Any:
+    """W&B's JSON form of a config value it converts; other values as they are."""
+    if isinstance(value, _PLAIN) or type(value) is int:
+        return value
+    if isinstance(value, enum.Enum):  # before int: W&B keeps an IntEnum's name too
+        return value.name
+    if isinstance(value, os.PathLike):
+        path = os.fspath(value)
+        return path.decode("utf-8", "replace") if isinstance(path, bytes) else path
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"config.{key}: bytes that are not UTF-8 text") from None
+    if isinstance(value, (set, frozenset)):
+        items = list(value)
+        try:
+            return sorted(items)  # one order, so the stored config does not change by itself
+        except TypeError:
+            return items
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, slice):
+        return {"slice_start": value.start, "slice_step": value.step, "slice_stop": value.stop}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)):
+        return f"{value.__module__}.{value.__qualname__}"
+    return value

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sweepnb.errors import SweepNotFound
 from sweepnb.store.db import Database, StoreMissing, mask_url, resolve_url
+from sweepnb.store.migrations import prepare_schema
 from sweepnb.store.reads import RunCache, select_runs
 from sweepnb.store.records import (
     MAX_ERROR_CHARS,
@@ -48,7 +49,6 @@ from sweepnb.store.tables import (
     meta_table,
     metadata,
     next_step,
-    prepare_schema,
     runs_table,
     sweeps_table,
     unused_id,
@@ -122,7 +122,8 @@ class Store(Database):
         return hash(self.url)
 
     def prepare(self, engine: Engine) -> None:
-        """Create or check the schema of a newly opened engine's database."""
+        """Create, upgrade or refuse the schema of a newly opened engine's database
+        (``sweepnb.store.migrations``)."""
         prepare_schema(engine, self.display_url)
 
     # -- sweeps ------------------------------------------------------------------------------
@@ -387,13 +388,15 @@ class Store(Database):
         config_text = None if config is None else to_json(config, f"run {run_id} config")
         info_text = None if info is None else to_json(info, f"run {run_id} name, tags and notes")
 
+        starts: list[int] = []  # the first attempt's: a retry after a lost COMMIT reply
+        # numbers rows without a _step as that attempt did, so insert_history finds them there
+
         def write(conn: Connection) -> dict:
             run = self._run_row(conn, run_id)
-            if any("_step" not in row for row in rows):
-                start = next_step(conn, run_id)
-            else:
-                start = 0
-            insert_history(conn, run_id, history_rows(rows, start, texts))
+            if not starts:
+                steps_missing = any("_step" not in row for row in rows)
+                starts.append(next_step(conn, run_id) if steps_missing else 0)
+            insert_history(conn, run_id, history_rows(rows, starts[0], texts))
             values: dict[str, Any] = {"heartbeat": time.time()}
             if summary_text is not None:
                 merged = from_json(run.summary)

@@ -5,9 +5,8 @@ The tables live in the store's database so that every agent (processes, machines
 PostgreSQL store and a files folder) sees the same versions; the file contents live once per
 hash under ``files_dir(store)/artifacts/objects`` (see ``sweepnb.compat.artifacts``).
 
-Tables are created on first use (``CREATE TABLE IF NOT EXISTS``), so stores made before
-artifacts existed gain them without a schema-version change: nothing in the older tables moves.
-Manifests and metadata are JSON text, never pickles.
+The tables are part of the store's schema (``sweepnb.store.tables``): a new store has them, and
+the upgrade to schema version 2 adds them to a store made before artifacts existed. Manifests and metadata are JSON text, never pickles.
 
 >>> from sweepnb.store import Store                                     # doctest: +SKIP
 >>> v = save_version(Store("runs.db"), name="model", type="model", digest="ab…",
@@ -18,9 +17,7 @@ Manifests and metadata are JSON text, never pickles.
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from sweepnb.errors import StoreError, SweepnbError
 from sweepnb.store.db import passwords
+from sweepnb.store.tables import aliases_table, usage_table, versions_table
 
 __all__ = [
     "ArtifactNotFound",
@@ -46,43 +44,6 @@ _VERSION_ALIAS = re.compile(r"^v(\d+)$")
 _WRITE_RETRIES = 5
 _PG_LOCK_KEY = 7201543902  # advisory lock serialising artifact writes on PostgreSQL
 
-artifact_metadata = sa.MetaData()
-
-versions_table = sa.Table(
-    "artifact_versions",
-    artifact_metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(256), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("type", sa.String(256), nullable=False),
-    sa.Column("digest", sa.String(64), nullable=False),
-    sa.Column("description", sa.Text),
-    sa.Column("metadata", sa.Text, nullable=False),  # JSON object
-    sa.Column("manifest", sa.Text, nullable=False),  # JSON {path: {"digest", "size"}}
-    sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("run_id", sa.String(16), index=True),  # the producing run (None: logged outside)
-    sa.Column("project", sa.Text),
-    sa.Column("created", sa.Float, nullable=False),
-    # the last line of defence against two writers numbering the same version
-    sa.UniqueConstraint("name", "version", name="uq_artifact_name_version"),
-)
-
-aliases_table = sa.Table(
-    "artifact_aliases",
-    artifact_metadata,
-    sa.Column("name", sa.String(256), primary_key=True),
-    sa.Column("alias", sa.String(128), primary_key=True),
-    sa.Column("version_id", sa.String(32), nullable=False, index=True),
-)
-
-usage_table = sa.Table(
-    "artifact_usage",
-    artifact_metadata,
-    sa.Column("version_id", sa.String(32), primary_key=True),
-    sa.Column("run_id", sa.String(16), primary_key=True, index=True),
-    sa.Column("used", sa.Float, nullable=False),
-)
-
 
 class ArtifactNotFound(SweepnbError, LookupError):
     """No artifact (or no version/alias of it) by that name in the store."""
@@ -92,15 +53,11 @@ class ArtifactNotFound(SweepnbError, LookupError):
 # Transactions on the store's engine
 # ---------------------------------------------------------------------------------------------
 
-_ready: set[tuple[str, int]] = set()  # (store URL, pid) whose tables exist
-_ready_lock = threading.Lock()
-
 
 def _transaction(store: Any, fn: Callable[[Connection], Any], *, write: bool) -> Any:
     """``fn(conn)`` in one transaction on ``store``'s engine; a write takes the lock up front
     (SQLite ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock), so numbering is serialised."""
-    engine = store.engine  # opens (and checks) the store's own schema first
-    _ensure_tables(store, engine)
+    engine = store.engine  # opens (and creates or upgrades) the store's schema first
     for attempt in range(_WRITE_RETRIES):
         try:
             with engine.connect() as conn:
@@ -129,26 +86,6 @@ def masked(store: Any, exc: BaseException) -> str:
     for password in passwords(store.url):
         text = text.replace(password, "***")
     return text
-
-
-def _ensure_tables(store: Any, engine: Any) -> None:
-    key = (store.url, os.getpid())
-    if key in _ready:
-        return
-    with _ready_lock:
-        if key in _ready:
-            return
-        try:
-            with engine.connect() as conn:
-                conn.execution_options(sweepnb_write=True)
-                with conn.begin():
-                    if conn.dialect.name == "postgresql":
-                        # concurrent CREATE TABLE IF NOT EXISTS races on PostgreSQL's catalogue
-                        conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})"))
-                    artifact_metadata.create_all(conn, checkfirst=True)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store {store.display_url}: {masked(store, exc)}") from None
-        _ready.add(key)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,20 +1,31 @@
-"""The store's schema: its tables, their creation and version check, and the few SQL statements
-several of the store's methods share.
+"""The store's schema: its tables (artifacts' included), the version and fingerprint that name
+them, and the few SQL statements several of the store's methods share.
+
+Every change to a table here is a new schema version: bump ``SCHEMA_VERSION``, add the step
+that upgrades the previous version to ``sweepnb.store.migrations.MIGRATIONS``, and set
+``SCHEMA_FINGERPRINT`` to what :func:`schema_fingerprint` computes. ``tests/test_migrations.py``
+fails until all three are done, so no two sweepnb builds write one version number over
+different tables.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from sweepnb.engine.states import RUN_STATES, TERMINAL_RUN_STATES  # noqa: F401  (re-exported)
-from sweepnb.errors import StoreError
-from sweepnb.store.records import death_note, from_json, new_id
+from sweepnb.store.records import death_note, from_json, new_id, to_json
 
-SCHEMA_VERSION = 1
+# 1: sweeps, runs, history, meta (runs.version and the artifact tables came later without a
+#    bump, so a version-1 store may or may not have them); 2: runs.version and the artifact
+#    tables for sure; 3: one history row per (run, step): a retried write never duplicates one
+#    (the unique index on them replaces the index on run_id)
+SCHEMA_VERSION = 3
+SCHEMA_FINGERPRINT = "3d51ff6826cd1818"  # schema_fingerprint() of the tables below
 SWEEP_STATES = ("running", "paused", "finished", "cancelled")
 
 metadata = sa.MetaData()
@@ -70,42 +81,72 @@ history_table = sa.Table(
     metadata,
     # the autoincrement id keeps rows in the order they were logged
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.String(16), sa.ForeignKey("runs.id"), nullable=False, index=True),
+    sa.Column("run_id", sa.String(16), sa.ForeignKey("runs.id"), nullable=False),
     sa.Column("step", sa.Integer, nullable=False),
     sa.Column("values", sa.Text, nullable=False),
+    # one row per step: a write retried after a lost COMMIT reply finds its rows there
+    # (insert_history), and a row logged again at a step merges into it, as in W&B. It also
+    # serves every lookup by run (version 3 dropped the run_id index: one index per row less)
+    sa.Index("uq_history_run_step", "run_id", "step", unique=True),
+)
+
+# -- artifacts: which files (by sha256) make up ``model:v3``, its aliases, who logged and used it
+# (read and written by sweepnb.store.artifacts)
+
+versions_table = sa.Table(
+    "artifact_versions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("type", sa.String(256), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("metadata", sa.Text, nullable=False),  # JSON object
+    sa.Column("manifest", sa.Text, nullable=False),  # JSON {path: {"digest", "size"}}
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("run_id", sa.String(16), index=True),  # the producing run (None: logged outside)
+    sa.Column("project", sa.Text),
+    sa.Column("created", sa.Float, nullable=False),
+    # the last line of defence against two writers numbering the same version
+    sa.UniqueConstraint("name", "version", name="uq_artifact_name_version"),
+)
+
+aliases_table = sa.Table(
+    "artifact_aliases",
+    metadata,
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("alias", sa.String(128), primary_key=True),
+    sa.Column("version_id", sa.String(32), nullable=False, index=True),
+)
+
+usage_table = sa.Table(
+    "artifact_usage",
+    metadata,
+    sa.Column("version_id", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.String(16), primary_key=True, index=True),
+    sa.Column("used", sa.Float, nullable=False),
 )
 
 
-def prepare_schema(engine: Engine, display_url: str) -> None:
-    """Create the tables in an empty database, or check the schema version of an existing one."""
-    with engine.connect() as conn:
-        conn.execution_options(sweepnb_write=True)
-        with conn.begin():
-            if engine.dialect.name == "postgresql":
-                # concurrent CREATE TABLE IF NOT EXISTS races on PostgreSQL's catalogue
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7201543901)"))
-            _check_or_create(conn, display_url)
-
-
-def _check_or_create(conn: Connection, display_url: str) -> None:
-    tables = set(sa.inspect(conn).get_table_names())
-    if "meta" not in tables:
-        if tables & {"sweeps", "runs", "history"}:
-            raise StoreError(
-                f"store {display_url} has sweepnb-like tables but no schema version: "
-                "it was made by another program or a pre-release sweepnb; use a new store"
+def schema_fingerprint(meta: sa.MetaData = metadata) -> str:
+    """A short hash of every table, column (name, type, nullability, keys), index and unique
+    constraint of ``meta``: it changes with the schema, not with comments or formatting."""
+    lines = []
+    for table in sorted(meta.tables.values(), key=lambda t: t.name):
+        lines.append(f"table {table.name}")
+        for col in table.columns:
+            targets = sorted(fk.target_fullname for fk in col.foreign_keys)
+            lines.append(
+                f"column {col.name} {col.type!r} nullable={col.nullable} "
+                f"primary_key={col.primary_key} references={targets}"
             )
-        metadata.create_all(conn)
-        conn.execute(sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
-        return
-    version = conn.execute(
-        sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-    ).scalar()
-    if version != str(SCHEMA_VERSION):
-        raise StoreError(
-            f"store {display_url} has schema version {version}, but this sweepnb "
-            f"reads version {SCHEMA_VERSION}; upgrade sweepnb or use a new store"
-        )
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            lines.append(f"index {index.name} {[c.name for c in index.columns]} {index.unique}")
+        uniques = [c for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
+        for unique in sorted(uniques, key=lambda c: str(c.name)):
+            lines.append(f"unique {unique.name} {[c.name for c in unique.columns]}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 def update_run(conn: Connection, where: Any, **values: Any) -> None:
@@ -124,12 +165,47 @@ def next_step(conn: Connection, run_id: str) -> int:
 
 
 def insert_history(conn: Connection, run_id: str, rows: list[tuple[int, str]]) -> None:
-    """Insert ``(step, JSON text)`` history rows of the run."""
-    if rows:
-        conn.execute(
-            sa.insert(history_table),
-            [{"run_id": run_id, "step": step, "values": text} for step, text in rows],
-        )
+    """Write ``(step, JSON text)`` history rows of the run: one row per step.
+
+    A row at a step the run already has merges into it (its keys win, as W&B merges a step
+    logged twice); a row already there as it is — the same write retried after its COMMIT
+    reply was lost — changes nothing. The unique ``(run_id, step)`` index backs this.
+    """
+    if not rows:
+        return
+    batch: dict[int, str] = {}
+    for step, text in rows:  # a step twice in one batch: one row, the later keys winning
+        batch[step] = _merged(batch[step], text) if step in batch else text
+    existing = _stored_steps(conn, run_id, batch)
+    new = [
+        {"run_id": run_id, "step": s, "values": t} for s, t in batch.items() if s not in existing
+    ]
+    if new:
+        conn.execute(sa.insert(history_table), new)
+    for step, stored in existing.items():
+        merged = _merged(stored, batch[step])
+        if merged != stored:
+            where = (history_table.c.run_id == run_id) & (history_table.c.step == step)
+            conn.execute(sa.update(history_table).where(where).values(values=merged))
+
+
+def _stored_steps(conn: Connection, run_id: str, steps: dict[int, Any]) -> dict[int, str]:
+    """The run's stored rows at ``steps`` (``step -> JSON text``). One range query: a run logs
+    upwards, so the range past its last row is empty and costs one index probe."""
+    query = sa.select(history_table.c.step, history_table.c["values"]).where(
+        (history_table.c.run_id == run_id) & history_table.c.step.between(min(steps), max(steps))
+    )
+    return {step: text for step, text in conn.execute(query) if step in steps}
+
+
+def _merged(stored: str, text: str) -> str:
+    """The JSON text of row ``stored`` with row ``text``'s keys written over it."""
+    if stored == text:
+        return stored
+    old, new = from_json(stored), from_json(text)
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return text  # an unreadable stored row is replaced, never merged into
+    return to_json({**old, **new}, "history row")
 
 
 def control_row(conn: Connection, run_id: str) -> Any:

@@ -256,11 +256,13 @@ def test_a_value_the_store_cannot_encode_fails_its_run_never_the_agent(tmp_path)
         calls.append(run.id)
         sweepnb.log({"loss": 1.0})
         if len(calls) == 1:
-            run.config.update({"precise": np.longdouble(2)})  # the config is not checked early
+            run.config.update({"precise": np.longdouble(2)})  # converted when set: 2.0
+            run.config.update({"model": object()})  # refused when set (issue 23.6): TypeError
 
     sweepnb.agent(sid, train, count=2, store=url)
     runs = Store(url).get_runs(sid)
     assert len(calls) == 2
     assert sorted(r["state"] for r in runs) == ["failed", "finished"]
     (failed,) = [r for r in runs if r["state"] == "failed"]
-    assert "longdouble is not JSON-serialisable" in failed["error"]
+    assert "config.model: a value of type object cannot be stored" in failed["error"]
+    assert failed["config"]["precise"] == 2.0
