@@ -109,13 +109,13 @@ HF_KEYS = {"train/loss", "train/learning_rate", "train/global_step", "train/epoc
 
 
 def test_trainer_standalone_run_has_hf_keys_run_name_project_and_config(hf):
-    out, api, db = hf
+    out, api, _db = hf
     run = api.run(out["standalone"])
     assert run.state == "finished"
     assert HF_KEYS <= keys(run)
     steps = [row["train/global_step"] for row in run.history(pandas=False) if "train/loss" in row]
     assert steps == [1, 2]  # logging_steps=1, max_steps=2
-    assert Store(str(db)).get_run(run.id)["info"]["name"] == "bert-standalone"
+    assert run.name == "bert-standalone"  # wandb.Api() shows the run name
     assert run.project == "hf-demo"  # $WANDB_PROJECT
     assert run.config["run_name"] == "bert-standalone" and run.config["max_steps"] == 2
     assert run.config["hidden_size"] == 16 and run.config["model/num_parameters"] > 0
@@ -138,6 +138,7 @@ def test_trainer_in_a_sweep_trains_each_learning_rate_and_sweepnb_runs_shows_the
     assert sorted(runs["learning_rate"]) == [1e-4, 1e-3] and set(runs["state"]) == {"finished"}
     assert sorted(runs["name"]) == ["lr-0.0001", "lr-0.001"]
     assert runs["eval/loss"].notna().all()  # the sweep's metric, under HF's name
+    assert sorted(r.name for r in api.sweep(out["sweep"]).runs) == ["lr-0.0001", "lr-0.001"]
     for record in api.sweep(out["sweep"]).runs:
         assert HF_KEYS <= keys(record)
         rates = [
@@ -149,9 +150,9 @@ def test_trainer_in_a_sweep_trains_each_learning_rate_and_sweepnb_runs_shows_the
 
 
 def test_trainer_logs_each_checkpoint_as_an_artifact_with_wandb_log_model_checkpoint(hf):
-    _, api, _ = hf
-    for name in ("lr-0.0001", "lr-0.001"):  # HF names it model-<run name>
-        artifact = api.artifact(f"model-{name}:checkpoint_global_step_2")  # HF's alias
+    out, api, _ = hf
+    for record in api.sweep(out["sweep"]).runs:  # HF names it model-<run name>
+        artifact = api.artifact(f"model-{record.name}:checkpoint_global_step_2")  # HF's alias
         assert "epoch_1.0" in artifact.aliases and artifact.type == "model"
         assert "model.safetensors" in artifact.manifest  # the checkpoint-2 folder's files
         assert "trainer_state.json" in artifact.manifest
@@ -220,9 +221,9 @@ def test_wandb_logger_watch_records_gradient_and_parameter_histograms(lightning)
 
 
 def test_wandb_logger_standalone_run_has_its_name_and_project(lightning):
-    out, api, db = lightning
+    out, api, _db = lightning
     run = api.run(out["standalone"])
-    assert Store(str(db)).get_run(run.id)["info"]["name"] == "solo-fit"
+    assert run.name == "solo-fit"  # wandb.Api() shows the run name
     assert run.project == "lightning-solo" and run.config["lr"] == 0.05
 
 
@@ -316,9 +317,9 @@ def test_torch_watch_all_records_gradients_and_parameters_as_histograms(torch_ru
 
 
 def test_torch_media_save_artifact_and_code_are_kept_with_the_run(torch_runs):
-    _, api, db = torch_runs
+    _, api, _db = torch_runs
     solo = next(r for r in api.runs() if r.sweep is None)
-    assert Store(str(db)).get_run(solo.id)["info"]["name"] == "solo"
+    assert solo.name == "solo"  # wandb.Api() shows the run name
     assert solo.config["lr"] == 0.2
     assert solo.summary["inputs"]["_type"] == "image-file"  # wandb.Image of a tensor
     assert solo.summary["predictions"]["columns"] == ["x0", "prediction"]  # wandb.Table
@@ -354,8 +355,8 @@ def test_hydra_config_update_from_omegaconf_in_a_sweep(hydra_runs):
 
 
 def test_hydra_standalone_run_keeps_the_command_line_override(hydra_runs):
-    _, api, db = hydra_runs
+    _, api, _db = hydra_runs
     solo = next(r for r in api.runs() if r.sweep is None)
     assert solo.config["optimizer"]["lr"] == 0.3 and solo.config["steps"] == 3
-    assert Store(str(db)).get_run(solo.id)["info"]["name"] == "hydra-solo"
+    assert solo.name == "hydra-solo"  # wandb.Api() shows the run name
     assert [row["epoch"] for row in solo.history(pandas=False)] == [0, 1, 2]

@@ -30,8 +30,10 @@ for step in range(2):
     wandb.log({"train/loss": loss.item()}, step=10 * step)
 
 wandb.log({"inputs": wandb.Image(torch.rand(3, 8, 8), caption="random")}, step=20)
-table = wandb.Table(columns=["x0", "prediction"], data=[[float(a), float(b)] for a, b in
-                                                        zip(x[:3, 0], model(x[:3]).flatten())])
+table = wandb.Table(
+    columns=["x0", "prediction"],
+    data=[[float(a), float(b)] for a, b in zip(x[:3, 0], model(x[:3]).flatten())],
+)
 wandb.log({"predictions": table}, step=20)
 torch.save(model.state_dict(), "model.pt")
 saved = wandb.save("model.pt")

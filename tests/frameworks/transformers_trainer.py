@@ -47,7 +47,9 @@ def arguments(run_name, learning_rate=5e-5, save_strategy="no"):
 
 
 def trainer(args):
-    return Trainer(model=tiny_bert(), args=args, train_dataset=Examples(8), eval_dataset=Examples(4))
+    return Trainer(
+        model=tiny_bert(), args=args, train_dataset=Examples(8), eval_dataset=Examples(4)
+    )
 
 
 out = {}
