@@ -290,8 +290,7 @@ def plotly_refresh(n: int) -> dict:
 
     def dimensions():
         return [
-            {"label": a.name, "values": data.values[:, i].tolist()}
-            for i, a in enumerate(data.axes)
+            {"label": a.name, "values": data.values[:, i].tolist()} for i, a in enumerate(data.axes)
         ]
 
     fig = go.FigureWidget(go.Parcoords(dimensions=dimensions()))
@@ -415,7 +414,9 @@ def widget_report(sizes: list[int]) -> None:
         print(f"{'runs':>6} {'first render ms':>16} {'brush ms':>9} {'hover ms':>9}")
         for n, t in times.items():
             parts = ", ".join(f"{k} {v:.0f}" for k, v in (t.get("parts") or {}).items())
-            print(f"{n:>6} {t['first']:>16.0f} {t['brush']:>9.1f} {t['hover']:>9.2f}   ({parts} ms)")
+            print(
+                f"{n:>6} {t['first']:>16.0f} {t['brush']:>9.1f} {t['hover']:>9.2f}   ({parts} ms)"
+            )
     else:
         print("(no Chromium or Playwright here: browser times skipped)")
 

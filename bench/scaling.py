@@ -130,8 +130,10 @@ def main(argv: list[str] | None = None) -> None:
                 capped = n
     head = ["engine"] + [f"{n:,} runs" for n in sizes]
     lines = [
-        "ms per suggestion, median of the asks after the first at each size (the first in "
-        f"brackets); Hartmann6, {args.asks} asks per size, one more finished run after each",
+        (
+            "ms per suggestion, median of the asks after the first at each size (the first in "
+            f"brackets); Hartmann6, {args.asks} asks per size, one more finished run after each"
+        ),
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),

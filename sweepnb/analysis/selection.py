@@ -126,7 +126,9 @@ def _categorical(axis: BrushAxis, value: Any) -> list[str]:
             f"select: {axis.name} has no value {unknown[0]!r}; its values are: {allowed}"
         )
     if not labels:
-        raise SweepnbError(f"select: {axis.name}: an empty list keeps no run; give values of: {allowed}")
+        raise SweepnbError(
+            f"select: {axis.name}: an empty list keeps no run; give values of: {allowed}"
+        )
     return list(dict.fromkeys(labels))
 
 
@@ -141,8 +143,7 @@ def _range(axis: BrushAxis, value: Any) -> list[float]:
         value = (value, value)
     if not (isinstance(value, (tuple, list)) and len(value) == 2):
         raise SweepnbError(
-            f"select: {axis.name} is numeric: give a (low, high) range or one number, "
-            f"got {value!r}"
+            f"select: {axis.name} is numeric: give a (low, high) range or one number, got {value!r}"
         )
     lo, hi = value
     if not (_is_number(lo) and _is_number(hi)) or not (math.isfinite(lo) and math.isfinite(hi)):
@@ -173,7 +174,9 @@ def inside(df: pd.DataFrame, brush: dict[str, list], axes: list[BrushAxis]) -> n
     return keep
 
 
-def kept(df: pd.DataFrame, brush: dict[str, list], axes: list[BrushAxis], pinned: list) -> pd.DataFrame:
+def kept(
+    df: pd.DataFrame, brush: dict[str, list], axes: list[BrushAxis], pinned: list
+) -> pd.DataFrame:
     """The rows of ``df`` the dashboard keeps: every row with no brush, else those inside the
     brush plus the pinned runs."""
     if not brush:
