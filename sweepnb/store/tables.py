@@ -37,6 +37,9 @@ sweeps_table = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
+    # issue 22 (change sequence): see CHANGE_SEQ below
+    sa.Column("seq", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("deleted_seq", sa.Integer, nullable=False, default=0, server_default="0"),
 )
 
 runs_table = sa.Table(
@@ -63,6 +66,9 @@ runs_table = sa.Table(
     ),  # the run's W&B attributes as JSON: name, tags, notes, group, job_type
     # bumped by every update, so a reader can tell which runs changed since it last looked
     sa.Column("version", sa.Integer, nullable=False, default=0),
+    # issue 22 (change sequence): the sweep's seq at this run's last write; see CHANGE_SEQ below
+    sa.Column("seq", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Index("ix_runs_sweep_seq", "sweep_id", "seq"),
 )
 
 history_table = sa.Table(
@@ -106,12 +112,18 @@ def _check_or_create(conn: Connection, display_url: str) -> None:
             f"store {display_url} has schema version {version}, but this sweepnb "
             f"reads version {SCHEMA_VERSION}; upgrade sweepnb or use a new store"
         )
+    add_change_seq(conn)
 
 
 def update_run(conn: Connection, where: Any, **values: Any) -> None:
-    """Update the runs matching ``where``, bumping their ``version`` (readers see the change)."""
+    """Update the runs matching ``where``, bumping their ``version`` and their sweep's change
+    sequence (readers see the change: see "Change sequence" below)."""
+    sweeps = sa.select(runs_table.c.sweep_id).where(where)
+    bump_seq(conn, sweeps_table.c.id.in_(sweeps.scalar_subquery()))
     conn.execute(
-        sa.update(runs_table).where(where).values(version=runs_table.c.version + 1, **values)
+        sa.update(runs_table)
+        .where(where)
+        .values(version=runs_table.c.version + 1, seq=_sweep_seq_of_run(), **values)
     )
 
 
@@ -194,3 +206,80 @@ def crash_dead_runs(
         else:
             update_run(conn, running, state="crashed", ended=at, error=note)
     return [r.id for r, _ in dead]
+
+
+# ---------------------------------------------------------------------------------------------
+# Change sequence (issue 22): what changed in a sweep since a reader last looked
+# ---------------------------------------------------------------------------------------------
+
+# Every write to a run of a sweep, in one transaction, bumps ``sweeps.seq`` (``bump_seq``) and
+# stamps the run's ``runs.seq`` with the new value (``update_run``, ``insert_run``), so the runs
+# that changed since a reader saw seq S are ``WHERE sweep_id = ? AND seq > S``, through the index
+# ``ix_runs_sweep_seq (sweep_id, seq)``. The UPDATE of the sweep row takes its row lock (SQLite:
+# the one write lock) until commit, so writers of one sweep commit in seq order: a reader that sees
+# seq N sees every lower seq too, and never skips a lower seq committed later. Deleting runs
+# (``delete_runs``) sets ``sweeps.deleted_seq`` to its seq: a reader older than that re-lists ids.
+# Stores made before these columns get them from ``add_change_seq`` when opened.
+
+#: The columns and index the change sequence adds, for ``add_change_seq`` (table, name, DDL type).
+CHANGE_SEQ_COLUMNS = (
+    ("sweeps", "seq", "INTEGER NOT NULL DEFAULT 0"),
+    ("sweeps", "deleted_seq", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "seq", "INTEGER NOT NULL DEFAULT 0"),
+)
+CHANGE_SEQ_INDEX = "CREATE INDEX IF NOT EXISTS ix_runs_sweep_seq ON runs (sweep_id, seq)"
+
+
+def add_change_seq(conn: Connection) -> None:
+    """Add the change-sequence columns and index to a store made before them (idempotent, SQLite
+    and PostgreSQL). Old runs keep seq 0: a reader's first look reads a sweep whole anyway."""
+    inspector = sa.inspect(conn)
+    have = {
+        table: {c["name"] for c in inspector.get_columns(table)} for table in ("sweeps", "runs")
+    }
+    for table, column, ddl in CHANGE_SEQ_COLUMNS:
+        if column not in have[table]:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+    if "ix_runs_sweep_seq" not in {i["name"] for i in inspector.get_indexes("runs")}:
+        conn.execute(sa.text(CHANGE_SEQ_INDEX))
+
+
+def bump_seq(conn: Connection, where: Any) -> None:
+    """Bump the change sequence of the sweeps matching ``where`` (and lock their rows until
+    commit: the writers of one sweep then commit in seq order)."""
+    conn.execute(sa.update(sweeps_table).where(where).values(seq=sweeps_table.c.seq + 1))
+
+
+def _sweep_seq_of_run() -> Any:
+    """The seq of the run's sweep, in an UPDATE/INSERT of ``runs`` (0 for a standalone run)."""
+    seq = sa.select(sweeps_table.c.seq).where(sweeps_table.c.id == runs_table.c.sweep_id)
+    return sa.func.coalesce(seq.scalar_subquery(), 0)
+
+
+def insert_run(conn: Connection, values: dict) -> None:
+    """Insert a run (``values``: its columns), stamped with its sweep's bumped change sequence."""
+    seq = 0
+    if values.get("sweep_id") is not None:
+        bump_seq(conn, sweeps_table.c.id == values["sweep_id"])
+        seq = conn.execute(
+            sa.select(sweeps_table.c.seq).where(sweeps_table.c.id == values["sweep_id"])
+        ).scalar_one()
+    conn.execute(sa.insert(runs_table).values(seq=seq, **values))
+
+
+def delete_runs(conn: Connection, run_ids: list[str]) -> list[str]:
+    """Delete the runs ``run_ids`` and their history; their sweeps' readers re-list (their
+    ``deleted_seq``). Returns the ids that existed."""
+    found = conn.execute(
+        sa.select(runs_table.c.id, runs_table.c.sweep_id).where(runs_table.c.id.in_(run_ids))
+    ).all()
+    sweep_ids = sorted({sweep_id for _, sweep_id in found if sweep_id is not None})
+    if sweep_ids:
+        where = sweeps_table.c.id.in_(sweep_ids)
+        bump_seq(conn, where)
+        conn.execute(sa.update(sweeps_table).where(where).values(deleted_seq=sweeps_table.c.seq))
+    ids = [run_id for run_id, _ in found]
+    if ids:
+        conn.execute(sa.delete(history_table).where(history_table.c.run_id.in_(ids)))
+        conn.execute(sa.delete(runs_table).where(runs_table.c.id.in_(ids)))
+    return ids
