@@ -197,7 +197,9 @@ def select_runs(conn: Connection, where: Any, *, history: bool) -> list[dict]:
             .where(history_table.c.run_id.in_(run_ids))
             .order_by(history_table.c.id)
         )
-        pairs = conn.execute(query).all()
+        # PostgreSQL reads each statement at its own moment: ``where`` may match a run written
+        # since the first one (its history is skipped; the next refresh reads that run)
+        pairs = [(run_id, text) for run_id, text in conn.execute(query) if run_id in histories]
         values = loads_many([text for _, text in pairs])
         for (run_id, _), row in zip(pairs, values):
             if isinstance(row, dict):  # an unreadable row is left out, not the run's history
