@@ -189,7 +189,7 @@ def select_runs(conn: Connection, where: Any, *, history: bool) -> list[dict]:
     ).all()
     if not history:
         return run_dicts(rows, None)
-    histories: dict[str, list[dict]] = {row.id: [] for row in rows}
+    histories: dict[str, list[dict]] = {row[0]: [] for row in rows}  # row[0]: the id
     if rows:
         run_ids = sa.select(runs_table.c.id).where(where).scalar_subquery()
         query = (
@@ -199,7 +199,7 @@ def select_runs(conn: Connection, where: Any, *, history: bool) -> list[dict]:
         )
         # PostgreSQL reads each statement at its own moment: ``where`` may match a run written
         # since the first one (its history is skipped; the next refresh reads that run)
-        pairs = [(run_id, text) for run_id, text in conn.execute(query) if run_id in histories]
+        pairs = [pair for pair in conn.execute(query).all() if pair[0] in histories]
         values = loads_many([text for _, text in pairs])
         for (run_id, _), row in zip(pairs, values):
             if isinstance(row, dict):  # an unreadable row is left out, not the run's history
