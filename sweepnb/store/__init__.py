@@ -252,13 +252,17 @@ class Store(Database):
         """
 
         def claim(conn: Connection) -> dict | None:
-            sweep = sweep_dict(self._sweep_row(conn, sweep_id, lock=True))
+            row = self._sweep_row(conn, sweep_id, lock=True)
+            sweep = sweep_dict(row)
             if sweep["state"] != "running":
                 return None
+            seqs = (row.seq, row.deleted_seq)  # read under the lock: the cache needs no more
             if incremental:
                 config = propose(
                     sweep,
-                    lambda since: self._cache.changes(conn, sweep_id, history=history, since=since),
+                    lambda since: self._cache.changes(
+                        conn, sweep_id, history=history, since=since, seqs=seqs
+                    ),
                 )
             else:
                 # the cached dicts, not copies: propose (the engine) is pure and must not change them

@@ -138,19 +138,31 @@ class RunCache:
         return runs if not copy else [copy_run(run) for run in runs]
 
     def changes(
-        self, conn: Connection, sweep_id: str, *, history: bool, since: tuple[int, int] | None
+        self,
+        conn: Connection,
+        sweep_id: str,
+        *,
+        history: bool,
+        since: tuple[int, int] | None,
+        seqs: tuple[int, int] | None = None,
     ) -> Changes:
         """What changed since the token ``since`` (None: a first look, everything); pass the
-        returned ``token`` next time. Costs the changes, not the sweep."""
+        returned ``token`` next time. Costs the changes, not the sweep. ``seqs``: the sweep
+        row's ``(seq, deleted_seq)`` when the caller read it in this transaction (a claim)."""
         with self._lock:
-            return self._refresh(conn, sweep_id, history).since(since)
+            return self._refresh(conn, sweep_id, history, seqs).since(since)
 
-    def _refresh(self, conn: Connection, sweep_id: str, history: bool) -> _SweepRuns:
-        row = conn.execute(
-            sa.select(sweeps_table.c.seq, sweeps_table.c.deleted_seq).where(
-                sweeps_table.c.id == sweep_id
-            )
-        ).first()
+    def _refresh(
+        self, conn: Connection, sweep_id: str, history: bool, seqs: Any = None
+    ) -> _SweepRuns:
+        row = (
+            seqs
+            or conn.execute(
+                sa.select(sweeps_table.c.seq, sweeps_table.c.deleted_seq).where(
+                    sweeps_table.c.id == sweep_id
+                )
+            ).first()
+        )
         key = (sweep_id, history)
         state = self._sweeps.get(key)
         if row is None:  # no such sweep (any more): nothing cached

@@ -118,12 +118,25 @@ def _check_or_create(conn: Connection, display_url: str) -> None:
 def update_run(conn: Connection, where: Any, **values: Any) -> None:
     """Update the runs matching ``where``, bumping their ``version`` and their sweep's change
     sequence (readers see the change: see "Change sequence" below)."""
-    sweeps = sa.select(runs_table.c.sweep_id).where(where)
-    bump_seq(conn, sweeps_table.c.id.in_(sweeps.scalar_subquery()))
+    of_runs = sweeps_table.c.id.in_(sa.select(runs_table.c.sweep_id).where(where).scalar_subquery())
+    if conn.dialect.name == "postgresql":
+        # one statement, one round trip: the sweeps' bump in a CTE whose RETURNING gives the seq
+        bumped = (
+            sa.update(sweeps_table)
+            .where(of_runs)
+            .values(seq=sweeps_table.c.seq + 1)
+            .returning(sweeps_table.c.id, sweeps_table.c.seq)
+            .cte("bumped")
+        )
+        seq = sa.select(bumped.c.seq).where(bumped.c.id == runs_table.c.sweep_id)
+        seq = sa.func.coalesce(seq.scalar_subquery(), 0)
+    else:
+        bump_seq(conn, of_runs)
+        seq = _sweep_seq_of_run()
     conn.execute(
         sa.update(runs_table)
         .where(where)
-        .values(version=runs_table.c.version + 1, seq=_sweep_seq_of_run(), **values)
+        .values(version=runs_table.c.version + 1, seq=seq, **values)
     )
 
 
@@ -244,10 +257,19 @@ def add_change_seq(conn: Connection) -> None:
         conn.execute(sa.text(CHANGE_SEQ_INDEX))
 
 
-def bump_seq(conn: Connection, where: Any) -> None:
+def bump_seq(conn: Connection, where: Any, *, returning: bool = False) -> int | None:
     """Bump the change sequence of the sweeps matching ``where`` (and lock their rows until
-    commit: the writers of one sweep then commit in seq order)."""
-    conn.execute(sa.update(sweeps_table).where(where).values(seq=sweeps_table.c.seq + 1))
+    commit: the writers of one sweep then commit in seq order); ``returning``: the new seq of
+    the one sweep matched (in the same statement where the database can: a round trip less
+    per claim on PostgreSQL)."""
+    bump = sa.update(sweeps_table).where(where).values(seq=sweeps_table.c.seq + 1)
+    if not returning:
+        conn.execute(bump)
+        return None
+    if conn.dialect.update_returning:
+        return conn.execute(bump.returning(sweeps_table.c.seq)).scalar_one()
+    conn.execute(bump)
+    return conn.execute(sa.select(sweeps_table.c.seq).where(where)).scalar_one()
 
 
 def _sweep_seq_of_run() -> Any:
@@ -260,10 +282,7 @@ def insert_run(conn: Connection, values: dict) -> None:
     """Insert a run (``values``: its columns), stamped with its sweep's bumped change sequence."""
     seq = 0
     if values.get("sweep_id") is not None:
-        bump_seq(conn, sweeps_table.c.id == values["sweep_id"])
-        seq = conn.execute(
-            sa.select(sweeps_table.c.seq).where(sweeps_table.c.id == values["sweep_id"])
-        ).scalar_one()
+        seq = bump_seq(conn, sweeps_table.c.id == values["sweep_id"], returning=True)
     conn.execute(sa.insert(runs_table).values(seq=seq, **values))
 
 
