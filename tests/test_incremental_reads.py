@@ -236,3 +236,16 @@ def test_an_agent_fills_a_point_freed_by_a_deleted_run(any_store):
     sweepnb.agent(sweep_id, train, store=any_store, quiet=True)
     points = [r["config"]["x"] for r in any_store.get_runs(sweep_id, history=False)]
     assert points == [1, 2, 0, 3, 4, 5]
+
+
+def test_a_store_whose_sequence_went_back_is_read_whole_again(any_store):
+    """A store put back to an older copy (its sweep's seq lower than the cache saw): the cache
+    cannot trust what it holds and reads the sweep whole."""
+    sweep_id = any_store.create_sweep(grid(3))
+    ids = [any_store.add_run(sweep_id, {"x": i}) for i in range(3)]
+    any_store.get_runs(sweep_id)
+    with any_store.engine.begin() as conn:  # as an older copy of the store would have it
+        conn.execute(sa.update(sweeps_table).values(seq=1))
+        conn.execute(sa.update(runs_table).where(runs_table.c.id == ids[2]).values(state="failed"))
+    assert any_store.get_runs(sweep_id) == full_read(any_store.url, sweep_id)
+    assert any_store.get_runs(sweep_id)[2]["state"] == "failed"
