@@ -373,14 +373,14 @@ def test_get_runs_reads_history_in_one_query_not_one_per_run(store):
     runs = store.get_runs(sweep_id)
     assert len(runs) == 20 and all(len(r["history"]) == 3 for r in runs)
     assert runs[7]["history"][2] == {"_step": 2, "v": 14}
-    assert len(selects) == 3  # run versions, changed runs, their history
+    assert len(selects) == 3  # the sweep's change sequence, its runs, their history
     selects.clear()
     store.log(runs[0]["id"], [{"_step": 3, "v": 0}])
     selects.clear()
     again = store.get_runs(sweep_id)
     assert again[0]["history"][-1] == {"_step": 3, "v": 0} and again[1:] == runs[1:]
-    assert len(selects) == 3  # the same three, now reading only the changed run
-    assert selects[1] == (runs[0]["id"],)
+    assert len(selects) == 3  # the same three, now reading only the changed run:
+    assert selects[1] == (sweep_id, 20)  # those written after the 20 adds (seq > 20)
 
 
 def test_runs_come_back_oldest_first(any_store):

@@ -143,4 +143,13 @@ def _runtime(run: dict) -> float | None:
 # Parameter importance (W&B's panel), computed in `sweepnb/importance.py`
 # ---------------------------------------------------------------------------------------------
 
-from sweepnb.analysis.importance import ImportanceData, importance_data  # noqa: F401  (re-exported)
+_LAZY = {"ImportanceData", "importance_data"}  # re-exported; loaded on first use (scipy, sklearn)
+
+
+def __getattr__(name: str) -> Any:
+    # `sweepnb ls` and `show` need no importance: its imports cost them a third of a second
+    if name in _LAZY:
+        from sweepnb.analysis import importance
+
+        return getattr(importance, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,15 +13,15 @@ No I/O, no clock, no global random state; a store, an agent or a notebook drive 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sweepnb.engine import search
 from sweepnb.engine.config import load_config
+from sweepnb.engine.suggester import Suggester
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["is_done", "load_config", "should_stop", "suggest"]
+__all__ = ["Suggester", "is_done", "load_config", "should_stop", "suggest"]
 
 
 _LOADED: dict[str, dict] = {}
@@ -43,14 +43,23 @@ def _load(cfg: dict | str) -> dict:
     return _LOADED[key]
 
 
-def _rng(cfg: dict, runs: list[dict], seed: int | None) -> np.random.Generator:
+def _rng(cfg: dict, count: int, seed: int | None) -> np.random.Generator:
+    """The random generator of one suggestion after ``count`` runs."""
     import numpy as np  # imported on first use: `import sweepnb.engine.config` stays light
 
     if seed is not None:
         return np.random.default_rng(int(seed) % 2**64)
     if cfg.get("seed") is not None:  # same sweep seed, different draws for each new run
-        return np.random.default_rng([int(cfg["seed"]) % 2**64, len(runs)])
+        return np.random.default_rng([int(cfg["seed"]) % 2**64, count])
     return np.random.default_rng()
+
+
+def _check_n(n: Any) -> int:
+    import numpy as np
+
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n: expected a non-negative integer, got {n!r}")
+    return int(n)
 
 
 def target_reached(cfg: dict, runs: list[dict]) -> bool:
@@ -80,19 +89,10 @@ def suggest(cfg: dict | str, runs: list[dict], n: int = 1, seed: int | None = No
     >>> suggest({"method": "random", "parameters": {"n": {"min": 1, "max": 3}}}, [], seed=0)
     [{'n': 2}]
     """
-    import numpy as np
-
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n: expected a non-negative integer, got {n!r}")
-    cfg = _load(cfg)
-    runs = list(runs or [])
-    if is_done(cfg, runs):
-        return []
-    if cfg.get("run_cap") is not None:
-        n = min(int(n), cfg["run_cap"] - len(runs))
-    if n <= 0:
-        return []
-    return search.get(cfg["method"])(cfg, runs, int(n), _rng(cfg, runs, seed))
+    n = _check_n(n)
+    suggester = Suggester(cfg)  # what an agent keeps between claims, built from these runs
+    suggester.reset(list(runs or []), by_id=False)
+    return suggester.suggest(n, seed)
 
 
 def should_stop(cfg: dict | str, runs: list[dict]) -> list[str]:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from sweepnb.engine.config_params import infer_distribution
 from sweepnb.errors import ConfigError
@@ -41,6 +40,14 @@ LOG_DISTRIBUTIONS = frozenset(
 CATEGORICAL_DISTRIBUTIONS = frozenset({"categorical", "categorical_w_probabilities"})
 _DEFAULTS = {"q": 1.0, "mu": 0.0, "sigma": 1.0, "a": 1, "b": 1}
 _MISSING = object()
+
+
+def _special():
+    """scipy.special, imported on first use: ``sweepnb ls`` and ``show`` read parameters but
+    draw none, and the import costs them a fifth of a second."""
+    from scipy import special
+
+    return special
 
 
 @dataclass(frozen=True)
@@ -140,9 +147,9 @@ class Param:
         if d == "inv_log_uniform":
             return np.exp(-(lo + (1.0 - u) * (hi - lo)))
         if d == "normal":
-            return self._get("mu") + self._get("sigma") * special.ndtri(u)
+            return self._get("mu") + self._get("sigma") * _special().ndtri(u)
         if d == "log_normal":
-            return np.exp(self._get("mu") + self._get("sigma") * special.ndtri(u))
+            return np.exp(self._get("mu") + self._get("sigma") * _special().ndtri(u))
         if d == "beta":
             a, b = self._get("a"), self._get("b")
             if a <= 0 or b <= 0:  # degenerate limits: all mass at 0, at 1, or split between them
@@ -151,7 +158,7 @@ class Param:
                     if a <= 0 and b <= 0
                     else np.full_like(u, 0.0 if a <= 0 else 1.0)
                 )
-            return special.betaincinv(a, b, u)
+            return _special().betaincinv(a, b, u)
         raise ConfigError(f"parameters.{self.name}: unknown distribution {self.distribution!r}")
 
     def cdf(self, x: Any) -> Any:
@@ -183,11 +190,11 @@ class Param:
             elif d == "inv_log_uniform":
                 u = 1.0 - (-np.log(x) - lo) / (hi - lo)
             elif d == "normal":
-                u = special.ndtr((x - self._get("mu")) / self._get("sigma"))
+                u = _special().ndtr((x - self._get("mu")) / self._get("sigma"))
             elif d == "log_normal":
-                u = special.ndtr((np.log(x) - self._get("mu")) / self._get("sigma"))
+                u = _special().ndtr((np.log(x) - self._get("mu")) / self._get("sigma"))
             elif d == "beta":
-                u = special.betainc(self._get("a"), self._get("b"), np.clip(x, 0.0, 1.0))
+                u = _special().betainc(self._get("a"), self._get("b"), np.clip(x, 0.0, 1.0))
             else:
                 raise ConfigError(f"parameters.{self.name}: unknown distribution {d!r}")
         return np.clip(np.nan_to_num(u, nan=0.0), 0.0, 1.0)

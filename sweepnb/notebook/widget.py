@@ -102,6 +102,11 @@ def _json_number(value: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     """A config or summary value as JSON the widget can show (nested dicts and lists kept)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: as they are
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -14,6 +14,7 @@ before 2 runs ended without failing.
 from __future__ import annotations
 
 import collections
+import functools
 import inspect
 import math
 import os
@@ -209,9 +210,14 @@ def without_retried(runs: list[dict], before: float | None) -> list[dict]:
     crashed or were killed before ``before``. A retried point that fails again then covers it (no loop)."""
     if before is None:
         return runs
-    return [
-        r for r in runs if not (r["state"] in RETRIED_STATES and (r.get("created") or 0) < before)
-    ]
+    return [r for r in runs if covers(r, before)]
+
+
+def covers(run: dict, before: float | None) -> bool:
+    """Whether the run covers its config (see :func:`without_retried`)."""
+    return before is None or not (
+        run["state"] in RETRIED_STATES and (run.get("created") or 0) < before
+    )
 
 
 def _kill_delay() -> float:
@@ -263,6 +269,9 @@ class _Agent:
         self.sweep = sweep  # as of the last claim (propose sees the fresh row)
         self.beat = Heartbeat(store, heartbeat)
         self._last_reap = -math.inf
+        self._suggester: Any = None  # engine.Suggester, kept between claims
+        self._suggester_config: dict | None = None
+        self._changes_token: Any = None
         self.monitor = termination.Monitor(
             store, self.sweep_id, sweep["config"], interval=termination.CHECK_INTERVAL
         )
@@ -351,6 +360,7 @@ class _Agent:
             pid=os.getpid(),
             agent=self.name,
             history=_needs_history(self.sweep["config"]),
+            incremental=True,
         )
         if run is not None:
             return run
@@ -364,15 +374,31 @@ class _Agent:
             self.result.reason = f"sweep is {state}"
         return None
 
-    def _propose(self, sweep: dict, runs: list[dict]) -> dict | None:
-        from sweepnb import engine
-
+    def _propose(self, sweep: dict, changes: Callable) -> dict | None:
         self.sweep = sweep
-        suggestions = engine.suggest(sweep["config"], without_retried(runs, self.retry_before), n=1)
+        suggestions = self._suggester_for(sweep, changes).suggest(n=1)
         if not suggestions:
             self.exhausted = True
             return None
         return suggestions[0]
+
+    def _suggester_for(self, sweep: dict, changes: Callable) -> Any:
+        """This agent's ``engine.Suggester`` of the sweep, brought up to date with the runs that
+        changed since its last claim (``changes``: ``Store.claim_run(incremental=True)``); a new
+        one when the sweep's config changed (``sweepnb sweep --update``)."""
+        from sweepnb import engine
+
+        if self._suggester is None or self._suggester_config != sweep["config"]:
+            cover = functools.partial(covers, before=self.retry_before)
+            self._suggester = engine.Suggester(sweep["config"], covers=cover)
+            self._suggester_config, self._changes_token = sweep["config"], None
+        got = changes(self._changes_token)
+        if got.reset:
+            self._suggester.reset(got.runs)
+        else:
+            self._suggester.apply(got.changed, got.removed)
+        self._changes_token = got.token
+        return self._suggester
 
     def _execute(self, run: dict) -> str:
         """Execute one claimed run and record its final state; return that state."""

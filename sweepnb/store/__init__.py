@@ -44,8 +44,10 @@ from sweepnb.store.tables import (
     TERMINAL_RUN_STATES,
     control_row,
     crash_dead_runs,
+    delete_runs,
     history_table,
     insert_history,
+    insert_run,
     meta_table,
     metadata,
     next_step,
@@ -234,6 +236,7 @@ class Store(Database):
         pid: int | None,
         agent: str | None = None,
         history: bool = True,
+        incremental: bool = False,
     ) -> dict | None:
         """Atomically ask ``propose(sweep, runs)`` for a config and insert it as a running run.
 
@@ -242,15 +245,30 @@ class Store(Database):
         then not called) or ``propose`` returns None. ``history=False`` hands ``propose`` runs
         without history rows (cheaper for searches that only read summaries). ``propose`` gets
         the store's cached run dicts: it must not change them (the engine never does).
+
+        ``incremental=True`` hands ``propose`` a function instead of the runs: ``changes(since)``
+        returns :class:`~sweepnb.store.reads.Changes` since the token ``since`` (None: all runs),
+        so an agent that keeps its own state (``engine.Suggester``) costs what changed since its
+        last claim, not the whole sweep.
         """
 
         def claim(conn: Connection) -> dict | None:
-            sweep = sweep_dict(self._sweep_row(conn, sweep_id, lock=True))
+            row = self._sweep_row(conn, sweep_id, lock=True)
+            sweep = sweep_dict(row)
             if sweep["state"] != "running":
                 return None
-            # the cached dicts, not copies: propose (the engine) is pure and must not change them
-            runs = self._cache.sweep_runs(conn, sweep_id, history=history, copy=False)
-            config = propose(sweep, runs)
+            seqs = (row.seq, row.deleted_seq)  # read under the lock: the cache needs no more
+            if incremental:
+                config = propose(
+                    sweep,
+                    lambda since: self._cache.changes(
+                        conn, sweep_id, history=history, since=since, seqs=seqs
+                    ),
+                )
+            else:
+                # the cached dicts, not copies: propose (the engine) is pure and must not change them
+                runs = self._cache.sweep_runs(conn, sweep_id, history=history, copy=False)
+                config = propose(sweep, runs)
             if config is None:
                 return None
             if not isinstance(config, dict):
@@ -271,7 +289,7 @@ class Store(Database):
                 "stop_requested": False,
                 "project": sweep["project"],
             }
-            conn.execute(sa.insert(runs_table).values(**values))
+            insert_run(conn, values)
             # the run as get_runs would return it (config round-tripped through JSON)
             return {
                 **values,
@@ -329,7 +347,7 @@ class Store(Database):
                 sweep = self._sweep_row(conn, sweep_id, lock=True)
                 values["project"] = values["project"] or sweep.project
             run_id = unused_id(conn, runs_table)
-            conn.execute(sa.insert(runs_table).values(id=run_id, **values))
+            insert_run(conn, {"id": run_id, **values})
             insert_history(conn, run_id, rows)
             return run_id
 
@@ -358,6 +376,13 @@ class Store(Database):
             return runs[0]
 
         return self._read(read)
+
+    def delete_runs(self, run_ids: list[str]) -> list[str]:
+        """Delete runs and their history (a sweep's readers notice: ``tables.delete_runs``);
+        returns the ids that existed. Nothing in sweepnb deletes runs by itself."""
+        if isinstance(run_ids, str) or not all(isinstance(i, str) for i in run_ids):
+            raise TypeError("run_ids: expected a list of run ids")
+        return self._write(lambda conn: delete_runs(conn, list(run_ids))) if run_ids else []
 
     # -- logging, control --------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ so agents opening an old store at once upgrade it once, and a step that fails le
 as it was (both backends roll DDL back).
 
 >>> sorted(MIGRATIONS)
-[2, 3]
+[2, 3, 4]
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from sweepnb.errors import StoreError
 from sweepnb.store.records import from_json, to_json
-from sweepnb.store.tables import SCHEMA_VERSION, history_table, meta_table, metadata
+from sweepnb.store.tables import (
+    SCHEMA_VERSION,
+    add_change_seq,
+    history_table,
+    meta_table,
+    metadata,
+)
 
 _PG_SCHEMA_LOCK = 7201543901  # advisory lock: one process creates or upgrades the schema
 _OWN_TABLES = {"sweeps", "runs", "history"}
@@ -152,4 +158,13 @@ def _merge_step(conn: Connection, run_id: str, step: int) -> None:
     conn.execute(sa.delete(history_table).where(where & (history_table.c.id != first)))
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_2, 3: _to_3}
+def _to_4(conn: Connection) -> None:
+    """The change sequence (issue 22): ``sweeps.seq``, ``sweeps.deleted_seq``, ``runs.seq`` and
+    the index ``ix_runs_sweep_seq``, so a reader asks for the runs changed since it last looked.
+    Old runs keep seq 0: a reader's first look reads a sweep whole anyway. An older sweepnb must
+    not write to such a store (it would not bump the sequence, and readers would miss its
+    writes): the version bump makes it refuse to."""
+    add_change_seq(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_2, 3: _to_3, 4: _to_4}

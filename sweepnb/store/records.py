@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import secrets
 import string
 from collections.abc import Iterable
@@ -60,13 +59,14 @@ def _int_or_none(literal: str) -> int | None:
     return value if abs(value) < 2**1024 else None
 
 
-_HUGE_INT = re.compile(r"\d{309}")  # a number literal of 309+ digits may not fit a float
+def _parse_int(literal: str) -> int | None:
+    # a literal of 309+ digits may not fit a float: checked by length, which costs less than
+    # searching the whole text for such a literal first (20,000 runs' histories at once)
+    return int(literal) if len(literal) < 309 else _int_or_none(literal)
 
 
 def _loads(text: str) -> Any:
-    if _HUGE_INT.search(text):
-        return json.loads(text, parse_int=_int_or_none)
-    return json.loads(text)
+    return json.loads(text, parse_int=_parse_int)
 
 
 def from_json(text: str | None) -> Any:

@@ -24,8 +24,8 @@ from sweepnb.store.records import death_note, from_json, new_id, to_json
 #    bump, so a version-1 store may or may not have them); 2: runs.version and the artifact
 #    tables for sure; 3: one history row per (run, step): a retried write never duplicates one
 #    (the unique index on them replaces the index on run_id)
-SCHEMA_VERSION = 3
-SCHEMA_FINGERPRINT = "3d51ff6826cd1818"  # schema_fingerprint() of the tables below
+SCHEMA_VERSION = 4
+SCHEMA_FINGERPRINT = "9cb413b035028a7a"  # schema_fingerprint() of the tables below
 SWEEP_STATES = ("running", "paused", "finished", "cancelled")
 
 metadata = sa.MetaData()
@@ -48,6 +48,9 @@ sweeps_table = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
+    # issue 22 (change sequence): see CHANGE_SEQ below
+    sa.Column("seq", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("deleted_seq", sa.Integer, nullable=False, default=0, server_default="0"),
 )
 
 runs_table = sa.Table(
@@ -74,6 +77,9 @@ runs_table = sa.Table(
     ),  # the run's W&B attributes as JSON: name, tags, notes, group, job_type
     # bumped by every update, so a reader can tell which runs changed since it last looked
     sa.Column("version", sa.Integer, nullable=False, default=0),
+    # issue 22 (change sequence): the sweep's seq at this run's last write; see CHANGE_SEQ below
+    sa.Column("seq", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Index("ix_runs_sweep_seq", "sweep_id", "seq"),
 )
 
 history_table = sa.Table(
@@ -150,9 +156,27 @@ def schema_fingerprint(meta: sa.MetaData = metadata) -> str:
 
 
 def update_run(conn: Connection, where: Any, **values: Any) -> None:
-    """Update the runs matching ``where``, bumping their ``version`` (readers see the change)."""
+    """Update the runs matching ``where``, bumping their ``version`` and their sweep's change
+    sequence (readers see the change: see "Change sequence" below)."""
+    of_runs = sweeps_table.c.id.in_(sa.select(runs_table.c.sweep_id).where(where).scalar_subquery())
+    if conn.dialect.name == "postgresql":
+        # one statement, one round trip: the sweeps' bump in a CTE whose RETURNING gives the seq
+        bumped = (
+            sa.update(sweeps_table)
+            .where(of_runs)
+            .values(seq=sweeps_table.c.seq + 1)
+            .returning(sweeps_table.c.id, sweeps_table.c.seq)
+            .cte("bumped")
+        )
+        seq = sa.select(bumped.c.seq).where(bumped.c.id == runs_table.c.sweep_id)
+        seq = sa.func.coalesce(seq.scalar_subquery(), 0)
+    else:
+        bump_seq(conn, of_runs)
+        seq = _sweep_seq_of_run()
     conn.execute(
-        sa.update(runs_table).where(where).values(version=runs_table.c.version + 1, **values)
+        sa.update(runs_table)
+        .where(where)
+        .values(version=runs_table.c.version + 1, seq=seq, **values)
     )
 
 
@@ -270,3 +294,86 @@ def crash_dead_runs(
         else:
             update_run(conn, running, state="crashed", ended=at, error=note)
     return [r.id for r, _ in dead]
+
+
+# ---------------------------------------------------------------------------------------------
+# Change sequence (issue 22): what changed in a sweep since a reader last looked
+# ---------------------------------------------------------------------------------------------
+
+# Every write to a run of a sweep, in one transaction, bumps ``sweeps.seq`` (``bump_seq``) and
+# stamps the run's ``runs.seq`` with the new value (``update_run``, ``insert_run``), so the runs
+# that changed since a reader saw seq S are ``WHERE sweep_id = ? AND seq > S``, through the index
+# ``ix_runs_sweep_seq (sweep_id, seq)``. The UPDATE of the sweep row takes its row lock (SQLite:
+# the one write lock) until commit, so writers of one sweep commit in seq order: a reader that sees
+# seq N sees every lower seq too, and never skips a lower seq committed later. Deleting runs
+# (``delete_runs``) sets ``sweeps.deleted_seq`` to its seq: a reader older than that re-lists ids.
+# Stores of schema version 3 get them from ``add_change_seq``, the migration step to version 4.
+
+#: The columns and index the change sequence adds, for ``add_change_seq`` (table, name, DDL type).
+CHANGE_SEQ_COLUMNS = (
+    ("sweeps", "seq", "INTEGER NOT NULL DEFAULT 0"),
+    ("sweeps", "deleted_seq", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "seq", "INTEGER NOT NULL DEFAULT 0"),
+)
+CHANGE_SEQ_INDEX = "CREATE INDEX IF NOT EXISTS ix_runs_sweep_seq ON runs (sweep_id, seq)"
+
+
+def add_change_seq(conn: Connection) -> None:
+    """Add the change-sequence columns and index to a store made before them (idempotent, SQLite
+    and PostgreSQL). Old runs keep seq 0: a reader's first look reads a sweep whole anyway."""
+    inspector = sa.inspect(conn)
+    have = {
+        table: {c["name"] for c in inspector.get_columns(table)} for table in ("sweeps", "runs")
+    }
+    for table, column, ddl in CHANGE_SEQ_COLUMNS:
+        if column not in have[table]:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+    if "ix_runs_sweep_seq" not in {i["name"] for i in inspector.get_indexes("runs")}:
+        conn.execute(sa.text(CHANGE_SEQ_INDEX))
+
+
+def bump_seq(conn: Connection, where: Any, *, returning: bool = False) -> int | None:
+    """Bump the change sequence of the sweeps matching ``where`` (and lock their rows until
+    commit: the writers of one sweep then commit in seq order); ``returning``: the new seq of
+    the one sweep matched (in the same statement where the database can: a round trip less
+    per claim on PostgreSQL)."""
+    bump = sa.update(sweeps_table).where(where).values(seq=sweeps_table.c.seq + 1)
+    if not returning:
+        conn.execute(bump)
+        return None
+    if conn.dialect.update_returning:
+        return conn.execute(bump.returning(sweeps_table.c.seq)).scalar_one()
+    conn.execute(bump)
+    return conn.execute(sa.select(sweeps_table.c.seq).where(where)).scalar_one()
+
+
+def _sweep_seq_of_run() -> Any:
+    """The seq of the run's sweep, in an UPDATE/INSERT of ``runs`` (0 for a standalone run)."""
+    seq = sa.select(sweeps_table.c.seq).where(sweeps_table.c.id == runs_table.c.sweep_id)
+    return sa.func.coalesce(seq.scalar_subquery(), 0)
+
+
+def insert_run(conn: Connection, values: dict) -> None:
+    """Insert a run (``values``: its columns), stamped with its sweep's bumped change sequence."""
+    seq = 0
+    if values.get("sweep_id") is not None:
+        seq = bump_seq(conn, sweeps_table.c.id == values["sweep_id"], returning=True)
+    conn.execute(sa.insert(runs_table).values(seq=seq, **values))
+
+
+def delete_runs(conn: Connection, run_ids: list[str]) -> list[str]:
+    """Delete the runs ``run_ids`` and their history; their sweeps' readers re-list (their
+    ``deleted_seq``). Returns the ids that existed."""
+    found = conn.execute(
+        sa.select(runs_table.c.id, runs_table.c.sweep_id).where(runs_table.c.id.in_(run_ids))
+    ).all()
+    sweep_ids = sorted({sweep_id for _, sweep_id in found if sweep_id is not None})
+    if sweep_ids:
+        where = sweeps_table.c.id.in_(sweep_ids)
+        bump_seq(conn, where)
+        conn.execute(sa.update(sweeps_table).where(where).values(deleted_seq=sweeps_table.c.seq))
+    ids = [run_id for run_id, _ in found]
+    if ids:
+        conn.execute(sa.delete(history_table).where(history_table.c.run_id.in_(ids)))
+        conn.execute(sa.delete(runs_table).where(runs_table.c.id.in_(ids)))
+    return ids

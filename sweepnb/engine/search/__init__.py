@@ -7,6 +7,9 @@ A method module declares (Optuna style: only ``suggest`` is required, the rest h
     DESCRIPTION = ""           # one line for the sweep builder
     def problems(cfg, leaves) -> list[str]: ...       # config checks, each "key.path: ..."
     def planned_runs(cfg) -> int | None: ...          # how many runs it will ever make (grid)
+    class Index: ...           # state kept across suggestions (engine.Suggester): Index(cfg),
+                               # .add(key, run) (replacing the key's run), .discard(key),
+                               # .suggest(n, rng); without one the Suggester keeps the runs
 
 ``leaves`` is ``[(key_path_tuple, distribution), ...]`` for every parameter of the loaded config.
 ``describe(name)`` returns a :class:`SearchMethod` with the defaults filled in; everything else
@@ -54,6 +57,7 @@ class SearchMethod:
     description: str = ""
     problems: Callable[[dict, list], list[str]] = _no_problems
     planned_runs: Callable[[dict], int | None] = _unknown_size
+    index: type | None = None
 
 
 def module(entry: str | ModuleType) -> ModuleType:
@@ -75,6 +79,7 @@ def describe(method: str) -> SearchMethod:
         description=getattr(mod, "DESCRIPTION", ""),
         problems=getattr(mod, "problems", _no_problems),
         planned_runs=getattr(mod, "planned_runs", _unknown_size),
+        index=getattr(mod, "Index", None),
     )
 
 

@@ -8,9 +8,7 @@ parameter varying slowest and values in list order; int_uniform is inclusive, q_
 from __future__ import annotations
 
 import copy
-import itertools
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,21 +88,22 @@ def axes_of(cfg: dict) -> tuple[list[_Axis], list[Param]]:
     return axes, [p for p in params if p.is_constant]
 
 
+def point_of(axes: list[_Axis], run: dict) -> tuple[int, ...] | None:
+    """The grid point (index tuple) a run, in any state, covers; None when it covers none."""
+    config = run.get("config") or {}
+    point = []
+    for axis in axes:
+        value = value_at(config, axis.param.path, MISSING)
+        i = None if value is MISSING else axis.locate(value)
+        if i is None:  # a run missing a swept key (or off the grid) covers nothing
+            return None
+        point.append(i)
+    return tuple(point)
+
+
 def covered_points(axes: list[_Axis], runs: list[dict]) -> set[tuple[int, ...]]:
     """Grid points (index tuples) that some run, in any state, already has."""
-    seen = set()
-    for run in runs:
-        config = run.get("config") or {}
-        point = []
-        for axis in axes:
-            value = value_at(config, axis.param.path, MISSING)
-            i = None if value is MISSING else axis.locate(value)
-            if i is None:  # a run missing a swept key (or off the grid) covers nothing
-                break
-            point.append(i)
-        else:
-            seen.add(tuple(point))
-    return seen
+    return {p for p in (point_of(axes, run) for run in runs) if p is not None}
 
 
 def grid_size(cfg: dict) -> int:
@@ -163,20 +162,71 @@ def _value_count(spec: dict, form: str) -> float:
     return 0.0
 
 
-def _uncovered(axes: list[_Axis], seen: set) -> Iterator[tuple[int, ...]]:
-    for point in itertools.product(*(range(len(a.values)) for a in axes)):
-        if point not in seen:
-            yield point
-
-
 def suggest(cfg: dict, runs: list[dict], n: int, rng: np.random.Generator) -> list[dict]:
     """The next ``n`` uncovered grid points as nested run configs (fewer, or [], at the end)."""
-    axes, constants = axes_of(cfg)
-    points = itertools.islice(_uncovered(axes, covered_points(axes, runs)), n)
-    order = {p.path: k for k, p in enumerate(flatten(cfg))}
-    out = []
-    for point in points:
-        flat = {a.param.path: copy.deepcopy(a.values[i]) for a, i in zip(axes, point)}
-        flat.update({p.path: p.to_value(0.0) for p in constants})
-        out.append(nest(dict(sorted(flat.items(), key=lambda kv: order[kv[0]]))))
-    return out
+    index = Index(cfg)
+    for key, run in enumerate(runs):
+        index.add(key, run)
+    return index.suggest(n, rng)
+
+
+class Index:
+    """The grid's covered points, kept across suggestions (``engine.Suggester``).
+
+    Points are numbered in enumeration order (first parameter slowest), each counting the runs
+    on it; every point below ``cursor`` is covered. A suggestion walks on from the cursor, so at
+    any grid size it costs the points it skips, once: no scan of the runs or the grid.
+    """
+
+    def __init__(self, cfg: dict):
+        self.axes, self.constants = axes_of(cfg)
+        self.size = 1
+        self.strides: list[int] = []
+        for axis in reversed(self.axes):
+            self.strides.insert(0, self.size)
+            self.size *= len(axis.values)
+        self.order = {p.path: k for k, p in enumerate(flatten(cfg))}
+        self.runs_on: dict[int, int] = {}  # point number -> how many runs cover it
+        self.point_of: dict[Any, int] = {}  # run key -> the point it covers
+        self.cursor = 0
+
+    def add(self, key: Any, run: dict) -> None:
+        """The run ``key`` covers its point (replacing what it covered before)."""
+        self.discard(key)
+        point = point_of(self.axes, run)
+        if point is not None:
+            number = sum(i * stride for i, stride in zip(point, self.strides))
+            self.point_of[key] = number
+            self.runs_on[number] = self.runs_on.get(number, 0) + 1
+
+    def discard(self, key: Any) -> None:
+        """The run ``key`` covers nothing any more (deleted, or retried)."""
+        number = self.point_of.pop(key, None)
+        if number is None:
+            return
+        left = self.runs_on[number] - 1
+        if left:
+            self.runs_on[number] = left
+        else:
+            del self.runs_on[number]
+            self.cursor = min(self.cursor, number)
+
+    def suggest(self, n: int, rng: np.random.Generator) -> list[dict]:
+        """The next ``n`` uncovered points as nested run configs (fewer, or [], at the end)."""
+        while self.cursor < self.size and self.cursor in self.runs_on:
+            self.cursor += 1
+        out, number = [], self.cursor
+        while len(out) < n and number < self.size:
+            if number not in self.runs_on:
+                out.append(self.config(number))
+            number += 1
+        return out
+
+    def config(self, number: int) -> dict:
+        """The nested run config of point ``number``."""
+        flat = {}
+        for axis, stride in zip(self.axes, self.strides):
+            i, number = divmod(number, stride)
+            flat[axis.param.path] = copy.deepcopy(axis.values[i])
+        flat.update({p.path: p.to_value(0.0) for p in self.constants})
+        return nest(dict(sorted(flat.items(), key=lambda kv: self.order[kv[0]])))

@@ -12,9 +12,30 @@ DESCRIPTION = "each parameter drawn independently from its distribution"
 
 def sample_config(cfg: dict, rng: np.random.Generator) -> dict:
     """One random run config (nested, plain Python values, constants included)."""
-    return nest({p.path: p.sample(rng) for p in flatten(cfg)})
+    return _sample(flatten(cfg), rng)
+
+
+def _sample(params: list, rng: np.random.Generator) -> dict:
+    return nest({p.path: p.sample(rng) for p in params})
 
 
 def suggest(cfg: dict, runs: list[dict], n: int, rng: np.random.Generator) -> list[dict]:
     """``n`` independent random configs; past runs are not consulted (W&B's behaviour)."""
-    return [sample_config(cfg, rng) for _ in range(n)]
+    return Index(cfg).suggest(n, rng)
+
+
+class Index:
+    """Random search's state across suggestions (``engine.Suggester``): its parameters, read
+    once; runs change nothing, so a suggestion costs the same at any sweep size."""
+
+    def __init__(self, cfg: dict):
+        self.params = flatten(cfg)
+
+    def add(self, key: object, run: dict) -> None:
+        """Runs are not consulted."""
+
+    def discard(self, key: object) -> None:
+        """Runs are not consulted."""
+
+    def suggest(self, n: int, rng: np.random.Generator) -> list[dict]:
+        return [_sample(self.params, rng) for _ in range(n)]
