@@ -26,6 +26,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engine import finished_run
 from problems import PROBLEMS
 from tuners import missing_modules
 
@@ -40,15 +41,8 @@ def random_configs(n: int, seed: int) -> list[dict]:
 
 
 def finished(i: int, config: dict) -> dict:
-    value = PROBLEM.objective(config)
-    return {
-        "id": f"r{i}",
-        "state": "finished",
-        "config": config,
-        "history": [{"loss": value, "_step": 0}],
-        "summary": {"loss": value},
-        "version": 1,
-    }
+    """A finished run of the problem, with the version the store's runs carry."""
+    return {**finished_run(i, config, PROBLEM.objective(config)), "version": 1}
 
 
 def time_sweepnb(n: int, asks: int) -> list[float]:
