@@ -54,6 +54,15 @@ def env_for(work: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def fit_program(tmp_path_factory, name: str, *modules: str):
+    """Run tests/frameworks/NAME.py in a new folder: its printed result, an Api on its store and
+    the store's path (skipped when a framework is not installed)."""
+    needs(*modules)
+    work = tmp_path_factory.mktemp(name)
+    out = run([sys.executable, str(PROGRAMS / f"{name}.py")], work, env_for(work))
+    return result(out), Api(store=str(work / "s.db")), work / "s.db"
+
+
 def run(args: list[str], cwd: Path, env: dict) -> str:
     done = subprocess.run(
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
@@ -186,10 +195,7 @@ def test_hyperparameter_search_with_the_wandb_backend_makes_a_sweep_of_n_trials(
 
 @pytest.fixture(scope="module")
 def lightning(tmp_path_factory):
-    needs("lightning", "torch")
-    work = tmp_path_factory.mktemp("lightning")
-    out = run([sys.executable, str(PROGRAMS / "lightning_fit.py")], work, env_for(work))
-    return result(out), Api(store=str(work / "s.db")), work / "s.db"
+    return fit_program(tmp_path_factory, "lightning_fit", "lightning", "torch")
 
 
 def test_wandb_logger_in_an_agent_reads_the_swept_config_and_logs_self_log_names(lightning):
@@ -242,10 +248,7 @@ def test_wandb_logger_log_table_and_log_image_are_media_of_the_run(lightning):
 
 @pytest.fixture(scope="module")
 def keras_runs(tmp_path_factory):
-    needs("keras", "torch")
-    work = tmp_path_factory.mktemp("keras")
-    out = run([sys.executable, str(PROGRAMS / "keras_fit.py")], work, env_for(work))
-    return result(out), Api(store=str(work / "s.db")), work / "s.db"
+    return fit_program(tmp_path_factory, "keras_fit", "keras", "torch")
 
 
 def test_wandb_metrics_logger_logs_epoch_and_batch_keys_as_wandb_names_them(keras_runs):
