@@ -188,9 +188,9 @@ def run_agent(
         policy=policy or FailurePolicy(),
         retry_before=_retry_cutoff(retry_failed),
     )
-    from sweepnb.compat.shim import program_wandb  # issue 12: the program runs' wandb
+    from sweepnb.runtime import hooks  # issue 12: the program runs' wandb
 
-    with program_wandb(wandb):
+    with hooks.program_choice(wandb):
         return agent.loop(count, progress=progress)
 
 

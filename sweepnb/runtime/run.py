@@ -26,7 +26,7 @@ from typing import Any
 from sweepnb.engine.metric import Metric
 from sweepnb.engine.states import MAX_ERROR_CHARS
 from sweepnb.errors import RunStopped, StoreError, SweepnbError, SweepnbWarning
-from sweepnb.runtime import flusher
+from sweepnb.runtime import flusher, hooks
 from sweepnb.runtime.flusher import FLUSH_DELAY
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
@@ -182,9 +182,7 @@ class Run(WandbRun):
             row_step = self._step
         if not all(isinstance(v, (str, bool, int, float, type(None))) for v in data.values()):
             # issue 12: media (Image, Table, ...) become files + references; other objects raise
-            from sweepnb.compat.media_files import to_history_values
-
-            data = to_history_values(self, data, row_step)
+            data = hooks.history_values(self, data, row_step)
         row = storable_row(data)  # refuses, naming the key, what the store could not read back
         row["_step"] = row_step
         with self._lock:
@@ -471,9 +469,7 @@ def init(
     resume = resumes_agent_run(ignored)
     unrecorded = {k: v for k, v in ignored.items() if not (resume and k in ("id", "resume"))}
     if unrecorded:  # issue 12: W&B keywords sweepnb does not record say so, once each
-        from sweepnb.compat.offline import ignored_init_keywords
-
-        ignored_init_keywords(unrecorded)
+        hooks.ignored_init_keywords(unrecorded)
     run = getattr(_local, "run", None)
     if run is None or run.state != "running":
         run = run_from_env(resume=resume) or standalone_run(config, project, entity, mode, store)
