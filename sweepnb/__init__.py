@@ -121,6 +121,12 @@ def _program_env(env):
     return program_env(env)
 
 
+def _run_attribute(run, name):
+    from sweepnb.compat.run_wandb import run_attribute
+
+    return run_attribute(run, name)
+
+
 def _program_choice(choice):
     from sweepnb.compat.shim import program_wandb
 
@@ -132,6 +138,7 @@ _hooks.register("history_values", _history_values)
 _hooks.register("ignored_init_keywords", _ignored_init_keywords)
 _hooks.register("program_env", _program_env)
 _hooks.register("program_choice", _program_choice)
+_hooks.register("run_attribute", _run_attribute)
 
 
 def load_ipython_extension(ipython):

@@ -27,13 +27,7 @@ TOP = {"sweepnb", "sweepnb.__main__"}
 # Debts of issue 24 not paid yet, listed exactly: a new violation fails, and so does an entry here
 # that is no longer true (remove it). Each list is to become empty.
 UPWARD_DEBT = {
-    "sweepnb.runtime.run_wandb -> sweepnb.compat.integrations.torch",
-    "sweepnb.runtime.run_wandb -> sweepnb.compat.offline",
-    "sweepnb.runtime.run_wandb -> sweepnb.compat.names",
-    "sweepnb.runtime.run_wandb -> sweepnb.compat.artifacts",
     "sweepnb.runtime.agent -> sweepnb.options",
-    "sweepnb.runtime.run_frameworks -> sweepnb.compat.offline",
-    "sweepnb.runtime.run_frameworks -> sweepnb.compat.artifacts",
     "sweepnb.compat -> sweepnb",
     "sweepnb.compat.names -> sweepnb",
     "sweepnb.compat.shim -> sweepnb",

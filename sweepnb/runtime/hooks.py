@@ -7,7 +7,7 @@ every import of a sweepnb module runs first) registers the W&B surface's functio
 its module on first call so ``import sweepnb`` stays light.
 
 >>> sorted(HOOKS)
-['history_values', 'ignored_init_keywords', 'program_choice', 'program_env']
+['history_values', 'ignored_init_keywords', 'program_choice', 'program_env', 'run_attribute']
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ HOOKS = {
     "program_env": "(env) -> env of a program run (PYTHONPATH for its `import wandb`); "
     "default: env unchanged",
     "program_choice": "(choice) -> context manager: the `wandb` this thread's program runs get",
+    "run_attribute": "(run, name) -> the value of an attribute the Run class lacks (W&B's run "
+    "methods: watch, log_artifact, settings...) or AttributeError",
 }
 _HOOKS: dict[str, Callable[..., Any]] = {}
 
@@ -33,6 +35,13 @@ def register(name: str, function: Callable[..., Any]) -> None:
     if name not in HOOKS:
         raise LookupError(f"no hook {name!r}: the runtime calls {', '.join(sorted(HOOKS))}")
     _HOOKS[name] = function
+
+
+def run_attribute(run: Any, name: str) -> Any:
+    function = _HOOKS.get("run_attribute")
+    if function is None or name.startswith("__"):  # probes (__wrapped__...) load nothing
+        raise AttributeError(f"'Run' object has no attribute {name!r}")
+    return function(run, name)
 
 
 def history_values(run: Any, row: dict, step: int) -> dict:

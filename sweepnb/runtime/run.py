@@ -30,7 +30,7 @@ from sweepnb.runtime import flusher, hooks
 from sweepnb.runtime.flusher import FLUSH_DELAY
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
-from sweepnb.runtime.run_wandb import INFO_KEYS, MetricDefinition, MetricSummaries, WandbRun
+from sweepnb.runtime.run_info import INFO_KEYS, MetricDefinition, MetricSummaries, RunInfo
 from sweepnb.runtime.values import Summary, storable_row
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
@@ -60,7 +60,7 @@ def apply_control(target: Any, control: Mapping | None) -> None:
         target.stop_reason = {"rule": "cancel", "message": "the sweep was cancelled"}
 
 
-class Run(WandbRun):
+class Run(RunInfo):
     """One run of a sweep (or a standalone run): its config, history, summary and final state.
 
     Use it as a context manager: the run ends ``finished`` on a normal exit (or ``sys.exit(0)``),
