@@ -40,7 +40,6 @@ CYCLE_DEBT = {
     "sweepnb.compat.artifacts -> sweepnb.compat.artifact_log",
 }
 LONG_DEBT = {
-    "sweepnb/runtime/run.py",
     "sweepnb/notebook/dashboard.py",
     "sweepnb/runtime/agent.py",
     "sweepnb/store/__init__.py",

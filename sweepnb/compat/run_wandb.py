@@ -13,6 +13,7 @@ from typing import Any
 
 from sweepnb.compat.names import NotSupported
 from sweepnb.compat.run_frameworks import FrameworkRunNames  # issue 24
+from sweepnb.runtime.run import active_run
 
 # The public attributes of W&B's Run (client 0.31.0) that sweepnb's Run does not have, and why.
 # Reading one raises NotSupported naming sweepnb and the attribute, as the top-level names do
@@ -99,3 +100,19 @@ def run_attribute(run: Any, name: str) -> Any:
             f"wandb.Run.{name}: sweepnb does not support it ({WANDB_RUN_ONLY[name]})"
         )
     raise AttributeError(f"'Run' object has no attribute {name!r}")
+
+
+# the top-level W&B names that act on the active run (`wandb.define_metric`...)
+def define_metric(name: str, *args: Any, **kw: Any) -> Any:
+    """``wandb.define_metric`` for the active run (see ``Run.define_metric``)."""
+    return active_run("define_metric()").define_metric(name, *args, **kw)
+
+
+def log_artifact(artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
+    """``wandb.log_artifact``: log an artifact from the active run (see ``Run.log_artifact``)."""
+    return active_run("log_artifact()").log_artifact(artifact_or_path, *args, **kw)
+
+
+def use_artifact(artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
+    """``wandb.use_artifact``: use an artifact in the active run (see ``Run.use_artifact``)."""
+    return active_run("use_artifact()").use_artifact(artifact_or_name, *args, **kw)

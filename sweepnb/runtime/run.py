@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import math
 import numbers
 import threading
 import time
@@ -29,8 +28,14 @@ from sweepnb.errors import RunStopped, StoreError, SweepnbError, SweepnbWarning
 from sweepnb.runtime import flusher, hooks
 from sweepnb.runtime.flusher import FLUSH_DELAY
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
+from sweepnb.runtime.outcomes import (  # how a run ends; importable from here as before
+    apply_control,
+    exit_outcome,
+    reason_text,
+    stopped_state,
+)
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
-from sweepnb.runtime.run_info import INFO_KEYS, MetricDefinition, MetricSummaries, RunInfo
+from sweepnb.runtime.run_info import INFO_KEYS, MetricSummaries, RunInfo, _is_number
 from sweepnb.runtime.values import Summary, storable_row
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
@@ -41,23 +46,6 @@ ERROR_TAIL = MAX_ERROR_CHARS  # characters of a traceback kept with a failed run
 _local = threading.local()  # .run: the thread's active Run; .last: its last one (for the proxy)
 _open_runs: set[Run] = set()
 _open_lock = threading.Lock()
-
-
-# ---------------------------------------------------------------------------------------------
-# Run
-# ---------------------------------------------------------------------------------------------
-
-
-def apply_control(target: Any, control: Mapping | None) -> None:
-    """Take the store's control reply (from log or heartbeat) into ``target``'s ``sweep_state``
-    and ``stop_reason`` (a run here, a program run's watcher in the agent)."""
-    if not control:
-        return
-    target.sweep_state = control.get("sweep_state", target.sweep_state)
-    if control.get("stop"):
-        target.stop_reason = control.get("reason") or "stop requested"
-    elif target.sweep_state == "cancelled":
-        target.stop_reason = {"rule": "cancel", "message": "the sweep was cancelled"}
 
 
 class Run(RunInfo):
@@ -401,43 +389,6 @@ class Run(RunInfo):
             self._heartbeat = None
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-USER_STOP_RULES = ("interrupt",)  # stop reasons that come from the user, not the sweep
-
-
-def stopped_state(reason: Any) -> str:
-    """The final state of a run ended on request: ``killed`` when the user asked (a notebook
-    interrupt's ``{"rule": "interrupt"}``), else ``stopped`` (early termination, sweep stop).
-
-    >>> stopped_state({"rule": "interrupt"}), stopped_state({"rule": "hyperband"})
-    ('killed', 'stopped')
-    """
-    rule = reason.get("rule") if isinstance(reason, Mapping) else None
-    return "killed" if rule in USER_STOP_RULES else "stopped"
-
-
-def exit_outcome(code: Any) -> tuple[str, str | None]:
-    """The state and error of a run whose code called ``sys.exit(code)``: 0 or None finish,
-    anything else fails with ``SystemExit: code`` (a Python exit status, as W&B's agent reads).
-
-    >>> exit_outcome(0), exit_outcome(None), exit_outcome(2)
-    (('finished', None), ('finished', None), ('failed', 'SystemExit: 2'))
-    """
-    if code is None or code == 0:
-        return "finished", None
-    return "failed", f"SystemExit: {code}"
-
-
-def reason_text(reason: Any) -> str:
-    """A stop reason (a rule's dict or a string) as one line for messages and errors."""
-    if isinstance(reason, Mapping):
-        return str(reason.get("message") or reason.get("rule") or reason)
-    return str(reason)
-
-
 # ---------------------------------------------------------------------------------------------
 # Module-level API: init, log, finish, config, summary
 # ---------------------------------------------------------------------------------------------
@@ -507,7 +458,8 @@ def current() -> Run | None:
     return run if run is not None and run.state == "running" else None
 
 
-def _active(what: str) -> Run:
+def active_run(what: str) -> Run:
+    """The active run; without one, an error naming ``sweepnb.<what>``."""
     run = current()
     if run is None:
         raise SweepnbError(f"sweepnb.{what}: no active run; call sweepnb.init() first")
@@ -516,7 +468,7 @@ def _active(what: str) -> Run:
 
 def log(data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
     """Log one row of values to the active run (see ``Run.log``)."""
-    _active("log()").log(data, step=step, commit=commit)
+    active_run("log()").log(data, step=step, commit=commit)
 
 
 def finish(exit_code: int | None = None) -> None:
@@ -524,21 +476,6 @@ def finish(exit_code: int | None = None) -> None:
     run = current()
     if run is not None:
         run.finish(exit_code=exit_code)
-
-
-def define_metric(name: str, *args: Any, **kw: Any) -> MetricDefinition:
-    """``wandb.define_metric`` for the active run (see ``Run.define_metric``)."""
-    return _active("define_metric()").define_metric(name, *args, **kw)
-
-
-def log_artifact(artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
-    """``wandb.log_artifact``: log an artifact from the active run (see ``Run.log_artifact``)."""
-    return _active("log_artifact()").log_artifact(artifact_or_path, *args, **kw)
-
-
-def use_artifact(artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
-    """``wandb.use_artifact``: use an artifact in the active run (see ``Run.use_artifact``)."""
-    return _active("use_artifact()").use_artifact(artifact_or_name, *args, **kw)
 
 
 def _proxy_target() -> Run | None:
