@@ -41,7 +41,6 @@ CYCLE_DEBT = {
 }
 LONG_DEBT = {
     "sweepnb/notebook/dashboard.py",
-    "sweepnb/runtime/agent.py",
     "sweepnb/store/__init__.py",
     "sweepnb/notebook/builder.py",
 }
