@@ -42,7 +42,6 @@ CYCLE_DEBT = {
 LONG_DEBT = {
     "sweepnb/notebook/dashboard.py",
     "sweepnb/store/__init__.py",
-    "sweepnb/notebook/builder.py",
 }
 
 
