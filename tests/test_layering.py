@@ -40,7 +40,6 @@ CYCLE_DEBT = {
     "sweepnb.compat.artifacts -> sweepnb.compat.artifact_log",
 }
 LONG_DEBT = {
-    "sweepnb/notebook/dashboard.py",
     "sweepnb/store/__init__.py",
 }
 
