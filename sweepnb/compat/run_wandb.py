@@ -76,13 +76,13 @@ class WandbRunMethods(FrameworkRunNames):
 
     def log_artifact(self, artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
         """Log an ``Artifact`` (or a file/folder path) as this run's output; see W&B's."""
-        from sweepnb.compat.artifacts import log_artifact
+        from sweepnb.compat.artifact_log import log_artifact
 
         return log_artifact(self, artifact_or_path, *args, **kw)
 
     def use_artifact(self, artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
         """The artifact version ``"name:latest"`` / ``"name:v3"``, recorded as used by this run."""
-        from sweepnb.compat.artifacts import use_artifact
+        from sweepnb.compat.artifact_log import use_artifact
 
         return use_artifact(self, artifact_or_name, *args, **kw)
 
