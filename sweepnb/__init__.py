@@ -42,7 +42,7 @@ _LAZY = {
     "cancel": "sweepnb.api",
     "pause": "sweepnb.api",
     "resume": "sweepnb.api",
-    "init": "sweepnb.runtime.run",
+    "init": "sweepnb.runtime.run_start",
     "log": "sweepnb.runtime.run",
     "finish": "sweepnb.runtime.run",
     "Run": "sweepnb.runtime.run",

@@ -112,7 +112,7 @@ NAMES: dict[str, Name] = {
     "init": Name(
         "full",
         "starts or joins the run; `mode`, `reinit`, `settings`... accepted (said once if lost)",
-        f"{_RUN}:",
+        "sweepnb.runtime.run_start:",
     ),
     "log": Name("full", "history rows in the store", f"{_RUN}:log"),
     "finish": Name("full", "ends the active run (none active: nothing happens)", f"{_RUN}:finish"),

@@ -1,4 +1,5 @@
-"""Runs: ``sweepnb.init``, ``sweepnb.log``, ``sweepnb.config`` and the ``Run`` object.
+"""Runs: ``sweepnb.log``, ``sweepnb.config`` and the ``Run`` object (``sweepnb.init`` is in
+``run_start.py``, which makes and joins runs).
 
 Inside an agent, ``init()`` joins the run the agent claimed (the agent makes it the thread's active
 run before calling the function). In a program started by an agent, ``init()`` joins the run named
@@ -35,7 +36,7 @@ from sweepnb.runtime.outcomes import (  # how a run ends; importable from here a
     stopped_state,
 )
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
-from sweepnb.runtime.run_info import INFO_KEYS, MetricSummaries, RunInfo, _is_number
+from sweepnb.runtime.run_info import MetricSummaries, RunInfo, _is_number
 from sweepnb.runtime.values import Summary, storable_row
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
@@ -392,48 +393,6 @@ class Run(RunInfo):
 # ---------------------------------------------------------------------------------------------
 # Module-level API: init, log, finish, config, summary
 # ---------------------------------------------------------------------------------------------
-
-
-def init(
-    config: Any = None,
-    project: str | None = None,
-    entity: str | None = None,
-    *,
-    mode: str | None = None,
-    store: Any = None,
-    **ignored: Any,
-) -> Run:
-    """Start (or join) a run and make it the active one; ``config`` gives defaults.
-
-    Inside an agent it joins the claimed run: the swept values are deep-merged over ``config``.
-    Outside a sweep it records a standalone run (``mode="disabled"``: nothing recorded).
-    ``name``, ``tags``, ``notes``, ``group`` and ``job_type`` are recorded with the run; other
-    W&B keyword arguments (``reinit``, ``settings``...) are accepted.
-
-    >>> with init(config={"lr": 0.1}, mode="disabled") as run:
-    ...     log({"loss": 0.5})
-    >>> run.config.lr, run.summary["loss"], run.state
-    (0.1, 0.5, 'finished')
-    """
-    from sweepnb.runtime.run_start import resumes_agent_run, run_from_env, standalone_run
-
-    resume = resumes_agent_run(ignored)
-    unrecorded = {k: v for k, v in ignored.items() if not (resume and k in ("id", "resume"))}
-    if unrecorded:  # issue 12: W&B keywords sweepnb does not record say so, once each
-        hooks.ignored_init_keywords(unrecorded)
-    run = getattr(_local, "run", None)
-    if run is None or run.state != "running":
-        run = run_from_env(resume=resume) or standalone_run(config, project, entity, mode, store)
-    if project is not None and run.project is None:
-        run.project = project
-    if entity is not None and run.entity is None:
-        run.entity = entity
-    for key in INFO_KEYS:
-        if ignored.get(key) is not None:
-            setattr(run, key, ignored[key])
-    run._apply_defaults(config)
-    activate(run)
-    return run
 
 
 def activate(run: Run) -> None:
