@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 
+from sweepnb import errors as _errors
 from sweepnb.errors import (
     ConfigError,
     RunStopped,
@@ -26,6 +27,7 @@ from sweepnb.errors import (
     SweepnbWarning,
     SweepNotFound,
 )
+from sweepnb.runtime import hooks as _hooks
 
 __version__ = "0.1.0"
 
@@ -40,7 +42,7 @@ _LAZY = {
     "cancel": "sweepnb.api",
     "pause": "sweepnb.api",
     "resume": "sweepnb.api",
-    "init": "sweepnb.runtime.run",
+    "init": "sweepnb.runtime.run_start",
     "log": "sweepnb.runtime.run",
     "finish": "sweepnb.runtime.run",
     "Run": "sweepnb.runtime.run",
@@ -50,9 +52,9 @@ _LAZY = {
     "Store": "sweepnb.store",
     "Artifact": "sweepnb.compat.artifacts",
     "Api": "sweepnb.compat.api",
-    "log_artifact": "sweepnb.runtime.run",
-    "define_metric": "sweepnb.runtime.run",
-    "use_artifact": "sweepnb.runtime.run",
+    "log_artifact": "sweepnb.compat.run_wandb",
+    "define_metric": "sweepnb.compat.run_wandb",
+    "use_artifact": "sweepnb.compat.run_wandb",
     "Table": "sweepnb.compat.media",
     "Image": "sweepnb.compat.media",
     "Histogram": "sweepnb.compat.media",
@@ -89,6 +91,54 @@ def __getattr__(name: str):
     from sweepnb.compat.names import resolve
 
     return resolve(name, prefix="sweepnb")
+
+
+# The layers below the W&B surface never import it. Where they call out to it, the package (which
+# every import of a sweepnb module runs first) registers the W&B surface's functions: the W&B
+# exception names of `sweepnb.errors`, and the runtime's hooks (runtime/hooks.py). Each imports
+# its module on first call, so `import sweepnb` stays light.
+def _wandb_error(name: str):
+    from sweepnb.compat import errors as wandb_errors
+
+    return getattr(wandb_errors, name)
+
+
+def _history_values(run, row, step):
+    from sweepnb.compat.media_files import to_history_values
+
+    return to_history_values(run, row, step)
+
+
+def _ignored_init_keywords(keywords):
+    from sweepnb.compat.offline import ignored_init_keywords
+
+    ignored_init_keywords(keywords)
+
+
+def _program_env(env):
+    from sweepnb.compat.shim import program_env
+
+    return program_env(env)
+
+
+def _run_attribute(run, name):
+    from sweepnb.compat.run_wandb import run_attribute
+
+    return run_attribute(run, name)
+
+
+def _program_choice(choice):
+    from sweepnb.compat.shim import program_wandb
+
+    return program_wandb(choice)
+
+
+_errors.name_lookups.append(_wandb_error)
+_hooks.register("history_values", _history_values)
+_hooks.register("ignored_init_keywords", _ignored_init_keywords)
+_hooks.register("program_env", _program_env)
+_hooks.register("program_choice", _program_choice)
+_hooks.register("run_attribute", _run_attribute)
 
 
 def load_ipython_extension(ipython):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
 
 class SweepnbError(Exception):
     """Base class of every error sweepnb raises on purpose."""
@@ -74,12 +78,15 @@ def one_line(err: BaseException) -> str:
     return " ".join(str(err).split())
 
 
-def __getattr__(name: str):
-    # issue 12: `import sweepnb as wandb` makes this module `wandb.errors`, so W&B's exception
-    # names (CommError, UsageError...) resolve here too
-    if not name.startswith("_"):
-        from sweepnb.compat import errors as wandb_errors
+# issue 12: `import sweepnb as wandb` makes this module `wandb.errors`, so W&B's exception names
+# (CommError, UsageError...) resolve here too. They live in the W&B surface (`compat/errors.py`),
+# a layer above every other: `sweepnb/__init__.py` registers the lookup, this module imports none.
+name_lookups: list[Callable[[str], Any]] = []
 
-        if hasattr(wandb_errors, name):
-            return getattr(wandb_errors, name)
+
+def __getattr__(name: str):
+    if not name.startswith("_"):
+        for lookup in name_lookups:
+            with contextlib.suppress(AttributeError):
+                return lookup(name)
     raise AttributeError(f"module 'sweepnb.errors' has no attribute {name!r}")

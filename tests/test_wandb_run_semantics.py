@@ -18,9 +18,9 @@ import pytest
 
 import sweepnb
 from sweepnb.compat.names import NotSupported
+from sweepnb.compat.run_wandb import WANDB_RUN_ONLY
 from sweepnb.errors import SweepnbWarning
 from sweepnb.runtime.run_config import ConfigChangeError
-from sweepnb.runtime.run_wandb import WANDB_RUN_ONLY
 from sweepnb.store import Store
 
 

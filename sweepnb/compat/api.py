@@ -171,7 +171,8 @@ class Api:
 
     def artifact(self, name: str, type: str | None = None) -> Any:
         """The artifact version ``name`` names (``model:latest``, ``e/p/model:v3``)."""
-        from sweepnb.compat.artifacts import Artifact, find
+        from sweepnb.compat.artifact_log import find
+        from sweepnb.compat.artifacts import Artifact
 
         art = Artifact._from_record(self.store, find(self.store, name))
         if type is not None and art.type != type:
@@ -180,7 +181,8 @@ class Api:
 
     def artifacts(self, type_name: str, name: str, per_page: int = 50) -> list:
         """Every version of artifact ``name`` (of type ``type_name``), oldest first."""
-        from sweepnb.compat.artifacts import Artifact, parse_artifact_path
+        from sweepnb.compat.artifact_log import parse_artifact_path
+        from sweepnb.compat.artifacts import Artifact
         from sweepnb.store.artifacts import ArtifactNotFound, list_versions
 
         base, _ = parse_artifact_path(name)

@@ -13,7 +13,9 @@ same files again (same names, same bytes) as the newest version makes no new ver
 W&B; the aliases given are added to that version. Files are stored once by sha256 under the
 store's files folder; versions, aliases and which runs logged or used them are in the store's
 database (``sweepnb.store.artifacts``). ``entity/project/`` prefixes are accepted and ignored:
-artifact names are unique within a store.
+artifact names are unique within a store. The run-side calls (``log_artifact``,
+``use_artifact``, ``find``, ``parse_artifact_path``) are in ``artifact_log.py``, which imports
+this module.
 """
 
 from __future__ import annotations
@@ -427,15 +429,3 @@ def _entry_name(name: Any) -> str:
     if name.startswith("/") or ".." in parts or not parts:
         raise ValueError(f"name: {name!r} must be a relative path inside the artifact")
     return "/".join(parts)
-
-
-_RUN_SIDE = ("find", "log_artifact", "parse_artifact_path", "use_artifact")
-
-
-def __getattr__(name: str) -> Any:
-    # the run-side calls live in artifact_log (which imports this module): resolved on first use
-    if name in _RUN_SIDE:
-        from sweepnb.compat import artifact_log
-
-        return getattr(artifact_log, name)
-    raise AttributeError(f"module 'sweepnb.compat.artifacts' has no attribute {name!r}")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sweepnb.compat.media import Image, Media, _is_figure
+from sweepnb.compat.media_types import Image, Media, _is_figure
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 MEDIA_COLUMNS = ["key", "step", "type", "path", "caption"]

@@ -112,7 +112,7 @@ NAMES: dict[str, Name] = {
     "init": Name(
         "full",
         "starts or joins the run; `mode`, `reinit`, `settings`... accepted (said once if lost)",
-        f"{_RUN}:",
+        "sweepnb.runtime.run_start:",
     ),
     "log": Name("full", "history rows in the store", f"{_RUN}:log"),
     "finish": Name("full", "ends the active run (none active: nothing happens)", f"{_RUN}:finish"),
@@ -130,7 +130,9 @@ NAMES: dict[str, Name] = {
         "sweepnb.api:agent",
     ),
     "define_metric": Name(
-        "full", "`step_metric`, `summary`, `goal` shape the run's summary", f"{_RUN}:define_metric"
+        "full",
+        "`step_metric`, `summary`, `goal` shape the run's summary",
+        "sweepnb.compat.run_wandb:define_metric",
     ),
     "__version__": Name("offline", "sweepnb's version", "sweepnb:__version__"),
     # -- media and charts (files beside the store)
@@ -153,9 +155,13 @@ NAMES: dict[str, Name] = {
     "Artifact": Name(
         "offline", "versions v0, v1... stored once by hash beside the store", f"{_ART}:"
     ),
-    "log_artifact": Name("offline", "logs an Artifact of the active run", f"{_RUN}:log_artifact"),
+    "log_artifact": Name(
+        "offline", "logs an Artifact of the active run", "sweepnb.compat.run_wandb:log_artifact"
+    ),
     "use_artifact": Name(
-        "offline", "`name:latest` / `name:v3` of this store", f"{_RUN}:use_artifact"
+        "offline",
+        "`name:latest` / `name:v3` of this store",
+        "sweepnb.compat.run_wandb:use_artifact",
     ),
     "Api": Name("offline", "reads sweeps and runs from the store", "sweepnb.compat.api:"),
     "ArtifactTTL": Name("refused", "artifacts are kept until you delete the store"),

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sweepnb.compat.media import Media, _as_array
+from sweepnb.compat.media_types import Media, _as_array
 from sweepnb.compat.table import Table
 
 PNG_SIZE = (6.4, 4.2)  # inches at 100 dpi: 640x420 pixels

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sweepnb.compat.media import Media, _json_safe
+from sweepnb.compat.media_types import Media, _json_safe
 
 DEFAULT_COLUMNS = ("Input", "Output", "Expected")  # W&B's columns when none are given
 
@@ -233,7 +233,7 @@ def _cell(value: Any) -> Any:
     if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
         return value.item()
     if _looks_like_figure(value):
-        from sweepnb.compat.media import Image
+        from sweepnb.compat.media_types import Image
 
         return Image(value)
     return _json_safe(value)

@@ -54,7 +54,7 @@ class Suggester:
     """
 
     def __init__(self, cfg: dict | str, covers: Callable[[dict], bool] | None = None):
-        from sweepnb.engine import _load
+        from sweepnb.engine.inputs import _load
         from sweepnb.engine.metric import Metric
 
         self.cfg = _load(cfg)
@@ -94,7 +94,7 @@ class Suggester:
 
     def suggest(self, n: int = 1, seed: int | None = None) -> list[dict]:
         """The next ``n`` run configs, as ``engine.suggest`` would give for the runs taken."""
-        from sweepnb.engine import _check_n, _rng
+        from sweepnb.engine.inputs import _check_n, _rng
 
         n = _check_n(n)
         if self.is_done():

@@ -30,28 +30,17 @@ import ipywidgets as widgets
 
 from sweepnb.engine import search, stopping
 from sweepnb.errors import ConfigError, SweepnbError
+from sweepnb.notebook.builder_row import HELP, ParameterRow, error_label, show_error
 from sweepnb.notebook.fields import (
-    KINDS,
-    PLACEHOLDER,
     FieldError,
     RowValues,
     error_field,
     format_scalar,
-    param_spec,
     parse_number,
     row_from_spec,
 )
 
 GOALS = ("minimize", "maximize")
-_FIELDS_OF_KIND = {
-    "values": ("text",),
-    "constant": ("text",),
-    "yaml": ("text",),
-    "int": ("low", "high"),
-    "float": ("low", "high"),
-    "log": ("low", "high"),
-}
-_HELP = "kind: list of values, int/float/log range (min, max), constant, or a YAML parameter spec"
 
 
 def config_yaml(config: dict) -> str:
@@ -79,67 +68,6 @@ def validate(config: dict) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Widgets
 # ---------------------------------------------------------------------------------------------
-
-
-def _error_label() -> widgets.HTML:
-    label = widgets.HTML(value="")
-    label.add_class("sweepnb-error")
-    return label
-
-
-def _show_error(label: widgets.HTML, message: str | None) -> None:
-    label.value = f'<span style="color:#c62828">{html.escape(message)}</span>' if message else ""
-
-
-class ParameterRow:
-    """One parameter of the form: name, kind, the fields that kind needs, a remove button."""
-
-    def __init__(self, name: str = "", values: RowValues | None = None):
-        values = values or RowValues("values")
-        self.name = widgets.Text(value=name, placeholder="name", layout={"width": "140px"})
-        self.kind = widgets.Dropdown(options=KINDS, value=values.kind, layout={"width": "130px"})
-        self.text = widgets.Text(value=values.text, layout={"width": "260px"})
-        self.low = widgets.Text(value=values.low, placeholder="min", layout={"width": "100px"})
-        self.high = widgets.Text(value=values.high, placeholder="max", layout={"width": "100px"})
-        self.remove = widgets.Button(
-            description="✕", tooltip="remove this parameter", layout={"width": "36px"}
-        )
-        self.remove.add_class("sweepnb-remove-parameter")
-        self.error = _error_label()
-        self.widget = widgets.HBox(
-            [self.name, self.kind, self.text, self.low, self.high, self.remove, self.error]
-        )
-        self.kind.observe(lambda _change: self._show_kind_fields(), names="value")
-        self._show_kind_fields()
-
-    @property
-    def inputs(self) -> list[widgets.Widget]:
-        """The widgets whose edits change the config."""
-        return [self.name, self.kind, self.text, self.low, self.high]
-
-    def spec(self) -> dict:
-        """This row's parameter config (raises FieldError naming the key)."""
-        key = f"parameters.{self.name.value.strip() or '?'}"
-        return param_spec(
-            self.kind.value, text=self.text.value, low=self.low.value, high=self.high.value, key=key
-        )
-
-    def _show_kind_fields(self) -> None:
-        shown = _FIELDS_OF_KIND[self.kind.value]
-        for field in ("text", "low", "high"):
-            getattr(self, field).layout.display = None if field in shown else "none"
-        self.text.placeholder = PLACEHOLDER.get(self.kind.value, "")
-        # a YAML spec is long ({distribution: q_log_uniform_values, min: ..., q: ...}): room for
-        # all of it, and the field grows with the form
-        wide = self.kind.value == "yaml"
-        self.text.layout.width = "auto" if wide else "260px"
-        self.text.layout.flex = "1 1 auto" if wide else None
-        self.text.layout.min_width = "420px" if wide else None
-
-    @property
-    def blank(self) -> bool:
-        """Nothing typed in this row yet (a new form's first row)."""
-        return not any(w.value.strip() for w in (self.name, self.text, self.low, self.high))
 
 
 class SweepBuilder:
@@ -207,7 +135,7 @@ class SweepBuilder:
         self.preview = widgets.HTML(value="")
         self.preview.add_class("sweepnb-preview")
         self.field_errors = {
-            key: _error_label()
+            key: error_label()
             for key in ("method", "run_cap", "metric", "early_terminate", "general")
         }
         self._rows_box = widgets.VBox([])
@@ -230,7 +158,7 @@ class SweepBuilder:
                 widgets.HBox([self.metric_name, self.goal, e["metric"]]),
                 widgets.HBox([self.run_cap, e["run_cap"]]),
                 widgets.HBox([self.early_terminate, *self._field_widgets(), e["early_terminate"]]),
-                widgets.HTML(f"<b>Parameters</b> <small>({_HELP})</small>"),
+                widgets.HTML(f"<b>Parameters</b> <small>({HELP})</small>"),
                 self._rows_box,
                 widgets.HBox([self.add_button, e["general"]]),
                 widgets.HBox([self.create_button, self.status]),
@@ -390,11 +318,11 @@ class SweepBuilder:
         try:
             errors = self.errors
             for key, label in self.field_errors.items():
-                _show_error(label, errors.get(key))
+                show_error(label, errors.get(key))
             for index, row in enumerate(self.rows):
                 # a row nothing was typed into yet is not an error to shout about
                 quiet = row.blank and errors.get(f"row:{index}") == "parameter name is missing"
-                _show_error(row.error, None if quiet else errors.get(f"row:{index}"))
+                show_error(row.error, None if quiet else errors.get(f"row:{index}"))
             config, _ = self._read()
             unchanged = self._created is not None and config == self._created
             self.create_button.disabled = bool(errors) or unchanged

@@ -13,10 +13,7 @@ in a background thread, ``dash.stop()`` ends polling and draws the final state.
 
 from __future__ import annotations
 
-import base64
-import html
 import math
-import os
 import threading
 import time
 from typing import Any
@@ -25,6 +22,7 @@ import pandas as pd
 
 from sweepnb.errors import SweepnbError
 from sweepnb.notebook.charts import Charts, gc_paused, load_chart_libraries
+from sweepnb.notebook.output import bundle, cell_token, frontend  # the output, its front end
 from sweepnb.notebook.progress import (  # noqa: F401  (re-exported: the dashboard's data)
     ACTIVE_SWEEP,
     Progress,
@@ -33,78 +31,6 @@ from sweepnb.notebook.progress import (  # noqa: F401  (re-exported: the dashboa
     planned_runs,
     progress,
 )
-
-# --------------------------------------------------------------------------- the bundle
-
-
-def bundle(prog: Progress, table: pd.DataFrame, png: bytes | None, note: str = "") -> dict:
-    """The MIME bundle: text/plain, text/html (chart inline) and image/png when there is a chart."""
-    encoded = base64.b64encode(png).decode("ascii") if png else None
-    text_table = (
-        table.to_string(index=False, float_format=lambda v: f"{v:.6g}") if len(table) else ""
-    )
-    text = (
-        prog.text()
-        + (f"\n\nbest runs:\n{text_table}" if text_table else "")
-        + (f"\n{note}" if note else "")
-    )
-    parts = [prog.html()]
-    if encoded:
-        parts.append(f'<img src="data:image/png;base64,{encoded}" style="max-width:100%"/>')
-    if len(table):
-        parts.append(
-            "<b>best runs</b>" + table.to_html(index=False, float_format=lambda v: f"{v:.6g}")
-        )
-    if note:
-        parts.append(f"<i>{html.escape(note)}</i>")
-    out = {
-        "text/plain": text,
-        "text/html": "<div class='sweepnb-dashboard'>" + "".join(parts) + "</div>",
-    }
-    if encoded:
-        out["image/png"] = encoded
-    return out
-
-
-# --------------------------------------------------------------------------- front ends
-
-
-def frontend() -> str:
-    """'widget' in a Jupyter kernel with ipywidgets, 'rich' in a kernel without, 'text' elsewhere
-    (terminal IPython, plain Python). ``SWEEPNB_UI=text|rich`` forces one."""
-    forced = os.environ.get("SWEEPNB_UI", "").strip().lower()
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        shell = None
-    in_kernel = shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-    if forced in ("text", "rich"):
-        return forced if in_kernel or forced == "text" else "text"
-    if not in_kernel:
-        return "text"
-    try:
-        import anywidget  # noqa: F401
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        return "rich"
-    return "widget"
-
-
-def _cell_token() -> Any:
-    """Identifies the cell being executed (so a dashboard is not shown twice by one cell)."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is None:
-        return None
-    header = getattr(shell, "parent_header", None) or {}
-    msg_id = header.get("msg_id") or (header.get("header") or {}).get("msg_id")
-    return msg_id or ("count", shell.execution_count)
-
-
-# --------------------------------------------------------------------------- the dashboard
 
 
 class Dashboard:
@@ -469,7 +395,7 @@ class Dashboard:
             self._print(self.last_bundle)
         else:
             self._handle = display(self._bundle(), raw=True, display_id=True)
-        self._shown, self._shown_in = True, _cell_token()
+        self._shown, self._shown_in = True, cell_token()
         return self
 
     def _make_view(self) -> None:
@@ -517,7 +443,7 @@ class Dashboard:
 
     def _ipython_display_(self) -> None:
         # `sweepnb.dashboard(id)` as a cell's last line: it is already on screen, don't repeat it
-        if self._shown_in is not None and self._shown_in == _cell_token():
+        if self._shown_in is not None and self._shown_in == cell_token():
             return
         if not self._shown:
             self.show()

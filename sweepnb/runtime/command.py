@@ -107,9 +107,9 @@ def run_env(
         env["WANDB_PROJECT"] = str(project)
     if entity:
         env["WANDB_ENTITY"] = str(entity)
-    from sweepnb.compat.shim import program_env  # issue 12: `import wandb` gives sweepnb's
+    from sweepnb.runtime import hooks  # issue 12: `import wandb` gives sweepnb's
 
-    return program_env(env)
+    return hooks.program_env(env)
 
 
 def format_value(value: Any) -> str:

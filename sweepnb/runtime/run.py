@@ -1,4 +1,5 @@
-"""Runs: ``sweepnb.init``, ``sweepnb.log``, ``sweepnb.config`` and the ``Run`` object.
+"""Runs: ``sweepnb.log``, ``sweepnb.config`` and the ``Run`` object (``sweepnb.init`` is in
+``run_start.py``, which makes and joins runs).
 
 Inside an agent, ``init()`` joins the run the agent claimed (the agent makes it the thread's active
 run before calling the function). In a program started by an agent, ``init()`` joins the run named
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import math
 import numbers
 import threading
 import time
@@ -26,11 +26,17 @@ from typing import Any
 from sweepnb.engine.metric import Metric
 from sweepnb.engine.states import MAX_ERROR_CHARS
 from sweepnb.errors import RunStopped, StoreError, SweepnbError, SweepnbWarning
-from sweepnb.runtime import flusher
+from sweepnb.runtime import flusher, hooks
 from sweepnb.runtime.flusher import FLUSH_DELAY
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
+from sweepnb.runtime.outcomes import (  # how a run ends; importable from here as before
+    apply_control,
+    exit_outcome,
+    reason_text,
+    stopped_state,
+)
 from sweepnb.runtime.run_config import Config, RunProxy, as_mapping
-from sweepnb.runtime.run_wandb import INFO_KEYS, MetricDefinition, MetricSummaries, WandbRun
+from sweepnb.runtime.run_info import MetricSummaries, RunInfo, _is_number
 from sweepnb.runtime.values import Summary, storable_row
 
 FLUSH_INTERVAL = 0.2  # seconds between two writes of a run's history (issue 3: <= 1 write / 0.2 s)
@@ -43,24 +49,7 @@ _open_runs: set[Run] = set()
 _open_lock = threading.Lock()
 
 
-# ---------------------------------------------------------------------------------------------
-# Run
-# ---------------------------------------------------------------------------------------------
-
-
-def apply_control(target: Any, control: Mapping | None) -> None:
-    """Take the store's control reply (from log or heartbeat) into ``target``'s ``sweep_state``
-    and ``stop_reason`` (a run here, a program run's watcher in the agent)."""
-    if not control:
-        return
-    target.sweep_state = control.get("sweep_state", target.sweep_state)
-    if control.get("stop"):
-        target.stop_reason = control.get("reason") or "stop requested"
-    elif target.sweep_state == "cancelled":
-        target.stop_reason = {"rule": "cancel", "message": "the sweep was cancelled"}
-
-
-class Run(WandbRun):
+class Run(RunInfo):
     """One run of a sweep (or a standalone run): its config, history, summary and final state.
 
     Use it as a context manager: the run ends ``finished`` on a normal exit (or ``sys.exit(0)``),
@@ -182,9 +171,7 @@ class Run(WandbRun):
             row_step = self._step
         if not all(isinstance(v, (str, bool, int, float, type(None))) for v in data.values()):
             # issue 12: media (Image, Table, ...) become files + references; other objects raise
-            from sweepnb.compat.media_files import to_history_values
-
-            data = to_history_values(self, data, row_step)
+            data = hooks.history_values(self, data, row_step)
         row = storable_row(data)  # refuses, naming the key, what the store could not read back
         row["_step"] = row_step
         with self._lock:
@@ -403,90 +390,9 @@ class Run(WandbRun):
             self._heartbeat = None
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-USER_STOP_RULES = ("interrupt",)  # stop reasons that come from the user, not the sweep
-
-
-def stopped_state(reason: Any) -> str:
-    """The final state of a run ended on request: ``killed`` when the user asked (a notebook
-    interrupt's ``{"rule": "interrupt"}``), else ``stopped`` (early termination, sweep stop).
-
-    >>> stopped_state({"rule": "interrupt"}), stopped_state({"rule": "hyperband"})
-    ('killed', 'stopped')
-    """
-    rule = reason.get("rule") if isinstance(reason, Mapping) else None
-    return "killed" if rule in USER_STOP_RULES else "stopped"
-
-
-def exit_outcome(code: Any) -> tuple[str, str | None]:
-    """The state and error of a run whose code called ``sys.exit(code)``: 0 or None finish,
-    anything else fails with ``SystemExit: code`` (a Python exit status, as W&B's agent reads).
-
-    >>> exit_outcome(0), exit_outcome(None), exit_outcome(2)
-    (('finished', None), ('finished', None), ('failed', 'SystemExit: 2'))
-    """
-    if code is None or code == 0:
-        return "finished", None
-    return "failed", f"SystemExit: {code}"
-
-
-def reason_text(reason: Any) -> str:
-    """A stop reason (a rule's dict or a string) as one line for messages and errors."""
-    if isinstance(reason, Mapping):
-        return str(reason.get("message") or reason.get("rule") or reason)
-    return str(reason)
-
-
 # ---------------------------------------------------------------------------------------------
 # Module-level API: init, log, finish, config, summary
 # ---------------------------------------------------------------------------------------------
-
-
-def init(
-    config: Any = None,
-    project: str | None = None,
-    entity: str | None = None,
-    *,
-    mode: str | None = None,
-    store: Any = None,
-    **ignored: Any,
-) -> Run:
-    """Start (or join) a run and make it the active one; ``config`` gives defaults.
-
-    Inside an agent it joins the claimed run: the swept values are deep-merged over ``config``.
-    Outside a sweep it records a standalone run (``mode="disabled"``: nothing recorded).
-    ``name``, ``tags``, ``notes``, ``group`` and ``job_type`` are recorded with the run; other
-    W&B keyword arguments (``reinit``, ``settings``...) are accepted.
-
-    >>> with init(config={"lr": 0.1}, mode="disabled") as run:
-    ...     log({"loss": 0.5})
-    >>> run.config.lr, run.summary["loss"], run.state
-    (0.1, 0.5, 'finished')
-    """
-    from sweepnb.runtime.run_start import resumes_agent_run, run_from_env, standalone_run
-
-    resume = resumes_agent_run(ignored)
-    unrecorded = {k: v for k, v in ignored.items() if not (resume and k in ("id", "resume"))}
-    if unrecorded:  # issue 12: W&B keywords sweepnb does not record say so, once each
-        from sweepnb.compat.offline import ignored_init_keywords
-
-        ignored_init_keywords(unrecorded)
-    run = getattr(_local, "run", None)
-    if run is None or run.state != "running":
-        run = run_from_env(resume=resume) or standalone_run(config, project, entity, mode, store)
-    if project is not None and run.project is None:
-        run.project = project
-    if entity is not None and run.entity is None:
-        run.entity = entity
-    for key in INFO_KEYS:
-        if ignored.get(key) is not None:
-            setattr(run, key, ignored[key])
-    run._apply_defaults(config)
-    activate(run)
-    return run
 
 
 def activate(run: Run) -> None:
@@ -511,7 +417,8 @@ def current() -> Run | None:
     return run if run is not None and run.state == "running" else None
 
 
-def _active(what: str) -> Run:
+def active_run(what: str) -> Run:
+    """The active run; without one, an error naming ``sweepnb.<what>``."""
     run = current()
     if run is None:
         raise SweepnbError(f"sweepnb.{what}: no active run; call sweepnb.init() first")
@@ -520,7 +427,7 @@ def _active(what: str) -> Run:
 
 def log(data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
     """Log one row of values to the active run (see ``Run.log``)."""
-    _active("log()").log(data, step=step, commit=commit)
+    active_run("log()").log(data, step=step, commit=commit)
 
 
 def finish(exit_code: int | None = None) -> None:
@@ -528,21 +435,6 @@ def finish(exit_code: int | None = None) -> None:
     run = current()
     if run is not None:
         run.finish(exit_code=exit_code)
-
-
-def define_metric(name: str, *args: Any, **kw: Any) -> MetricDefinition:
-    """``wandb.define_metric`` for the active run (see ``Run.define_metric``)."""
-    return _active("define_metric()").define_metric(name, *args, **kw)
-
-
-def log_artifact(artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
-    """``wandb.log_artifact``: log an artifact from the active run (see ``Run.log_artifact``)."""
-    return _active("log_artifact()").log_artifact(artifact_or_path, *args, **kw)
-
-
-def use_artifact(artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
-    """``wandb.use_artifact``: use an artifact in the active run (see ``Run.use_artifact``)."""
-    return _active("use_artifact()").use_artifact(artifact_or_name, *args, **kw)
 
 
 def _proxy_target() -> Run | None:

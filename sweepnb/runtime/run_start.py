@@ -1,6 +1,5 @@
-"""How a run starts: joining the run an agent claimed for a program, or a standalone run.
-
-``sweepnb.init()`` (``runtime/run.py``) calls these when the thread has no active run.
+"""How a run starts: ``sweepnb.init()``, joining the run an agent claimed for a program, or a
+standalone run (when the thread has no active run).
 """
 
 from __future__ import annotations
@@ -9,8 +8,10 @@ import os
 import threading
 from typing import Any
 
-from sweepnb.runtime.run import Run
+from sweepnb.runtime import hooks
+from sweepnb.runtime.run import Run, activate, current, deactivate
 from sweepnb.runtime.run_config import Config, as_mapping
+from sweepnb.runtime.run_info import INFO_KEYS
 
 _joined = threading.local()  # .run_id: the agent's run this thread's program already joined
 _function_run = threading.local()  # .run: the run an agent is calling this thread's function for
@@ -34,7 +35,7 @@ class AgentFunctionRun(Run):
     initialized = False
 
     def _apply_defaults(self, defaults: Any) -> None:
-        self.initialized = True  # init() calls this every time (sweepnb.runtime.run.init)
+        self.initialized = True  # init() calls this every time (sweepnb.runtime.run_start.init)
         super()._apply_defaults(defaults)
 
     def finish(self, exit_code: int | None = None, state: str | None = None) -> None:
@@ -42,7 +43,6 @@ class AgentFunctionRun(Run):
             super().finish(exit_code=exit_code, state=state)
             return
         self.flush()
-        from sweepnb.runtime.run import deactivate
 
         deactivate()
 
@@ -118,3 +118,43 @@ def host() -> str:
     import socket
 
     return socket.gethostname()
+
+
+def init(
+    config: Any = None,
+    project: str | None = None,
+    entity: str | None = None,
+    *,
+    mode: str | None = None,
+    store: Any = None,
+    **ignored: Any,
+) -> Run:
+    """Start (or join) a run and make it the active one; ``config`` gives defaults.
+
+    Inside an agent it joins the claimed run: the swept values are deep-merged over ``config``.
+    Outside a sweep it records a standalone run (``mode="disabled"``: nothing recorded).
+    ``name``, ``tags``, ``notes``, ``group`` and ``job_type`` are recorded with the run; other
+    W&B keyword arguments (``reinit``, ``settings``...) are accepted.
+
+    >>> with init(config={"lr": 0.1}, mode="disabled") as run:
+    ...     run.log({"loss": 0.5})
+    >>> run.config.lr, run.summary["loss"], run.state
+    (0.1, 0.5, 'finished')
+    """
+    resume = resumes_agent_run(ignored)
+    unrecorded = {k: v for k, v in ignored.items() if not (resume and k in ("id", "resume"))}
+    if unrecorded:  # issue 12: W&B keywords sweepnb does not record say so, once each
+        hooks.ignored_init_keywords(unrecorded)
+    run = current()
+    if run is None:
+        run = run_from_env(resume=resume) or standalone_run(config, project, entity, mode, store)
+    if project is not None and run.project is None:
+        run.project = project
+    if entity is not None and run.entity is None:
+        run.entity = entity
+    for key in INFO_KEYS:
+        if ignored.get(key) is not None:
+            setattr(run, key, ignored[key])
+    run._apply_defaults(config)
+    activate(run)
+    return run

@@ -1,9 +1,11 @@
-"""The W&B ``Run`` attributes framework integrations touch (issue 24), mixed into ``Run``.
+"""The W&B ``Run`` attributes framework integrations touch (issue 24), W&B run methods of
+``sweepnb.Run`` (``run_wandb.py``'s ``WandbRunMethods`` derives from this class).
 
 Hugging Face's ``WandbCallback`` calls ``run._label(code="transformers_trainer")``; W&B code
 calls ``run.log_code()`` and reads ``run.settings``. Each does here what W&B documents, offline
-(``run.url``, ``dir``, ``step``, ``watch`` are ``WandbRun``'s, in ``run_wandb.py``).
-The W&B parts are imported inside the methods (``sweepnb.compat``), as ``run_wandb.py`` does.
+(``run.url``, ``dir``, ``step`` are the runtime's, in ``runtime/run_info.py``; ``watch`` is
+``run_wandb.py``'s). The W&B parts are imported inside the methods, so a run that never calls
+them loads none.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a W&B run records besides its history: name, tags and notes, and ``define_metric``.
+"""What a run records besides its history: name, tags and notes, and ``define_metric``.
 
 Kept apart from ``sweepnb.runtime.run`` (the run's lifecycle). ``RunInfo`` holds the attributes
 W&B code sets on a run (``init(name=..., tags=...)`` or ``run.name = ...`` during the run); the
@@ -14,34 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sweepnb.errors import SweepnbError
-from sweepnb.runtime.run_frameworks import FrameworkRunNames  # issue 24
+from sweepnb.runtime import hooks
 
 INFO_KEYS = ("name", "tags", "notes", "group", "job_type")
 
-# The public attributes of W&B's Run (client 0.31.0) that sweepnb's Run does not have, and why.
-# Reading one raises NotSupported naming sweepnb and the attribute, as the top-level names do
-# (sweepnb.compat.names); a name W&B's Run lacks too stays a plain AttributeError.
-WANDB_RUN_ONLY = {
-    "config_static": "use run.config",
-    "starting_step": "runs are not resumed from a step",
-    "resumed": "runs are not resumed offline",
-    "project_name": "use run.project",
-    "mode": "sweepnb has no W&B modes beyond init(mode='disabled')",
-    "offline": "sweepnb is always offline: there is no server to be online with",
-    "disabled": "init(mode='disabled') makes a run without a store; test run.store is None",
-    "display": "show the sweep with %sweep show or sweepnb.plots instead",
-    "to_html": "show the sweep with %sweep show or sweepnb.plots instead",
-    "restore": "no cloud copy to restore files from",
-    "status": "there is no sync to report",
-    "plot_table": "custom Vega charts need W&B's UI; use wandb.plot.*",
-    "link_artifact": "there is no artifact registry offline",
-    "upsert_artifact": "distributed artifacts are not supported; log one Artifact per run",
-    "finish_artifact": "distributed artifacts are not supported; log one Artifact per run",
-    "log_model": "use Artifact(name, type='model') and run.log_artifact",
-    "use_model": "use run.use_artifact('name:latest').download()",
-    "link_model": "there is no model registry offline",
-    "mark_preempting": "an agent's worker that dies is reaped as crashed",
-}
 SUMMARIES = ("min", "max", "mean", "last", "best", "copy", "none")
 GOALS = {"minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize"}
 
@@ -158,10 +134,15 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-class WandbRun(FrameworkRunNames):  # issue 24: + the names frameworks touch
-    """The W&B attributes and methods of ``sweepnb.Run`` (its lifecycle is in ``run.py``):
+class RunInfo:
+    """What ``sweepnb.Run`` records besides its history (its lifecycle is in ``run.py``):
     ``name``, ``tags``, ``notes``, ``group``, ``job_type`` (recorded with the run at its next
-    write), ``define_metric``, ``log_artifact`` and ``use_artifact``."""
+    write), ``define_metric``, the read-only ``path``, ``step``, ``start_time``, ``dir``.
+
+    The W&B surface's run methods (``watch``, ``log_artifact``, ``settings``…) are not here: a
+    name the run lacks is looked up through the ``run_attribute`` hook (``runtime/hooks.py``),
+    which ``sweepnb/__init__.py`` points at ``compat/run_wandb.py``.
+    """
 
     id: str | None
     store: Any
@@ -197,14 +178,8 @@ class WandbRun(FrameworkRunNames):  # issue 24: + the names frameworks touch
     )
 
     def __getattr__(self, name: str) -> Any:
-        # called only for names the Run does not have
-        if name in WANDB_RUN_ONLY:
-            from sweepnb.compat.names import NotSupported
-
-            raise NotSupported(
-                f"wandb.Run.{name}: sweepnb does not support it ({WANDB_RUN_ONLY[name]})"
-            )
-        raise AttributeError(f"'Run' object has no attribute {name!r}")
+        # called only for names the Run does not have: the W&B surface's, through the hook
+        return hooks.run_attribute(self, name)
 
     @property
     def path(self) -> str:
@@ -246,25 +221,6 @@ class WandbRun(FrameworkRunNames):  # issue 24: + the names frameworks touch
         """W&B's old alias of ``finish``."""
         self.finish(exit_code=exit_code)
 
-    def watch(self, models: Any = None, *args: Any, **kwargs: Any) -> Any:
-        """``wandb.watch`` for this run: PyTorch gradients/parameters as histograms (issue 24,
-        :func:`sweepnb.compat.integrations.torch.watch`)."""
-        from sweepnb.compat.integrations.torch import watch
-
-        return watch(models, *args, run=self, **kwargs)
-
-    def unwatch(self, models: Any = None) -> None:
-        """``wandb.unwatch``: remove the hooks ``watch`` put on ``models`` (None: all)."""
-        from sweepnb.compat.integrations.torch import unwatch
-
-        unwatch(models)
-
-    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
-        """``wandb.alert``: printed on stderr."""
-        from sweepnb.compat.offline import alert
-
-        alert(title, text, level, wait_duration)
-
     def get_url(self) -> None:
         """W&B's run page; ``None`` as in W&B's offline mode (there is no server)."""
         return
@@ -277,15 +233,6 @@ class WandbRun(FrameworkRunNames):  # issue 24: + the names frameworks touch
     def get_project_url(self) -> None:
         """W&B's project page; ``None`` as in W&B's offline mode."""
         return
-
-    def save(self, glob_str: Any = None, *args: Any, **kwargs: Any) -> bool | None:
-        """W&B's ``run.save()``: without a path, W&B's deprecated way to persist the run's
-        attributes, which are recorded anyway (True); with one, ``wandb.save(path)``."""
-        if glob_str is None:
-            return True
-        from sweepnb.compat.offline import save
-
-        return save(glob_str, *args, **kwargs)
 
     def _set_info(self, key: str, value: Any) -> None:
         self._info[key] = check_info(key, value)
@@ -310,17 +257,3 @@ class WandbRun(FrameworkRunNames):  # issue 24: + the names frameworks touch
         definition = define(name, step_metric, summary, goal, hidden)
         self._metrics.add(definition)
         return definition
-
-    # -- artifacts (issue 12): W&B's methods, implemented in sweepnb.compat.artifacts ----------
-
-    def log_artifact(self, artifact_or_path: Any, *args: Any, **kw: Any) -> Any:
-        """Log an ``Artifact`` (or a file/folder path) as this run's output; see W&B's."""
-        from sweepnb.compat.artifacts import log_artifact
-
-        return log_artifact(self, artifact_or_path, *args, **kw)
-
-    def use_artifact(self, artifact_or_name: Any, *args: Any, **kw: Any) -> Any:
-        """The artifact version ``"name:latest"`` / ``"name:v3"``, recorded as used by this run."""
-        from sweepnb.compat.artifacts import use_artifact
-
-        return use_artifact(self, artifact_or_name, *args, **kw)
