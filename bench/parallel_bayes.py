@@ -160,6 +160,17 @@ def table(results: list[dict], budget: int) -> str:
     return "\n".join(lines)
 
 
+def positive_ints(parser: argparse.ArgumentParser, option: str, text: str) -> list[int]:
+    """A comma-separated list of integers >= 1, or a parser error naming ``option``."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        parser.error(f"{option}: {text!r} is not a comma-separated list of integers")
+    if not values or min(values) < 1:
+        parser.error(f"{option}: every value must be at least 1, got {text!r}")
+    return values
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engines", default=",".join(DEFAULT_ENGINES))
@@ -185,7 +196,9 @@ def main(argv: list[str] | None = None) -> None:
     for problem in problems:
         if problem not in PROBLEMS:
             parser.error(f"--problems: unknown {problem!r}; choose from {', '.join(PROBLEMS)}")
-    qs = [int(q) for q in args.qs.split(",")]
+    qs = positive_ints(parser, "--qs", args.qs)
+    if args.budget < 1 or args.seeds < 1:
+        parser.error("--budget and --seeds must be at least 1")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     start = time.perf_counter()
     results = run_all(engines, problems, seeds, qs, args.budget, args.jobs)

@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine import finished_run
+from parallel_bayes import positive_ints
 from problems import PROBLEMS
 from tuners import missing_modules
 
@@ -102,7 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--asks", type=int, default=6)
     parser.add_argument("--cap", type=float, default=20.0, help="seconds per suggestion")
     args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = positive_ints(parser, "--sizes", args.sizes)
+    if args.asks < 1:
+        parser.error(f"--asks: must be at least 1, got {args.asks}")
     engines = [e for e in args.engines.split(",") if e]
     for engine in engines:
         if engine not in ENGINES:

@@ -33,6 +33,12 @@ from sweepnb.notebook.progress import (  # noqa: F401  (re-exported: the dashboa
 )
 
 
+def _none_running(runs: list[dict]) -> bool:
+    """Runs exist and none is running (a sweep no run has started yet is not at rest: its
+    agents are about to start)."""
+    return bool(runs) and all(r.get("state") != "running" for r in runs)
+
+
 class Dashboard:
     """A sweep's live view. ``show()`` displays it (call from the cell's thread), ``update(runs)``
     or ``refresh()`` redraws when something changed (at most once per ``refresh`` seconds),
@@ -192,8 +198,7 @@ class Dashboard:
             self.view is not None
             and self._fingerprint is not None
             and self._polled == self._fingerprint != self._fallback_mark
-            and bool(self._light)
-            and all(r.get("state") != "running" for r in self._light)
+            and _none_running(self._light)
         )
 
     def _ended(self) -> bool:
@@ -386,10 +391,7 @@ class Dashboard:
             runs, state = self.poll()
             self._light = runs
             # an ended sweep is drawn once, with the image a saved notebook keeps
-            # (a sweep no run has started yet is not at rest: its agents are about to start)
-            final = self.view is not None and (
-                self._ended() or (bool(runs) and all(r.get("state") != "running" for r in runs))
-            )
+            final = self.view is not None and (self._ended() or _none_running(runs))
             self._draw(runs, state, fingerprint(runs, state), final=final)
         if self._mode == "text":
             self._print(self.last_bundle)

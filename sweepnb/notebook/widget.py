@@ -186,7 +186,7 @@ class WidgetView:
         values = {}
         for name in params:
             value = row.get(name)
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+            if _missing(value):
                 continue
             values[name] = value_label(value) if name in categorical else _json_number(value)
         summary = {
@@ -282,7 +282,7 @@ class WidgetView:
                 return True
         for axis in axes:
             value = row.get(axis.name)
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+            if _missing(value):
                 continue
             if axis.kind == "categorical":
                 if value_label(value) not in axis.categories:
@@ -396,7 +396,7 @@ class WidgetView:
     def _metric_of(self, run: dict) -> float | None:
         row = self._rows.get(run["id"])
         value = None if row is None else row.get(self.metric)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             return None
         return float(value)
 

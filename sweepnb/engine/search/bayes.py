@@ -131,20 +131,19 @@ def _mark(run: dict, metric: str) -> tuple:
     )
 
 
+_WORST = object()  # stands for the sweep's worst value in run_target (known with every run)
+
+
 def _encode_run(cfg: dict, space: Space, run: dict, x, ok: bool) -> _Encoded:
     name, goal = Metric.of(cfg)[:2]
     flipped = "minimize" if goal == "maximize" else "maximize"
     worst = best_value(run, name, flipped)
     if not ok:
         return _Encoded(run, _mark(run, name), None, None, None, False, worst)
-    target = run_target(cfg, run, None)
-    state = run.get("state", "finished")
-    imputes = target is None and (
-        state in ("finished", "stopped", "killed", *TERMINAL_IMPUTED)
-        or str((cfg.get("metric") or {}).get("impute_while_running", "false")).lower() != "false"
-    )
+    target = run_target(cfg, run, _WORST)  # type: ignore[arg-type]
+    imputes = target is _WORST  # run_target's own rule says whether the worst value is taken
     key = space.key_of_config(run.get("config") or {})
-    return _Encoded(run, _mark(run, name), x, key, target, imputes, worst)
+    return _Encoded(run, _mark(run, name), x, key, None if imputes else target, imputes, worst)
 
 
 def _encoded(cfg: dict, space: Space, runs: list[dict]) -> list[_Encoded]:
@@ -208,11 +207,10 @@ def observe(cfg: dict, space: Space, runs: list[dict]) -> Observations:
 
 @dataclass
 class Model:
-    """A fitted GP on standardised y, the incumbent (best y) and the pending (fantasy) points."""
+    """A fitted GP on standardised y (fantasies included) and the incumbent (best y)."""
 
     gp: GP
     best: float
-    pending: np.ndarray
 
 
 @np.errstate(over="ignore", invalid="ignore")  # values near the float limits: handled below
@@ -289,7 +287,7 @@ def fit(obs: Observations, rng: np.random.Generator) -> Model:
     # points, and at 1,000 runs the full GP took 4/5 of a suggestion (issue 22)
     idx = best_and_spread(y, MAX_MODEL_POINTS, rng)
     gp = GP(obs.X[idx], y[idx], hypers)
-    model = Model(gp, float(np.min(y)), np.zeros((0, obs.X.shape[1])))
+    model = Model(gp, float(np.min(y)))
     for x in obs.pending:
         model = believe(model, x)
     return model
@@ -301,8 +299,7 @@ def believe(model: Model, x: np.ndarray) -> Model:
     The incumbent includes fantasies, so a point next to a pending one promises nothing more.
     """
     believed = float(model.gp.predict(x[None, :])[0][0])
-    pending = np.vstack([model.pending, x[None, :]])
-    return Model(model.gp.with_point(x, believed), min(model.best, believed), pending)
+    return Model(model.gp.with_point(x, believed), min(model.best, believed))
 
 
 # ---------------------------------------------------------------------------------------------
