@@ -140,6 +140,9 @@ def test_a_deleted_run_leaves_every_reader(any_store):
     ids = [any_store.add_run(sweep_id, {"x": i}, history=[{"loss": i}]) for i in range(3)]
     any_store.get_runs(sweep_id)
     assert any_store.delete_runs([ids[0], "nosuchid"]) == [ids[0]]
+    for bad in (None, 5, ids[1], [ids[1], 3]):  # refused naming the argument, nothing deleted
+        with pytest.raises(TypeError, match="run_ids: expected a list of run ids"):
+            any_store.delete_runs(bad)
     assert [r["id"] for r in any_store.get_runs(sweep_id)] == ids[1:]
     assert any_store.get_runs(sweep_id) == full_read(any_store.url, sweep_id)
 

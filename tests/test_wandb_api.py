@@ -355,6 +355,9 @@ def test_runs_filters_on_the_sweep_and_name_fields(named):
     assert len(api.runs("proj", filters={"sweep": sid, "config.x": {"$gte": 2}})) == 2
     run_id = api.runs("proj", filters={"display_name": "small-x"})[0].id
     assert [r.id for r in api.runs("proj", filters={"name": run_id})] == [run_id]  # W&B: id
+    # an operator on the sweep field filters like any other field
+    assert len(api.runs("proj", filters={"sweep": {"$in": [sid]}})) == 3
+    assert len(api.runs("proj", filters={"sweep": {"$in": ["nosuchsweep"]}})) == 0
 
 
 def test_runs_order_by_a_summary_metric_descending_and_the_best_run_by_order(named):

@@ -23,9 +23,9 @@ import math
 import numbers
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
+from sweepnb.compat.api_paths import iso_utc
 from sweepnb.errors import SweepnbError
 
 Query = Callable[[dict], bool]
@@ -214,9 +214,7 @@ def _info(record: dict) -> dict:
 
 
 def _iso(epoch: Any) -> str | None:
-    if not isinstance(epoch, (int, float)):
-        return None
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(epoch) if isinstance(epoch, (int, float)) else None
 
 
 def sweep_filter(filters: Mapping | None) -> str | None:
@@ -224,7 +222,7 @@ def sweep_filter(filters: Mapping | None) -> str | None:
     if not isinstance(filters, Mapping):
         return None
     sweep = filters.get("sweep")
-    if sweep is None:
+    if sweep is None or isinstance(sweep, Mapping):  # {"$in": [...]} etc.: the query filters
         return None
     if not isinstance(sweep, str) or not sweep:
         raise FilterError(f"filters.sweep: expected a sweep id, got {sweep!r}")

@@ -376,8 +376,10 @@ class Store(RunWrites):
     def delete_runs(self, run_ids: list[str]) -> list[str]:
         """Delete runs and their history (a sweep's readers notice: ``tables.delete_runs``);
         returns the ids that existed. Nothing in sweepnb deletes runs by itself."""
-        if isinstance(run_ids, str) or not all(isinstance(i, str) for i in run_ids):
-            raise TypeError("run_ids: expected a list of run ids")
+        if not isinstance(run_ids, (list, tuple, set)) or not all(
+            isinstance(i, str) for i in run_ids
+        ):
+            raise TypeError(f"run_ids: expected a list of run ids, got {run_ids!r}")
         return self._write(lambda conn: delete_runs(conn, list(run_ids))) if run_ids else []
 
 

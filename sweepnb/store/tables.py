@@ -23,7 +23,8 @@ from sweepnb.store.records import death_note, from_json, new_id, to_json
 # 1: sweeps, runs, history, meta (runs.version and the artifact tables came later without a
 #    bump, so a version-1 store may or may not have them); 2: runs.version and the artifact
 #    tables for sure; 3: one history row per (run, step): a retried write never duplicates one
-#    (the unique index on them replaces the index on run_id)
+#    (the unique index on them replaces the index on run_id); 4: the change sequence
+#    (sweeps.seq, sweeps.deleted_seq, runs.seq, index ix_runs_sweep_seq: readers ask what changed)
 SCHEMA_VERSION = 4
 SCHEMA_FINGERPRINT = "9cb413b035028a7a"  # schema_fingerprint() of the tables below
 SWEEP_STATES = ("running", "paused", "finished", "cancelled")

@@ -81,8 +81,3 @@ def describe(method: str) -> SearchMethod:
         planned_runs=getattr(mod, "planned_runs", _unknown_size),
         index=getattr(mod, "Index", None),
     )
-
-
-def get(method: str) -> SuggestFn:
-    """The ``suggest`` function of a search method (``"grid"``, ``"random"``, ``"bayes"``)."""
-    return describe(method).suggest

@@ -101,11 +101,6 @@ def point_of(axes: list[_Axis], run: dict) -> tuple[int, ...] | None:
     return tuple(point)
 
 
-def covered_points(axes: list[_Axis], runs: list[dict]) -> set[tuple[int, ...]]:
-    """Grid points (index tuples) that some run, in any state, already has."""
-    return {p for p in (point_of(axes, run) for run in runs) if p is not None}
-
-
 def grid_size(cfg: dict) -> int:
     """Number of distinct points of the grid (W&B's "Est. Runs")."""
     axes, _ = axes_of(cfg)

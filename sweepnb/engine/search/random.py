@@ -10,11 +10,6 @@ NEEDS_HISTORY = False  # W&B's random search never looks at past runs
 DESCRIPTION = "each parameter drawn independently from its distribution"
 
 
-def sample_config(cfg: dict, rng: np.random.Generator) -> dict:
-    """One random run config (nested, plain Python values, constants included)."""
-    return _sample(flatten(cfg), rng)
-
-
 def _sample(params: list, rng: np.random.Generator) -> dict:
     return nest({p.path: p.sample(rng) for p in params})
 
