@@ -26,7 +26,7 @@ def target_reached(cfg: dict, runs: list[dict]) -> bool:
     metric = Metric.of(cfg)
     if metric is None or metric.target is None:
         return False
-    return any(metric.reached(metric.value(r)) for r in runs if r.get("state") == "finished")
+    return any(metric.reached_by(r) for r in runs)
 
 
 def is_done(cfg: dict, runs: list[dict]) -> bool:

@@ -104,6 +104,15 @@ class Metric(NamedTuple):
             return False
         return value >= self.target if self.maximize else value <= self.target
 
+    def reached_by(self, run: dict) -> bool:
+        """True when ``run`` ends the sweep by the ``target``: it is finished and its best value
+        meets it (a running run's value may still get worse).
+
+        >>> Metric("acc", "maximize", 0.9).reached_by({"state": "finished", "summary": {"acc": 0.95}})
+        True
+        """
+        return run.get("state") == "finished" and self.reached(self.value(run))
+
     def oriented(self, value: float) -> float:
         """``value`` turned so that lower is better (maximize negates), and back again."""
         return -value if self.maximize else value

@@ -111,7 +111,7 @@ class Suggester:
             return
         self._keys.add(key)
         self._index.add(key, run)  # replaces the key's earlier run, if any
-        if self._target is not None and self._reaches(run):
+        if self._target is not None and self._target.reached_by(run):
             self._reached.add(key)
         else:
             self._reached.discard(key)
@@ -121,7 +121,3 @@ class Suggester:
             self._keys.discard(key)
             self._reached.discard(key)
             self._index.discard(key)
-
-    def _reaches(self, run: dict) -> bool:
-        # only a finished run ends a sweep by its target (engine.target_reached)
-        return run.get("state") == "finished" and self._target.reached(self._target.value(run))
