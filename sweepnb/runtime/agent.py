@@ -97,16 +97,10 @@ def _retry_cutoff(retry_failed: bool | float) -> float | None:
     raise SweepnbError(f"retry_failed: expected True/False or an epoch time, got {retry_failed!r}")
 
 
-def without_retried(runs: list[dict], before: float | None) -> list[dict]:
-    """The runs that cover their config: all, except (with ``retry_failed``) those that failed,
-    crashed or were killed before ``before``. A retried point that fails again then covers it (no loop)."""
-    if before is None:
-        return runs
-    return [r for r in runs if covers(r, before)]
-
-
 def covers(run: dict, before: float | None) -> bool:
-    """Whether the run covers its config (see :func:`without_retried`)."""
+    """Whether the run covers its config: every run does, except (with ``retry_failed``) one that
+    failed, crashed or was killed before ``before``. A retried point that fails again then covers
+    it (no loop)."""
     return before is None or not (
         run["state"] in RETRIED_STATES and (run.get("created") or 0) < before
     )
@@ -175,7 +169,7 @@ class _Agent:
     def _reopen_for_retry(self) -> None:
         """A finished sweep with runs to retry is set running again (the user asked for it)."""
         runs = self.store.get_runs(self.sweep_id, history=False)
-        if len(without_retried(runs, self.retry_before)) < len(runs):
+        if not all(covers(run, self.retry_before) for run in runs):
             self.store.set_sweep_state(self.sweep_id, "running")
             self._say(f"sweep {self.sweep_id} running again to retry its failed/crashed runs")
 
