@@ -182,7 +182,7 @@ class Index:
             self.size *= len(axis.values)
         self.order = {p.path: k for k, p in enumerate(flatten(cfg))}
         self.runs_on: dict[int, int] = {}  # point number -> how many runs cover it
-        self.point_of: dict[Any, int] = {}  # run key -> the point it covers
+        self.number_of: dict[Any, int] = {}  # run key -> the number of the point it covers
         self.cursor = 0
 
     def add(self, key: Any, run: dict) -> None:
@@ -191,12 +191,12 @@ class Index:
         point = point_of(self.axes, run)
         if point is not None:
             number = sum(i * stride for i, stride in zip(point, self.strides))
-            self.point_of[key] = number
+            self.number_of[key] = number
             self.runs_on[number] = self.runs_on.get(number, 0) + 1
 
     def discard(self, key: Any) -> None:
         """The run ``key`` covers nothing any more (deleted, or retried)."""
-        number = self.point_of.pop(key, None)
+        number = self.number_of.pop(key, None)
         if number is None:
             return
         left = self.runs_on[number] - 1
