@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 
 from sweepnb import errors as _errors
+from sweepnb import ids as _ids
 from sweepnb.errors import (
     ConfigError,
     RunStopped,
@@ -96,7 +97,14 @@ def __getattr__(name: str):
 # The layers below the W&B surface never import it. Where they call out to it, the package (which
 # every import of a sweepnb module runs first) registers the W&B surface's functions: the W&B
 # exception names of `sweepnb.errors`, and the runtime's hooks (runtime/hooks.py). Each imports
-# its module on first call, so `import sweepnb` stays light.
+# its module on first call, so `import sweepnb` stays light. Likewise the store's `mask_url` for
+# `sweepnb.ids`, which sits below the store.
+def _mask_url(url):
+    from sweepnb.store.db import mask_url
+
+    return mask_url(url)
+
+
 def _wandb_error(name: str):
     from sweepnb.compat import errors as wandb_errors
 
@@ -134,6 +142,7 @@ def _program_choice(choice):
 
 
 _errors.name_lookups.append(_wandb_error)
+_ids.url_masks.append(_mask_url)
 _hooks.register("history_values", _history_values)
 _hooks.register("ignored_init_keywords", _ignored_init_keywords)
 _hooks.register("program_env", _program_env)

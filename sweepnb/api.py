@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sweepnb.errors import SweepnbError, SweepNotFound
-from sweepnb.options import parse_sweep_id
+from sweepnb.ids import parse_sweep_id
 from sweepnb.runtime.agent import AgentResult, run_agent
 
 PRIOR_RUN_STATES = ("finished", "stopped")  # runs that ended normally or early-terminated

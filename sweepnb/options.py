@@ -15,9 +15,9 @@ subcommands differ from the magics' forms).
 from __future__ import annotations
 
 import argparse
-import re
 
-from sweepnb.errors import SweepnbError
+# parse_sweep_id lives below every layer (the runtime reads ids too); the front ends find it here
+from sweepnb.ids import parse_sweep_id  # noqa: F401 - re-exported
 
 STATE_ACTIONS = ("stop", "cancel", "pause", "resume")
 _STATE_HELP = {
@@ -27,32 +27,6 @@ _STATE_HELP = {
     "resume": "resume a paused sweep",
 }
 STORE_HELP = "store URL or path (default: $SWEEPNB_STORE, else ./.sweepnb/sweeps.db)"
-
-
-# one part of entity/project/id: W&B's names (letters, digits, - _ .), never a path step
-_ID_PART = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9_.-]+")
-
-
-def parse_sweep_id(sweep_id: str) -> str:
-    """W&B's ``entity/project/id`` forms -> the id (``project/id``, ``id`` accepted too).
-
-    >>> parse_sweep_id("me/proj/abc123")
-    'abc123'
-    """
-    if not isinstance(sweep_id, str) or not sweep_id.strip():
-        raise SweepnbError(f"sweep id must be a non-empty string, not {sweep_id!r}")
-    parts = sweep_id.strip().split("/")
-    if len(parts) > 3 or not all(_ID_PART.fullmatch(part) for part in parts):
-        shown = repr(sweep_id)
-        if "://" in sweep_id:  # a store URL given as the sweep id: never echo its password
-            from sweepnb.store.db import mask_url
-
-            shown = f"{mask_url(sweep_id.strip())!r}, a store URL (give it as --store)"
-        raise SweepnbError(
-            f"expected a sweep id like ID, project/ID or entity/project/ID (letters, digits, "
-            f"'-', '_', '.'; no empty, '.' or '..' parts), got {shown}"
-        )
-    return parts[-1]
 
 
 def positive_int(text: str) -> int:

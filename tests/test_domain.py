@@ -8,15 +8,15 @@ import math
 import pytest
 
 import sweepnb
-from sweepnb import cli
+from sweepnb import cli, options
 from sweepnb.analysis import best_run as analysis_best_run
 from sweepnb.analysis.tables import SWEEPS_COLUMNS, counts_text, sweep_detail, sweeps_table
 from sweepnb.engine import target_reached
 from sweepnb.engine.metric import Metric, best_run
 from sweepnb.engine.stopping import rule
 from sweepnb.errors import ConfigError, SweepnbError, SweepNotFound, one_line
+from sweepnb.ids import parse_sweep_id
 from sweepnb.notebook.progress import progress
-from sweepnb.options import parse_sweep_id
 
 
 def run(rid, values, state="finished"):
@@ -71,6 +71,16 @@ def test_parse_sweep_id_takes_wandb_paths_and_names_a_bad_one():
         parse_sweep_id("a/b/c/d")
     with pytest.raises(SweepnbError, match="non-empty"):
         parse_sweep_id("  ")
+    assert options.parse_sweep_id is parse_sweep_id  # the front ends' name for it
+
+
+def test_a_store_url_given_as_a_sweep_id_is_named_without_its_password():
+    with pytest.raises(SweepnbError) as err:
+        parse_sweep_id("postgresql://alice:s3cret@db.example/sweeps")
+    assert "'postgresql://alice:***@db.example/sweeps', a store URL (give it as --store)" in str(
+        err.value
+    )
+    assert "s3cret" not in str(err.value)
 
 
 def test_counts_text():

@@ -12,7 +12,7 @@ import pandas as pd
 
 from sweepnb.analysis import INFO_COLUMNS, ranked_runs, runs_frame
 from sweepnb.engine.metric import Metric, best_run
-from sweepnb.options import parse_sweep_id
+from sweepnb.ids import parse_sweep_id
 
 SWEEPS_COLUMNS = ("id", "name", "state", "method", "created", "runs", "metric", "best")
 # a column name with a space cannot clash with a parameter name (W&B's name pattern)

@@ -27,6 +27,7 @@ from typing import Any
 
 from sweepnb.engine import search
 from sweepnb.errors import RunStopped, SweepnbError
+from sweepnb.ids import parse_sweep_id
 from sweepnb.runtime import run as runmod
 from sweepnb.runtime import termination
 from sweepnb.runtime.heartbeat import HEARTBEAT_INTERVAL, Heartbeat
@@ -119,9 +120,6 @@ def _open_store(store: Any) -> Any:
     from sweepnb.store import open_store
 
     return open_store(store)
-
-
-from sweepnb.options import parse_sweep_id
 
 
 class _Agent:

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sweepnb.errors import SweepnbError
-from sweepnb.runtime.agent import AgentResult, parse_sweep_id, run_agent
+from sweepnb.ids import parse_sweep_id
+from sweepnb.runtime.agent import AgentResult, run_agent
 from sweepnb.runtime.backends import (  # the joblib/Dask seam; names kept importable from here
     StopEventPolicy,
     StopFilePolicy,
