@@ -20,6 +20,8 @@ import importlib
 
 from sweepnb import errors as _errors
 from sweepnb import ids as _ids
+from sweepnb._meta import LAZY_NAMES as _LAZY  # the one table: compat reads it too
+from sweepnb._meta import __version__  # noqa: F401 - sweepnb.__version__
 from sweepnb.errors import (
     ConfigError,
     RunStopped,
@@ -30,41 +32,6 @@ from sweepnb.errors import (
 )
 from sweepnb.runtime import hooks as _hooks
 
-__version__ = "0.1.0"
-
-# Public names and the module that defines each. Resolved on first use, so `import sweepnb`
-# stays light and every layer can be imported on its own.
-_LAZY = {
-    "sweep": "sweepnb.api",
-    "agent": "sweepnb.api",
-    "runs": "sweepnb.api",
-    "best_run": "sweepnb.api",
-    "stop": "sweepnb.api",
-    "cancel": "sweepnb.api",
-    "pause": "sweepnb.api",
-    "resume": "sweepnb.api",
-    "init": "sweepnb.runtime.run_start",
-    "log": "sweepnb.runtime.run",
-    "finish": "sweepnb.runtime.run",
-    "Run": "sweepnb.runtime.run",
-    "summary": "sweepnb.runtime.run",
-    "dashboard": "sweepnb.notebook.dashboard",
-    "config": "sweepnb.runtime.run",
-    "Store": "sweepnb.store",
-    "Artifact": "sweepnb.compat.artifacts",
-    "Api": "sweepnb.compat.api",
-    "log_artifact": "sweepnb.compat.run_wandb",
-    "define_metric": "sweepnb.compat.run_wandb",
-    "use_artifact": "sweepnb.compat.run_wandb",
-    "Table": "sweepnb.compat.media",
-    "Image": "sweepnb.compat.media",
-    "Histogram": "sweepnb.compat.media",
-    "Html": "sweepnb.compat.media",
-    "Audio": "sweepnb.compat.media",
-    "Video": "sweepnb.compat.media",
-    "media": "sweepnb.compat.media_files",
-    "show_media": "sweepnb.compat.media_files",
-}
 _SUBMODULES = {
     "engine": "sweepnb.engine",
     "store": "sweepnb.store",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sweepnb import __version__
+from sweepnb._meta import __version__
 from sweepnb.compat.names import NAMES, NotSupported, notice_once, resolve
 
 

@@ -28,6 +28,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from sweepnb._meta import LAZY_NAMES
 from sweepnb.errors import SweepnbError
 
 KINDS = ("full", "offline", "no-op", "refused")
@@ -134,7 +135,7 @@ NAMES: dict[str, Name] = {
         "`step_metric`, `summary`, `goal` shape the run's summary",
         "sweepnb.compat.run_wandb:define_metric",
     ),
-    "__version__": Name("offline", "sweepnb's version", "sweepnb:__version__"),
+    "__version__": Name("offline", "sweepnb's version", "sweepnb._meta:__version__"),
     # -- media and charts (files beside the store)
     "Table": Name("offline", "CSV + JSON files beside the store", f"{_MEDIA}:"),
     "Image": Name("offline", "PNG files beside the store", f"{_MEDIA}:"),
@@ -233,9 +234,7 @@ def resolve(name: str, prefix: str = "wandb") -> Any:
         run = current()
         # issue 24: in an agent's function, W&B's `wandb.run` is None until the function's init()
         return None if getattr(run, "initialized", True) is False else run
-    import sweepnb
-
-    registered = sweepnb._LAZY.get(name)  # a name sweepnb itself exports: the very same object
+    registered = LAZY_NAMES.get(name)  # a name sweepnb itself exports: the very same object
     if registered and registered != __package__:
         module_name, colon, attribute = registered, ":", name
     else:

@@ -285,7 +285,7 @@ def install_package(namespace: dict) -> None:
 
         return sorted(set(namespace) | set(dir(sweepnb.compat)) | set(SUBMODULES))
 
-    from sweepnb import __version__
+    from sweepnb._meta import __version__
 
     namespace.update(__getattr__=__getattr__, __dir__=__dir__, __version__=__version__)
     namespace["__sweepnb_shim__"] = True
