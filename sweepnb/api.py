@@ -250,7 +250,8 @@ def runs(sweep_id: str, store: Any = None) -> Any:
 
     st = _store(store)
     sweep = st.get_sweep(parse_sweep_id(sweep_id))
-    return runs_frame(sweep["config"], st.get_runs(sweep["id"]))
+    # read only: the frame holds the runs' scalars, never their dicts
+    return runs_frame(sweep["config"], st.get_runs(sweep["id"], copy=False))
 
 
 def best_run(sweep_id: str, store: Any = None) -> dict | None:

@@ -135,6 +135,26 @@ def test_changes_since_a_token_hold_only_what_changed(any_store):
     assert got.changed[0]["state"] == "finished" and got.changed[0]["summary"] == {"loss": 1.0}
 
 
+def test_uncopied_runs_are_the_caches_and_stay_as_read_when_a_run_changes(any_store):
+    sweep_id = any_store.create_sweep(grid(3))
+    ids = [
+        any_store.add_run(sweep_id, {"x": i}, history=[{"loss": i}], summary={"loss": i})
+        for i in range(2)
+    ]
+    shared = any_store.get_runs(sweep_id, copy=False)
+    assert shared == any_store.get_runs(sweep_id) == full_read(any_store.url, sweep_id)
+    assert all(a is b for a, b in zip(shared, any_store.get_runs(sweep_id, copy=False)))
+    copies = any_store.get_runs(sweep_id)
+    assert not any(a is b for a, b in zip(shared, copies))
+    copies[0]["summary"]["loss"] = -1.0  # a copy's change stays in the copy
+    assert any_store.get_runs(sweep_id, copy=False)[0]["summary"] == {"loss": 0}
+    any_store.log(ids[0], [{"loss": 5}], summary={"loss": 5})
+    after = any_store.get_runs(sweep_id, copy=False)
+    assert after[0]["summary"] == {"loss": 5} and len(after[0]["history"]) == 2
+    assert shared[0]["summary"] == {"loss": 0} and len(shared[0]["history"]) == 1
+    assert after[1] is shared[1]  # the run that did not change is not read again
+
+
 def test_a_deleted_run_leaves_every_reader(any_store):
     sweep_id = any_store.create_sweep(grid(3))
     ids = [any_store.add_run(sweep_id, {"x": i}, history=[{"loss": i}]) for i in range(3)]

@@ -6,6 +6,7 @@ Data only (no printing): the CLI prints ``to_string(index=False)``, the magics r
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -26,7 +27,8 @@ def sweeps_table(store: Any) -> pd.DataFrame:
     for sweep in store.list_sweeps():
         cfg = sweep.get("config") or {}
         metric = Metric.of(cfg)
-        best = best_run(metric, store.get_runs(sweep["id"])) if metric else None
+        runs = store.get_runs(sweep["id"], copy=False) if metric else []  # read only
+        best = best_run(metric, runs) if metric else None
         rows.append(
             {
                 "id": sweep["id"],
@@ -123,9 +125,10 @@ def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
     the id when the store has no such sweep."""
     sweep = store.get_sweep(parse_sweep_id(sweep_id))
     cfg = sweep.get("config") or {}
-    runs = store.get_runs(sweep["id"])
+    runs = store.get_runs(sweep["id"], copy=False)  # read only
     metric = Metric.of(cfg)
-    best = best_run(metric, runs)
+    frame = runs_frame(cfg, runs)
+    best = best_run(metric, runs, _frame_values(frame, metric, runs)) if metric else None
     counts: dict[str, int] = {}
     for run in runs:
         counts[run["state"]] = counts.get(run["state"], 0) + 1
@@ -138,7 +141,6 @@ def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
         + (f", best {metric.name} = {best[1]:.6g}" if best else "")
         + why_note(cfg, runs)
     )
-    frame = runs_frame(cfg, runs)
     for column in INFO_COLUMNS:  # a run given no name (tags...) shows a blank, not NaN
         if column in frame:
             frame[column] = frame[column].fillna("")
@@ -147,6 +149,20 @@ def sweep_detail(store: Any, sweep_id: str) -> tuple[str, pd.DataFrame]:
         ranked = ranked_runs(frame, metric)
         frame = pd.concat([ranked, frame.drop(index=ranked.index)])
     return line, frame.drop(columns=["created"]).reset_index(drop=True)
+
+
+def _frame_values(frame: pd.DataFrame, metric: Metric, runs: list[dict]) -> Any:
+    """``metric.value`` of each run, read from the runs frame's metric column (which holds it,
+    NaN for None) instead of scanning every history a second time."""
+    values = {
+        id(run): None if value is None or _is_nan(value) else value
+        for run, value in zip(runs, frame[metric.name].tolist())
+    }
+    return lambda run: values[id(run)]
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def why_note(cfg: dict, runs: list[dict]) -> str:

@@ -119,8 +119,14 @@ class Dashboard:
 
     def poll(self) -> tuple[list[dict], str]:
         """The sweep's runs and state, read from the store (which re-parses only changed runs)."""
+        return self._read(history=True, copy=True)
+
+    def _read(self, *, history: bool, copy: bool = False) -> tuple[list[dict], str]:
+        # the refreshes only read the runs: the store's own dicts, not a copy of each (0.1-0.2 s
+        # at 20,000 runs); poll() gives callers copies they may change
         self._sweep = self.store.get_sweep(self.sweep_id)
-        return self.store.get_runs(self.sweep_id), self._sweep["state"]
+        runs = self.store.get_runs(self.sweep_id, history=history, copy=copy)
+        return runs, self._sweep["state"]
 
     def _progress(self, runs: list[dict], sweep_state: str, value_of: Any = None) -> Progress:
         prog = progress(
@@ -167,7 +173,7 @@ class Dashboard:
         with self._lock:
             if runs is None and self.view is not None:
                 # the widget reads the runs once (the store re-reads only the changed ones)
-                runs, sweep_state = self.poll()
+                runs, sweep_state = self._read(history=True)
                 self._light = runs
                 mark = fingerprint(runs, sweep_state)
             elif runs is None:  # a light read first: histories only when there is something to draw
@@ -182,15 +188,14 @@ class Dashboard:
             if not force and time.monotonic() - self._last_render < self.min_interval:
                 return False  # the next tick (or stop()) draws it
             if runs is None:
-                runs = self.store.get_runs(self.sweep_id)
+                runs = self.store.get_runs(self.sweep_id, copy=False)
             if self._draw(runs, state, mark, final=final):
                 self._publish(self._bundle())
             return True
 
     def _poll_light(self) -> tuple[list[dict], str]:
-        self._sweep = self.store.get_sweep(self.sweep_id)
-        self._light = self.store.get_runs(self.sweep_id, history=False)
-        return self._light, self._sweep["state"]
+        self._light, state = self._read(history=False)
+        return self._light, state
 
     def _at_rest(self) -> bool:
         """No run is running and the saved image does not show this state yet (widget only)."""
@@ -388,7 +393,7 @@ class Dashboard:
         if self._mode == "widget" and self.view is None:
             self._make_view()
         if self.last_bundle is None or self.view is not None:
-            runs, state = self.poll()
+            runs, state = self._read(history=True)
             self._light = runs
             # an ended sweep is drawn once, with the image a saved notebook keeps
             final = self.view is not None and (self._ended() or _none_running(runs))

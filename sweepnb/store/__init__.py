@@ -351,11 +351,17 @@ class Store(RunWrites):
 
     # -- reading runs ------------------------------------------------------------------------
 
-    def get_runs(self, sweep_id: str, *, history: bool = True) -> list[dict]:
-        """The sweep's runs, oldest first (two queries: runs, then all their history rows)."""
+    def get_runs(self, sweep_id: str, *, history: bool = True, copy: bool = True) -> list[dict]:
+        """The sweep's runs, oldest first (two queries: runs, then all their history rows).
+
+        ``copy=False`` returns the store's cached run dicts, which later reads share: for
+        callers that only read them (the commands, the dashboard), which then skip copying
+        every run (0.1 s at 20,000 runs). A run that changes gets a new dict in the cache, so
+        a list kept from an earlier read stays as it was read.
+        """
 
         def read(conn: Connection) -> list[dict]:
-            runs = self._cache.sweep_runs(conn, sweep_id, history=history)
+            runs = self._cache.sweep_runs(conn, sweep_id, history=history, copy=copy)
             if not runs:
                 self._sweep_row(conn, sweep_id)  # SweepNotFound for an unknown id
             return runs
