@@ -27,8 +27,7 @@ def sweeps_table(store: Any) -> pd.DataFrame:
     for sweep in store.list_sweeps():
         cfg = sweep.get("config") or {}
         metric = Metric.of(cfg)
-        runs = store.get_runs(sweep["id"], copy=False) if metric else []  # read only
-        best = best_run(metric, runs) if metric else None
+        best = best_run(metric, store.get_runs(sweep["id"], copy=False)) if metric else None
         rows.append(
             {
                 "id": sweep["id"],
