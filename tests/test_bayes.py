@@ -92,6 +92,23 @@ def test_a_running_run_is_not_proposed_again():
     assert abs(beside["x"] - alone["x"]) > 0.01
 
 
+def test_an_agent_asking_while_another_runs_stays_near_the_best_runs():
+    # ten runs explored one corner, two the far edges; the best run's neighbour is running. A
+    # proposal with prior samples among its candidates sent 6 of these 30 asks to the opposite
+    # corner (1, 1), where the fantasy leaves the model's uncertainty untouched; with pending
+    # runs the candidates are moves around the best runs (issue 22: agents in parallel)
+    cfg = bayes({"x": {"min": 0.0, "max": 1.0}, "y": {"min": 0.0, "max": 1.0}})
+    points = np.vstack([np.random.default_rng(0).random((10, 2)) * 0.3, [[0.9, 0.1], [0.1, 0.9]]])
+    runs = [
+        run({"x": x, "y": y}, (x - 0.15) ** 2 + (y - 0.15) ** 2, rid=str(i))
+        for i, (x, y) in enumerate(points)
+    ]
+    busy = run({"x": 0.15, "y": 0.16}, None, "running", rid="busy")
+    for seed in range(30):
+        (config,) = suggest(cfg, [*runs, busy], seed=seed)
+        assert np.hypot(config["x"] - 0.15, config["y"] - 0.15) < 0.1, (seed, config)
+
+
 def test_running_metric_is_used_when_impute_while_running_says_so():
     cfg = bayes({"x": {"min": 0.0, "max": 1.0}}, impute_while_running="best")
     space = Space.of(cfg)
