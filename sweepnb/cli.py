@@ -7,7 +7,7 @@
     export PYTHONPATH=$(sweepnb wandb-path)   # `import wandb` gives sweepnb's offline wandb
 
 The options shared with the ``%sweep``/``%agent`` magics are defined once, in
-``sweepnb.notebook.arguments``. Errors (unknown id, bad config, missing program) print one line
+``sweepnb.options``. Errors (unknown id, bad config, missing program) print one line
 on stderr and exit with code 2, before anything is written.
 """
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import tomllib
+
+import sweepnb
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_PACKAGES = ("jupyterlab", "jupyter_server", "jupyter-server", "notebook", "nbclassic")
@@ -58,3 +61,9 @@ def test_the_offline_wandb_package_metadata_ships_with_the_package():
     assert "compat/shim/*.dist-info/*" in data["package-data"]["sweepnb"]
     (metadata,) = (ROOT / "sweepnb" / "compat" / "shim").glob("wandb-*.dist-info/METADATA")
     assert "Name: wandb" in metadata.read_text()
+
+
+def test_the_version_is_written_once_and_installed_as_is():
+    # pyproject.toml reads it from sweepnb/_meta.py, so a release cannot ship two versions
+    assert "version" not in project() and "version" in project()["dynamic"]
+    assert importlib.metadata.version("sweepnb") == sweepnb.__version__
