@@ -49,9 +49,7 @@ def _patch(variant: str) -> None:
             cross = gp.kernel(cand, g.X, g.h)
             cov = gp.kernel(cand, cand, g.h) - cross @ g.Kinv @ cross.T
             w, v = np.linalg.eigh(0.5 * (cov + cov.T))
-            f = cross @ g.alpha + v @ (
-                np.sqrt(np.maximum(w, 0.0)) * rng.normal(size=len(cand))
-            )
+            f = cross @ g.alpha + v @ (np.sqrt(np.maximum(w, 0.0)) * rng.normal(size=len(cand)))
             for i in np.argsort(f):
                 if space.key(cand[i]) not in seen:
                     return cand[i]
@@ -75,9 +73,7 @@ def _loop(task: tuple) -> tuple:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("variants", help="comma-separated: current, prior, thompson")
-    parser.add_argument(
-        "problems", help="comma-separated problems of bench/problems.py"
-    )
+    parser.add_argument("problems", help="comma-separated problems of bench/problems.py")
     parser.add_argument("qs", help="comma-separated numbers of agents")
     parser.add_argument("--first-seed", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=20)
@@ -93,9 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     unknown = sorted(set(args.variants.split(",")) - set(VARIANTS))
     if unknown:  # checked here, not by patching: the loops fork from this process
-        parser.error(
-            f"variants: unknown {', '.join(unknown)}; choose from {', '.join(VARIANTS)}"
-        )
+        parser.error(f"variants: unknown {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
     context = multiprocessing.get_context("fork")
     with context.Pool(args.jobs, maxtasksperchild=1) as pool:
         results = pool.map(_loop, tasks, chunksize=1)
