@@ -80,16 +80,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=int, default=50)
     parser.add_argument("-j", "--jobs", type=int, default=2)
     args = parser.parse_args(argv)
-    tasks = [
-        (v, p, s, int(q), args.budget)
-        for v in args.variants.split(",")
-        for p in args.problems.split(",")
-        for q in args.qs.split(",")
-        for s in range(args.first_seed, args.first_seed + args.seeds)
-    ]
-    unknown = sorted(set(args.variants.split(",")) - set(VARIANTS))
+    from parallel_bayes import positive_ints
+    from problems import PROBLEMS
+
+    variants = [v for v in args.variants.split(",") if v]
+    unknown = sorted(set(variants) - set(VARIANTS)) or ([] if variants else ["(none)"])
     if unknown:  # checked here, not by patching: the loops fork from this process
         parser.error(f"variants: unknown {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    problems = [p for p in args.problems.split(",") if p]
+    for problem in problems or ["(none)"]:
+        if problem not in PROBLEMS:
+            parser.error(f"problems: unknown {problem!r}; choose from {', '.join(PROBLEMS)}")
+    qs = positive_ints(parser, "qs", args.qs)
+    if args.budget < 1 or args.seeds < 1 or args.jobs < 1:
+        parser.error("--budget, --seeds and --jobs must each be at least 1")
+    tasks = [
+        (v, p, s, q, args.budget)
+        for v in variants
+        for p in problems
+        for q in qs
+        for s in range(args.first_seed, args.first_seed + args.seeds)
+    ]
     context = multiprocessing.get_context("fork")
     with context.Pool(args.jobs, maxtasksperchild=1) as pool:
         results = pool.map(_loop, tasks, chunksize=1)

@@ -341,6 +341,8 @@ def _candidates(space: Space, obs: Observations, model: Model, rng, local_only: 
     """Points to score: samples of the prior and moves around the best runs (only the moves when
     ``local_only``)."""
     big = len(obs.y) >= BIG
+    # drawn even when local_only drops them (0.05 ms): the random stream, and so every figure of
+    # bench/RESULTS.md, stays the one measured
     prior = space.sample(N_PRIOR_CANDIDATES[big], rng)
     if len(obs.y) == 0:
         return prior
